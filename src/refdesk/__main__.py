@@ -1,0 +1,5 @@
+"""``python -m refdesk``: the same as the ``refdesk`` command."""
+
+from refdesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Reads about librarians and who is online."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+
+from refdesk.accounts.models import ConsoleConnection, Librarian
+
+
+def _fresh_since() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.REFDESK["PRESENCE_TIMEOUT_SECONDS"])
+
+
+def get_librarian_for_user(user: AbstractBaseUser | AnonymousUser | None) -> Librarian | None:
+    """The active librarian profile of a logged-in user, or None."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    return Librarian.objects.select_related("home_campus", "user").filter(user_id=user.pk).first()
+
+
+def list_online_librarian_ids() -> set[int]:
+    """Librarians with at least one fresh console connection."""
+    return set(
+        ConsoleConnection.objects.filter(seen_at__gte=_fresh_since())
+        .values_list("librarian_id", flat=True)
+        .distinct()
+    )
+
+
+def is_anyone_online() -> bool:
+    """Whether any librarian has a console open: patrons may start a chat."""
+    return ConsoleConnection.objects.filter(seen_at__gte=_fresh_since()).exists()
+
+
+def presence_of(librarian: Librarian, *, online: bool) -> dict[str, Any]:
+    """The ``presence`` payload of one librarian."""
+    return {
+        "librarian_id": librarian.pk,
+        "display_name": librarian.display_name,
+        "campus": librarian.home_campus.slug,
+        "status": "online" if online else "offline",
+    }
+
+
+def list_presence() -> list[dict[str, Any]]:
+    """Presence of every librarian, for the console snapshot."""
+    online = list_online_librarian_ids()
+    return [
+        presence_of(lib, online=lib.pk in online)
+        for lib in Librarian.objects.select_related("home_campus").filter(user__is_active=True)
+    ]
+
+
+def count_online_by_campus() -> dict[int, int]:
+    """How many operators are online per home campus id."""
+    counts: dict[int, int] = {}
+    for campus_id in Librarian.objects.filter(pk__in=list_online_librarian_ids()).values_list(
+        "home_campus_id", flat=True
+    ):
+        counts[campus_id] = counts.get(campus_id, 0) + 1
+    return counts

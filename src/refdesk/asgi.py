@@ -1,0 +1,33 @@
+"""The one ASGI application: pages, API, static files and websockets.
+
+Each process also runs the sweeper (presence and, later, chat timers) from the lifespan
+startup; every sweep is an idempotent conditional update, so one process or ten agree.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refdesk.settings")
+
+from django.core.asgi import get_asgi_application
+
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from refdesk.core.lifespan import LifespanMiddleware  # noqa: E402
+from refdesk.core.origins import allowed_socket_origins  # noqa: E402
+from refdesk.routing import websocket_urlpatterns  # noqa: E402
+
+websocket_app = OriginValidator(
+    AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+    allowed_socket_origins(settings.ALLOWED_HOSTS, settings.EMBED_ORIGINS),
+)
+
+application = LifespanMiddleware(
+    ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})
+)

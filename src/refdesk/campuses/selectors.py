@@ -1,0 +1,59 @@
+"""Reads about campuses shared by the widget, the console and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from refdesk.campuses.models import Campus, OpeningHours
+
+
+def _format_time(value: dt.time) -> str:
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"  # noqa: PLR2004
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def get_hours_today(campus: Campus, *, now: dt.datetime | None = None) -> str:
+    """The campus's opening hours for today in its own timezone, e.g. "8am–10pm" or "Closed".
+
+    Uses prefetched ``campus.hours`` when present.
+    """
+    local = (now or timezone.now()).astimezone(ZoneInfo(campus.timezone))
+    periods: list[OpeningHours] = [h for h in campus.hours.all() if h.weekday == local.weekday()]
+    if not periods:
+        return "Closed today"
+    periods.sort(key=lambda h: h.opens)
+    return ", ".join(f"{_format_time(h.opens)}–{_format_time(h.closes)}" for h in periods)
+
+
+def get_weekly_hours(campus: Campus) -> list[tuple[str, str]]:
+    """(day name, hours) for Monday to Sunday."""
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    rows: list[tuple[str, str]] = []
+    hours = list(campus.hours.all())
+    for day, name in enumerate(names):
+        periods = sorted((h for h in hours if h.weekday == day), key=lambda h: h.opens)
+        text = ", ".join(f"{_format_time(h.opens)}–{_format_time(h.closes)}" for h in periods)
+        rows.append((name, text or "Closed"))
+    return rows
+
+
+def list_campuses() -> list[Campus]:
+    """Every campus, in display order, with hours prefetched."""
+    return list(Campus.objects.prefetch_related("hours").order_by("position", "name"))
+
+
+def get_campus_by_slug(slug: str) -> Campus | None:
+    """The campus with that slug (hours prefetched), or None."""
+    return Campus.objects.prefetch_related("hours").filter(slug=slug).first()
+
+
+def badge_text_colour(colour: str) -> str:
+    """Black or white, whichever contrasts more with the badge colour (WCAG luminance)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]  # noqa: PLR2004
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"

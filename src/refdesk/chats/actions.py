@@ -1,0 +1,403 @@
+"""The only writer of chats, messages and chat events.
+
+Each ``do_*`` writes in one transaction, records a ``ChatEvent`` for every state change and
+publishes its events after the commit. Races (claim, end) are settled by conditional
+updates whose row count names the one winner, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from refdesk.accounts.models import Librarian
+from refdesk.accounts.selectors import is_anyone_online
+from refdesk.campuses.models import Campus
+from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
+from refdesk.chats.models import Chat, ChatEvent, ChatState, EndReason, Message, Sender
+from refdesk.chats.namebox import looks_like_question
+from refdesk.chats.selectors import (
+    chat_summary,
+    get_chat_for_staff,
+    hash_token,
+    message_payload,
+)
+from refdesk.core.errors import ActionError
+from refdesk.core.realtime import (
+    STAFF_GROUP,
+    chat_group,
+    librarian_group,
+    send_event,
+    send_event_on_commit,
+)
+from refdesk.core.text import clean_email, clean_text, strip_query
+
+LIMITS = settings.REFDESK
+
+
+def hash_address(address: str) -> str:
+    """A salted hash of a patron's IP address: the address itself is never stored."""
+    if not address:
+        return ""
+    salt = str(LIMITS["IP_SALT"]).encode()
+    return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+
+
+def _record_event(
+    chat: Chat, event_type: str, payload: dict[str, Any], *, actor: Librarian | None = None
+) -> dict[str, Any]:
+    """Write the ``ChatEvent`` row and return the staff event carrying its id."""
+    row = ChatEvent.objects.create(
+        chat=chat, type=event_type, actor=actor, data=payload, created_at=timezone.now()
+    )
+    return {"type": event_type, "event_id": row.pk, **payload}
+
+
+# ---------------------------------------------------------------------------
+# Starting a chat
+# ---------------------------------------------------------------------------
+
+
+def check_create_chat(
+    *,
+    campus_slug: object,
+    name: object,
+    email: object,
+    question: object,
+    page_url: object = "",
+    user_agent: str = "",
+    address: str = "",
+) -> tuple[Chat, str]:
+    """Validate a patron's pre-chat form and start the chat.
+
+    A question typed into the name box becomes the question (the name is left empty and
+    the chat is marked). Raises ``ActionError`` with ``unknown_campus``, ``invalid``,
+    ``too_long`` or ``offline`` (with the campus's hours today) and stores nothing then.
+    """
+    campus = get_campus_by_slug(campus_slug) if isinstance(campus_slug, str) else None
+    if campus is None:
+        raise ActionError("unknown_campus", "There is no such campus.", field="campus")
+    clean_name = clean_text(
+        name, field="name", max_chars=LIMITS["MAX_NAME_CHARS"] * 4, multiline=False
+    )
+    clean_question = clean_text(question, field="question", max_chars=LIMITS["MAX_MESSAGE_CHARS"])
+    name_was_question = bool(clean_name) and looks_like_question(clean_name)
+    if name_was_question:
+        clean_question = (f"{clean_name}\n{clean_question}" if clean_question else clean_name)[
+            : LIMITS["MAX_MESSAGE_CHARS"]
+        ]
+        clean_name = ""
+    elif len(clean_name) > LIMITS["MAX_NAME_CHARS"]:
+        raise ActionError(
+            "too_long", f"Name is limited to {LIMITS['MAX_NAME_CHARS']} characters.", field="name"
+        )
+    if not clean_question:
+        raise ActionError("invalid", "Please type your question.", field="question")
+    clean_mail = clean_email(email)
+    if not is_anyone_online():
+        raise ActionError(
+            "offline",
+            "No librarian is online right now. Leave your question and we will email you.",
+            campus=campus.slug,
+            hours_today=get_hours_today(campus),
+        )
+    return do_create_chat(
+        campus,
+        patron_name=clean_name,
+        patron_email=clean_mail,
+        question=clean_question,
+        name_was_question=name_was_question,
+        page_url=strip_query(page_url),
+        user_agent=user_agent[:400],
+        ip_hash=hash_address(address),
+    )
+
+
+def do_create_chat(
+    campus: Campus,
+    *,
+    patron_name: str,
+    patron_email: str,
+    question: str,
+    name_was_question: bool = False,
+    page_url: str = "",
+    user_agent: str = "",
+    ip_hash: str = "",
+) -> tuple[Chat, str]:
+    """Create a waiting chat whose first message is the question; return it and its token.
+
+    Writes a ``chat.created`` event and broadcasts it to the staff group.
+    """
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        chat = Chat.objects.create(
+            campus=campus,
+            token_hash=hash_token(token),
+            patron_name=patron_name,
+            patron_email=patron_email,
+            question=question,
+            name_was_question=name_was_question,
+            page_url=page_url,
+            user_agent=user_agent,
+            ip_hash=ip_hash,
+            last_seq=1,
+            created_at=now,
+        )
+        Message.objects.create(
+            chat=chat,
+            seq=1,
+            sender=Sender.PATRON,
+            sender_name=patron_name,
+            body=question,
+            created_at=now,
+        )
+        event = _record_event(chat, "chat.created", {"chat": chat_summary(chat)})
+        send_event_on_commit([STAFF_GROUP], event)
+    return chat, token
+
+
+# ---------------------------------------------------------------------------
+# Claiming
+# ---------------------------------------------------------------------------
+
+
+def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """Take a waiting chat. Exactly one of any number of concurrent claims wins.
+
+    The winner's conditional update (``WHERE state = 'waiting'``) changes one row; every
+    other claim changes none and gets ``ActionError("already_claimed", by=<name>)``.
+    Broadcasts ``chat.claimed`` to the staff group and to the patron.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        won = Chat.objects.filter(pk=chat_id, state=ChatState.WAITING).update(
+            state=ChatState.ACTIVE, librarian=acting_librarian, claimed_at=now
+        )
+        chat = get_chat_for_staff(chat_id)
+        if chat is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if not won:
+            raise _not_waiting(chat)
+        event = _record_event(
+            chat,
+            "chat.claimed",
+            {
+                "chat_id": chat.pk,
+                "by": acting_librarian.display_name,
+                "by_id": acting_librarian.pk,
+                "chat": chat_summary(chat),
+            },
+            actor=acting_librarian,
+        )
+        send_event_on_commit([STAFF_GROUP], event)
+        send_event_on_commit(
+            [chat_group(chat.pk)],
+            {"type": "chat.claimed", "chat_id": chat.pk, "by": acting_librarian.display_name},
+        )
+    return chat
+
+
+def _not_waiting(chat: Chat) -> ActionError:
+    if chat.state == ChatState.ENDED:
+        return ActionError(
+            "chat_ended", "That chat has ended.", chat_id=chat.pk, end_reason=chat.end_reason
+        )
+    by = chat.librarian.display_name if chat.librarian else None
+    return ActionError(
+        "already_claimed",
+        f"Claimed by {by}." if by else "That chat was already claimed.",
+        chat_id=chat.pk,
+        by=by,
+        by_id=chat.librarian_id,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Messages and typing
+# ---------------------------------------------------------------------------
+
+
+def _clean_client_id(client_id: object) -> str:
+    if client_id is None or client_id == "":
+        return ""
+    if not isinstance(client_id, str) or len(client_id) > 64 or not client_id.isprintable():  # noqa: PLR2004
+        raise ActionError(
+            "invalid", "client_id must be text of at most 64 characters.", field="client_id"
+        )
+    return client_id
+
+
+def check_send_patron_message(chat: Chat, *, client_id: object, body: object) -> dict[str, Any]:
+    """A patron's message to their own chat (waiting or active); returns its payload."""
+    text = clean_text(body, field="message", max_chars=LIMITS["MAX_MESSAGE_CHARS"], required=True)
+    return do_send_message(
+        chat, sender=Sender.PATRON, client_id=_clean_client_id(client_id), body=text
+    )
+
+
+def check_send_librarian_message(
+    chat_id: int, *, acting_librarian: Librarian, client_id: object, body: object
+) -> dict[str, Any]:
+    """A librarian's message to a chat they hold; returns its payload."""
+    text = clean_text(body, field="message", max_chars=LIMITS["MAX_MESSAGE_CHARS"], required=True)
+    clean_id = _clean_client_id(client_id)
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+    if chat.librarian_id != acting_librarian.pk:
+        raise ActionError("not_yours", "Claim the chat before you answer it.", chat_id=chat_id)
+    return do_send_message(
+        chat, sender=Sender.LIBRARIAN, client_id=clean_id, body=text, librarian=acting_librarian
+    )
+
+
+def do_send_message(
+    chat: Chat,
+    *,
+    sender: str,
+    body: str,
+    client_id: str = "",
+    librarian: Librarian | None = None,
+) -> dict[str, Any]:
+    """Store a message with the chat's next ``seq``, then broadcast it.
+
+    A resend with a ``client_id`` already stored for this sender returns the stored
+    message and broadcasts nothing. The ``seq`` comes from a conditional increment on the
+    chat row (``WHERE state != 'ended'``), which also serialises senders of one chat.
+    Raises ``ActionError("chat_ended")`` once the chat has ended.
+    """
+    if client_id:
+        existing = Message.objects.filter(chat=chat, sender=sender, client_id=client_id).first()
+        if existing is not None:
+            return message_payload(existing)
+    try:
+        with transaction.atomic():
+            bumped = (
+                Chat.objects.filter(pk=chat.pk)
+                .exclude(state=ChatState.ENDED)
+                .update(last_seq=F("last_seq") + 1)
+            )
+            if not bumped:
+                raise ActionError("chat_ended", "This chat has ended.", chat_id=chat.pk)
+            seq = Chat.objects.values_list("last_seq", flat=True).get(pk=chat.pk)
+            message = Message.objects.create(
+                chat=chat,
+                seq=seq,
+                sender=sender,
+                librarian=librarian,
+                sender_name=librarian.display_name if librarian else chat.patron_name,
+                body=body,
+                client_id=client_id,
+                created_at=timezone.now(),
+            )
+            payload = message_payload(message)
+            send_event_on_commit(_message_groups(chat, sender=sender), payload)
+    except IntegrityError:
+        # The same resend raced itself: the other copy was stored.
+        existing = Message.objects.filter(chat=chat, sender=sender, client_id=client_id).first()
+        if existing is None or not client_id:
+            raise
+        return message_payload(existing)
+    return payload
+
+
+def _message_groups(chat: Chat, *, sender: str) -> list[str]:
+    groups = [chat_group(chat.pk)]
+    fresh = Chat.objects.values_list("state", "librarian_id").get(pk=chat.pk)
+    state, librarian_id = fresh
+    if librarian_id is not None and state == ChatState.ACTIVE:
+        groups.append(librarian_group(librarian_id))
+    elif sender == Sender.PATRON:
+        # While the chat waits, every console may read what the patron adds.
+        groups.append(STAFF_GROUP)
+    return groups
+
+
+async def do_send_typing(
+    chat_id: int, *, sender: str, active: bool, librarian_id: int | None
+) -> None:
+    """Tell the other side that someone is (or stopped) typing. Nothing is stored."""
+    event = {"type": "typing", "chat_id": chat_id, "sender": sender, "active": bool(active)}
+    if sender == Sender.PATRON:
+        if librarian_id is not None:
+            await send_event([librarian_group(librarian_id)], event)
+    else:
+        await send_event([chat_group(chat_id)], event)
+
+
+# ---------------------------------------------------------------------------
+# Ending
+# ---------------------------------------------------------------------------
+
+
+def check_end_chat_by_librarian(
+    chat_id: int, *, acting_librarian: Librarian, closing: object = ""
+) -> Chat:
+    """End a chat the librarian holds, after sending the closing line if one is given."""
+    closing_text = clean_text(closing, field="closing", max_chars=LIMITS["MAX_MESSAGE_CHARS"])
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+    if chat.librarian_id != acting_librarian.pk and not acting_librarian.is_supervisor:
+        raise ActionError(
+            "not_yours", "Only the librarian on the chat can end it.", chat_id=chat_id
+        )
+    if chat.state == ChatState.ENDED:
+        raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat_id)
+    if closing_text:
+        do_send_message(
+            chat, sender=Sender.LIBRARIAN, body=closing_text, librarian=acting_librarian
+        )
+    return do_end_chat(chat, reason=EndReason.CLOSED, acting_librarian=acting_librarian)
+
+
+def do_end_chat(chat: Chat, *, reason: str, acting_librarian: Librarian | None = None) -> Chat:
+    """End a waiting or active chat once; later calls raise ``ActionError("chat_ended")``.
+
+    Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
+    ``chat.ended`` to the patron and the staff group.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ended = (
+            Chat.objects.filter(pk=chat.pk)
+            .exclude(state=ChatState.ENDED)
+            .update(
+                state=ChatState.ENDED, end_reason=reason, ended_at=now, last_seq=F("last_seq") + 1
+            )
+        )
+        if not ended:
+            raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat.pk)
+        fresh = get_chat_for_staff(chat.pk)
+        assert fresh is not None  # noqa: S101 - the row was just updated
+        text = {
+            EndReason.PATRON_LEFT: "The patron left the chat.",
+            EndReason.CLOSED: "The librarian ended the chat.",
+        }.get(EndReason(reason), "The chat has ended.")
+        message = Message.objects.create(
+            chat=fresh, seq=fresh.last_seq, sender=Sender.SYSTEM, body=text, created_at=now
+        )
+        payload = message_payload(message)
+        groups = [chat_group(fresh.pk)]
+        if fresh.librarian_id is not None:
+            groups.append(librarian_group(fresh.librarian_id))
+        send_event_on_commit(groups, payload)
+        event = _record_event(
+            fresh,
+            "chat.ended",
+            {"chat_id": fresh.pk, "reason": reason, "chat": chat_summary(fresh)},
+            actor=acting_librarian,
+        )
+        send_event_on_commit([STAFF_GROUP], event)
+        send_event_on_commit(
+            [chat_group(fresh.pk)], {"type": "chat.ended", "chat_id": fresh.pk, "reason": reason}
+        )
+    return fresh

@@ -1,0 +1,105 @@
+"""Chats, their messages, and the event log that is both audit trail and resume log."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from refdesk.accounts.models import Librarian
+from refdesk.campuses.models import Campus
+
+
+class ChatState(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+
+
+class EndReason(models.TextChoices):
+    CLOSED = "closed", "Closed by the librarian"
+    PATRON_LEFT = "patron_left", "Patron left"
+    IDLE = "idle", "Idle"
+    TICKETED = "ticketed", "Turned into a ticket"
+    BLOCKED = "blocked", "Patron blocked"
+    UNANSWERED = "unanswered", "Unanswered"
+
+
+class Sender(models.TextChoices):
+    PATRON = "patron", "Patron"
+    LIBRARIAN = "librarian", "Librarian"
+    SYSTEM = "system", "System"
+
+
+class Chat(models.Model):
+    campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="chats")
+    state = models.CharField(max_length=8, choices=ChatState.choices, default=ChatState.WAITING)
+    end_reason = models.CharField(max_length=12, choices=EndReason.choices, blank=True)
+    # Only a hash of the patron's bearer token is kept: a copy of the database opens no chat.
+    token_hash = models.CharField(max_length=64, unique=True)
+    patron_name = models.CharField(max_length=120, blank=True)
+    patron_email = models.CharField(max_length=254, blank=True)
+    question = models.TextField()
+    name_was_question = models.BooleanField(default=False)
+    page_url = models.CharField(max_length=2000, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    librarian = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"
+    )
+    last_seq = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Chat {self.pk} ({self.campus.slug}, {self.state})"
+
+
+class Message(models.Model):
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(max_length=9, choices=Sender.choices)
+    librarian = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender_name = models.CharField(max_length=120, blank=True)
+    body = models.TextField()
+    client_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("chat", "seq")
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["chat", "sender", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="message_client_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}#{self.seq} {self.sender}"
+
+
+class ChatEvent(models.Model):
+    """One state change of a chat, exactly as it was sent to the staff socket.
+
+    The id is the staff socket's resume cursor (``/ws/staff/?after=<id>``).
+    """
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.type} chat {self.chat_id}"

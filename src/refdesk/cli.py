@@ -1,0 +1,115 @@
+"""The ``refdesk`` command: serve, migrate, demo data, librarians, and Django's commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+
+USAGE = """\
+usage: refdesk COMMAND [ARGS...]
+
+commands:
+  serve [--host H] [--port P]   serve the desk (pages, API, websockets, static files)
+  migrate                       create or update the database tables
+  demo                          add three demo campuses and five librarians
+  librarian add|list            add a librarian account, or list them all
+
+Any other command goes to Django (check, shell, createsuperuser, changepassword, ...).
+Run `refdesk COMMAND --help` for a command's options. Settings come from REFDESK_*
+environment variables; REFDESK_DEBUG=1 gives safe defaults for a laptop.
+"""
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _serve(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="refdesk serve", description="Serve the desk.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    options = parser.parse_args(args)
+
+    import django
+    import uvicorn
+    from uvicorn.config import WS_PROTOCOLS
+
+    def available(module: str) -> bool:
+        return importlib.util.find_spec(module) is not None
+
+    # Reads the settings now, so a missing secret is one clear line, not a traceback.
+    django.setup()
+
+    uvicorn.run(
+        "refdesk.asgi:application",
+        host=options.host,
+        port=options.port,
+        lifespan="on",
+        ws="websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "websockets",
+        ws_max_size=1024 * 1024,
+        ws_per_message_deflate=False,
+        loop="uvloop" if available("uvloop") else "auto",
+        http="httptools" if available("httptools") else "auto",
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("REFDESK_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level=os.environ.get("REFDESK_LOG_LEVEL", "info").strip().lower() or "info",
+    )
+    return 0
+
+
+def _migrate(args: list[str]) -> int:
+    import django
+    from django.core.management import call_command, execute_from_command_line
+
+    if args:
+        execute_from_command_line(["refdesk", "migrate", *args])
+        return 0
+    django.setup()
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    call_command("migrate", interactive=False, verbosity=0)
+    count = len(pending)
+    print(
+        f"Applied {count} migration{'' if count == 1 else 's'}."
+        if count
+        else "No migrations to apply."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one ``refdesk`` command; returns the process exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "refdesk.settings")
+    if not args or args in (["-h"], ["--help"], ["help"]):
+        print(USAGE, end="", file=sys.stdout if args else sys.stderr)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        if command == "serve":
+            return _serve(rest)
+        if command == "migrate":
+            return _migrate(rest)
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["refdesk", command, *rest])
+    except SystemExit as exc:
+        return _exit_code(exc)
+    except ImproperlyConfigured as exc:
+        print(f"refdesk: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,20 @@
+"""The librarian console page; its live parts are ES modules on the staff socket."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from refdesk.accounts.selectors import get_librarian_for_user
+from refdesk.campuses.selectors import list_campuses
+
+
+@login_required
+def console_show(request: HttpRequest) -> HttpResponse:
+    librarian = get_librarian_for_user(request.user)
+    if librarian is None:
+        raise PermissionDenied("Only librarians can use the console.")
+    campuses = list_campuses()
+    return render(request, "console/console.html", {"librarian": librarian, "campuses": campuses})

@@ -1,0 +1,152 @@
+"""``refdesk demo``: a demo desk with three campuses and five librarians.
+
+Running it again changes nothing: campuses and hours are set to the same values and
+librarians that exist already are left as they are (passwords included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, NamedTuple
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from refdesk.accounts.actions import do_add_librarian
+from refdesk.accounts.models import Role
+from refdesk.campuses.actions import do_set_weekly_hours, do_upsert_campus
+from refdesk.campuses.models import Campus
+
+# Published on purpose: every demo account shares it.
+DEMO_PASSWORD = "refdesk-demo"  # noqa: S105
+TIMEZONE = "America/New_York"
+
+Hours = dict[int, list[tuple[dt.time, dt.time]]]
+
+
+def _t(hour: int, minute: int = 0) -> dt.time:
+    return dt.time(hour, minute)
+
+
+def _days(days: range | tuple[int, ...], opens: dt.time, closes: dt.time) -> Hours:
+    return {day: [(opens, closes)] for day in days}
+
+
+class DemoCampus(NamedTuple):
+    slug: str
+    name: str
+    # Dark enough for white text at 4.5:1 or better (WCAG AA).
+    colour: str
+    hours: Hours
+
+
+class DemoLibrarian(NamedTuple):
+    username: str
+    display_name: str
+    campus: str
+    role: Role
+
+
+MON_THU = range(4)
+WEEKDAYS = range(5)
+FRI, SAT, SUN = 4, 5, 6
+
+CAMPUSES = [
+    DemoCampus(
+        "north",
+        "North Campus Library",
+        "#1f4e79",
+        {
+            **_days(MON_THU, _t(7, 30), _t(23)),
+            **_days((FRI,), _t(7, 30), _t(18)),
+            **_days((SAT,), _t(10), _t(18)),
+            **_days((SUN,), _t(12), _t(23)),
+        },
+    ),
+    DemoCampus(
+        "south",
+        "South Campus Library",
+        "#1d5e3b",
+        {
+            **_days(MON_THU, _t(8), _t(21)),
+            **_days((FRI,), _t(8), _t(17)),
+            **_days((SAT,), _t(12), _t(17)),
+            **_days((SUN,), _t(13), _t(21)),
+        },
+    ),
+    DemoCampus(
+        "downtown",
+        "Downtown Library",
+        "#7b2143",
+        {**_days(WEEKDAYS, _t(9), _t(21)), **_days((SAT,), _t(10), _t(17))},
+    ),
+]
+
+LIBRARIANS = [
+    DemoLibrarian("ana", "Ana", "north", Role.LIBRARIAN),
+    DemoLibrarian("ben", "Ben", "south", Role.LIBRARIAN),
+    DemoLibrarian("cai", "Cai", "downtown", Role.LIBRARIAN),
+    DemoLibrarian("dee", "Dee", "north", Role.SUPERVISOR),
+    DemoLibrarian("admin", "Admin", "north", Role.ADMIN),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a demo desk: three campuses with opening hours and five librarians "
+        f"(ana, ben, cai, supervisor dee, admin admin) with the password {DEMO_PASSWORD}. "
+        "Safe to run again."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even outside debug, although it adds an admin with a published password.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not (settings.DEBUG or settings.TESTING or options["force"]):
+            raise CommandError(
+                "The demo adds an admin whose password is published. Run it with "
+                "REFDESK_DEBUG=1, or pass --force on a server that only serves the demo."
+            )
+        campuses: dict[str, Campus] = {}
+        for position, demo in enumerate(CAMPUSES):
+            campus = do_upsert_campus(
+                demo.slug,
+                name=demo.name,
+                colour=demo.colour,
+                timezone=TIMEZONE,
+                website=f"https://library.example.edu/{demo.slug}",
+                position=position,
+            )
+            do_set_weekly_hours(campus, hours=demo.hours)
+            campuses[demo.slug] = campus
+
+        existing = set(
+            get_user_model()
+            .objects.filter(username__in=[lib.username for lib in LIBRARIANS])
+            .values_list("username", flat=True)
+        )
+        added: list[str] = []
+        for lib in LIBRARIANS:
+            if lib.username in existing:
+                continue
+            do_add_librarian(
+                lib.username,
+                password=DEMO_PASSWORD,
+                campus=campuses[lib.campus],
+                role=lib.role,
+                display_name=lib.display_name,
+            )
+            added.append(lib.username)
+
+        self.stdout.write(f"Campuses: {', '.join(campuses)}.")
+        if added:
+            self.stdout.write(f"Added librarians {', '.join(added)}; password {DEMO_PASSWORD}.")
+        kept = [lib.username for lib in LIBRARIANS if lib.username in existing]
+        if kept:
+            self.stdout.write(f"Left as they were: {', '.join(kept)}.")
+        self.stdout.write(self.style.SUCCESS("The demo desk is ready."))

@@ -1,0 +1,69 @@
+"""Cleaning untrusted text before it is stored."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit, urlunsplit
+
+from refdesk.core.errors import ActionError
+
+# C0/C1 controls except tab and newline, plus bidi overrides that can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def clean_text(
+    value: object, *, field: str, max_chars: int, required: bool = False, multiline: bool = True
+) -> str:
+    """Return ``value`` as clean text or raise ``ActionError``.
+
+    NFC-normalises, drops control and bidi-override characters, normalises line ends and
+    trims. Refuses non-strings, and text over ``max_chars`` (it is not cut: nothing is
+    stored half-way).
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ActionError("invalid", f"{field} must be text.", field=field)
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _CONTROL.sub("", text)
+    if not multiline:
+        text = " ".join(text.split())
+    text = text.strip()
+    if len(text) > max_chars:
+        raise ActionError(
+            "too_long",
+            f"{field.capitalize()} is {len(text):,} characters; the limit is {max_chars:,}.",
+            field=field,
+            limit=max_chars,
+        )
+    if required and not text:
+        raise ActionError("invalid", f"{field.capitalize()} is required.", field=field)
+    return text
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def clean_email(value: object, *, max_chars: int = 254) -> str:
+    """An email address (or empty), lightly checked: the patron may retype it later."""
+    text = clean_text(value, field="email", max_chars=max_chars, multiline=False)
+    if text and not _EMAIL.match(text):
+        raise ActionError("invalid", "That email address does not look right.", field="email")
+    return text
+
+
+def strip_query(url: object, *, max_chars: int = 2000) -> str:
+    """An http(s) page address without query string or fragment; anything else is dropped.
+
+    Query strings often carry search terms and session ids, which the desk never needs.
+    """
+    if not isinstance(url, str) or len(url) > max_chars * 4:
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return ""
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:max_chars]

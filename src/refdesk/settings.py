@@ -1,0 +1,295 @@
+"""Settings for refdesk, read from ``REFDESK_*`` environment variables.
+
+Safe defaults for a laptop (SQLite in ``./data``, the in-memory channel layer, console
+email); a refusal to start in production with debug on or an insecure secret.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypedDict
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(f"REFDESK_{name}", default).strip()
+
+
+def _env_bool(name: str, *, default: bool = False) -> bool:
+    value = _env(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REFDESK_{name} must be a whole number, not {value!r}") from exc
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in _env(name).split(",") if item.strip()]
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# ---------------------------------------------------------------------------
+# Core
+# ---------------------------------------------------------------------------
+
+DEBUG = _env_bool("DEBUG")
+TESTING = _env_bool("TESTING")
+DATA_DIR = Path(_env("DATA_DIR", str(Path.cwd() / "data"))).resolve()
+
+_INSECURE_SECRET = "refdesk-insecure-development-key-do-not-use-in-production"  # noqa: S105
+SECRET_KEY = _env("SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEBUG or TESTING):
+        raise ImproperlyConfigured(
+            "REFDESK_SECRET_KEY is required unless REFDESK_DEBUG=1 (a laptop). "
+            'Make one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    SECRET_KEY = _INSECURE_SECRET
+elif len(SECRET_KEY) < 32 and not DEBUG:  # noqa: PLR2004
+    raise ImproperlyConfigured("REFDESK_SECRET_KEY must be at least 32 characters long.")
+
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS") or (
+    ["127.0.0.1", "localhost", "[::1]"] if (DEBUG or TESTING) else []
+)
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("REFDESK_ALLOWED_HOSTS is required outside debug (comma list).")
+
+# Sites that may embed the patron widget in a frame and open patron sockets
+# (scheme://host[:port], comma separated).
+EMBED_ORIGINS = _env_list("EMBED_ORIGINS")
+for _origin in EMBED_ORIGINS:
+    if urlparse(_origin).scheme not in {"http", "https"} or not urlparse(_origin).netloc:
+        raise ImproperlyConfigured(f"REFDESK_EMBED_ORIGINS: {_origin!r} is not scheme://host")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "refdesk.core",
+    "refdesk.campuses",
+    "refdesk.accounts",
+    "refdesk.chats",
+    "refdesk.widget",
+    "refdesk.console",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "refdesk.core.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "refdesk.urls"
+ASGI_APPLICATION = "refdesk.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# ---------------------------------------------------------------------------
+# Database: SQLite (WAL) in the data folder, or PostgreSQL from a URL
+# ---------------------------------------------------------------------------
+
+DATABASE_URL = _env("DATABASE_URL")
+DATABASES: dict[str, dict[str, Any]]
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=600))}
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("REFDESK_DATABASE_URL must be a postgresql:// URL.")
+else:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "refdesk.sqlite3",
+            # WAL lets readers run beside the one writer; synchronous=NORMAL in WAL keeps
+            # every committed transaction across a crash of the process (not of the power).
+            # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the busy
+            # timeout instead of failing with "database is locked" on lock upgrade.
+            "OPTIONS": {
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=20000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": str(DATA_DIR / "test-refdesk.sqlite3")},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Channel layer: in memory for one process, Redis for several
+# ---------------------------------------------------------------------------
+
+REDIS_URL = _env("REDIS_URL")
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # The default capacity of 100 drops events in a burst, silently.
+            "CONFIG": {"capacity": 5000, "expiry": 60},
+        }
+    }
+
+# ---------------------------------------------------------------------------
+# Accounts and sessions
+# ---------------------------------------------------------------------------
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "console:console-show"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_COOKIE_AGE = _env_int("SESSION_HOURS", 12) * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# ---------------------------------------------------------------------------
+# Security headers
+# ---------------------------------------------------------------------------
+
+SECURE = _env_bool("SECURE", default=not (DEBUG or TESTING))
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = _env_int("HSTS_SECONDS", 0)
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
+
+# ---------------------------------------------------------------------------
+# Static files and email
+# ---------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
+
+EMAIL_URL = _env("EMAIL_URL")
+DEFAULT_FROM_EMAIL = _env("FROM_EMAIL", "refdesk@localhost")
+if EMAIL_URL:
+    _email = urlparse(EMAIL_URL)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email.hostname or "localhost"
+    EMAIL_PORT = _email.port or 25
+    EMAIL_HOST_USER = _email.username or ""
+    EMAIL_HOST_PASSWORD = _email.password or ""
+    EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# ---------------------------------------------------------------------------
+# Internationalisation
+# ---------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = _env("TIME_ZONE", "America/New_York")
+USE_I18N = True
+USE_TZ = True
+
+# ---------------------------------------------------------------------------
+# The desk: limits and privacy
+# ---------------------------------------------------------------------------
+
+
+class DeskSettings(TypedDict):
+    MAX_MESSAGE_CHARS: int
+    MAX_FRAME_BYTES: int
+    MAX_NAME_CHARS: int
+    MAX_EMAIL_CHARS: int
+    MAX_URL_CHARS: int
+    RETENTION_DAYS: int
+    IP_SALT: str
+    PRESENCE_TIMEOUT_SECONDS: int
+    SWEEP_SECONDS: int
+    TRUST_X_FORWARDED_FOR: bool
+
+
+REFDESK: DeskSettings = {
+    "MAX_MESSAGE_CHARS": 4000,
+    "MAX_FRAME_BYTES": 64 * 1024,
+    "MAX_NAME_CHARS": 120,
+    "MAX_EMAIL_CHARS": 254,
+    "MAX_URL_CHARS": 2000,
+    "RETENTION_DAYS": _env_int("RETENTION_DAYS", 90),
+    # Salt for hashing patron addresses; derived from the secret key unless given.
+    "IP_SALT": _env("IP_SALT") or SECRET_KEY,
+    # A console socket counts as online while its process keeps touching it.
+    "PRESENCE_TIMEOUT_SECONDS": _env_int("PRESENCE_TIMEOUT_SECONDS", 60),
+    "SWEEP_SECONDS": _env_int("SWEEP_SECONDS", 5),
+    # Behind a reverse proxy, the patron's address is the last X-Forwarded-For entry.
+    "TRUST_X_FORWARDED_FOR": _env_bool("TRUST_X_FORWARDED_FOR"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}
+
+if not (DEBUG or TESTING) and SECRET_KEY == _INSECURE_SECRET:
+    raise ImproperlyConfigured("Refusing to start in production with the insecure secret.")

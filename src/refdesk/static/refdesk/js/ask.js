@@ -1,0 +1,353 @@
+// The patron's side: the pre-chat form, then the live chat on the patron socket.
+import { looksLikeQuestion } from "../namebox.js";
+import { ReconnectingSocket, newClientId } from "./socket.js";
+import { el, formatClock, renderRichText } from "./text.js";
+
+const root = document.getElementById("ask");
+const campus = root.dataset.campus;
+const storageKey = `refdesk.chat.${campus}`;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: null,
+  lastSeq: 0,
+  ended: false,
+  librarianName: null,
+  outbox: new Map(), // client_id -> body, until acknowledged
+  socket: null,
+  typingTimer: null,
+  typingSentAt: 0,
+};
+
+function store() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function setStatus(text) {
+  $("status").textContent = text;
+}
+
+// --- pre-chat form -------------------------------------------------------
+
+function nameHint() {
+  const isQuestion = looksLikeQuestion($("name").value);
+  $("name-hint").textContent = isQuestion
+    ? "That looks like a question, so we'll send it as your question. You can leave your name empty."
+    : "";
+  $("question").required = !isQuestion;
+  $("question").setAttribute("aria-required", String(!isQuestion));
+  return isQuestion;
+}
+
+function showFormError(text, field) {
+  const box = $("form-error");
+  box.textContent = text;
+  box.hidden = false;
+  if (field && $(field)) $(field).focus();
+}
+
+async function startChat(event) {
+  event.preventDefault();
+  $("form-error").hidden = true;
+  const nameIsQuestion = nameHint();
+  const question = $("question").value.trim();
+  if (!question && !nameIsQuestion) {
+    showFormError("Please type your question.", "question");
+    return;
+  }
+  const button = event.submitter || $("prechat").querySelector("button");
+  button.disabled = true;
+  setStatus("Connecting you to a librarian…");
+  try {
+    const response = await fetch("/api/chats", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        campus,
+        name: $("name").value,
+        email: $("email").value,
+        question,
+        page_url: root.dataset.pageUrl || (window.parent === window ? location.href : ""),
+      }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 201) {
+      store()?.setItem(storageKey, JSON.stringify({ token: data.token }));
+      openChat(data.token);
+      return;
+    }
+    if (data.code === "offline") {
+      showOffline(data.hours_today);
+      return;
+    }
+    setStatus("");
+    showFormError(data.message || "Something went wrong. Please try again.", data.field);
+  } catch {
+    setStatus("");
+    showFormError("We could not reach the library. Check your connection and try again.");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showOffline(hoursToday) {
+  setStatus("No librarian is online right now.");
+  if (hoursToday) $("hours-today").textContent = hoursToday;
+  $("prechat").hidden = true;
+  $("offline").hidden = false;
+  $("offline-title").focus();
+}
+
+// --- the chat ------------------------------------------------------------
+
+function openChat(token) {
+  state.token = token;
+  state.lastSeq = 0;
+  state.ended = false;
+  $("messages").replaceChildren();
+  $("prechat").hidden = true;
+  $("offline").hidden = true;
+  $("chat").hidden = false;
+  $("new-chat").hidden = true;
+  setComposerEnabled(true);
+  setStatus("A librarian will be with you shortly.");
+  state.socket = new ReconnectingSocket(
+    () => `/ws/patron/${encodeURIComponent(state.token)}/?after=${state.lastSeq}`,
+    { onFrame, onStatus: onConnection, onClose }
+  );
+  $("body").focus();
+}
+
+function onClose(event) {
+  if (event.code === 4403) {
+    // The chat link is no longer valid (it was purged, or never existed).
+    store()?.removeItem(storageKey);
+    resetToForm();
+    return false;
+  }
+  return !state.ended;
+}
+
+function onConnection(status) {
+  const box = $("connection");
+  if (status === "reconnecting") {
+    box.textContent = "Reconnecting…";
+    box.hidden = false;
+  } else if (status === "open") {
+    box.hidden = true;
+    box.textContent = "";
+    flushOutbox();
+  }
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "chat.state":
+      applyChat(frame.chat);
+      for (const message of frame.messages) addMessage(message);
+      break;
+    case "message":
+      addMessage(frame);
+      break;
+    case "typing":
+      $("typing").textContent = frame.active ? `${state.librarianName || "The librarian"} is typing…` : "";
+      break;
+    case "chat.claimed":
+      state.librarianName = frame.by;
+      $("chat-title").textContent = `Chatting with ${frame.by}`;
+      setStatus(`${frame.by} has joined the chat.`);
+      break;
+    case "chat.transferred":
+      state.librarianName = frame.to || null;
+      setStatus(frame.to ? `${frame.to} has taken over the chat.` : "You are being transferred to another librarian.");
+      break;
+    case "chat.ended":
+      endChat(frame.reason);
+      break;
+    case "error":
+      showComposerError(frame.message);
+      break;
+    default:
+      break;
+  }
+}
+
+function applyChat(chat) {
+  if (chat.librarian_name) {
+    state.librarianName = chat.librarian_name;
+    $("chat-title").textContent = `Chatting with ${chat.librarian_name}`;
+    setStatus(`You are chatting with ${chat.librarian_name}.`);
+  } else if (chat.state === "waiting") {
+    setStatus("A librarian will be with you shortly.");
+  }
+  if (chat.state === "ended") endChat(chat.end_reason);
+}
+
+function messageNode(message, pending) {
+  const who = message.sender === "patron" ? "You" : message.sender === "system" ? "" : message.sender_name || "Librarian";
+  const body = el("div", { class: "body" });
+  renderRichText(body, message.body);
+  return el(
+    "li",
+    {
+      class: `message from-${message.sender}${pending ? " pending" : ""}`,
+      "data-seq": message.seq || null,
+      "data-client-id": message.client_id || null,
+    },
+    who ? el("span", { class: "who", text: who }) : null,
+    body,
+    el("time", { class: "when", datetime: message.sent_at || null, text: pending ? "sending…" : formatClock(message.sent_at) })
+  );
+}
+
+function addMessage(message) {
+  if (message.seq <= state.lastSeq) return;
+  state.lastSeq = message.seq;
+  const list = $("messages");
+  if (message.client_id && message.sender === "patron") {
+    state.outbox.delete(message.client_id);
+    const pending = list.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
+    if (pending) {
+      pending.replaceWith(messageNode(message, false));
+      return;
+    }
+  }
+  if (message.sender === "librarian") $("typing").textContent = "";
+  list.append(messageNode(message, false));
+  list.lastElementChild.scrollIntoView({ block: "end" });
+}
+
+function send(event) {
+  event.preventDefault();
+  const text = $("body").value.trim();
+  if (!text || state.ended) return;
+  const max = Number(root.dataset.maxChars);
+  if (text.length > max) {
+    showComposerError(`Messages are limited to ${max.toLocaleString()} characters.`);
+    return;
+  }
+  $("composer-error").hidden = true;
+  const clientId = newClientId();
+  state.outbox.set(clientId, text);
+  const list = $("messages");
+  list.append(messageNode({ sender: "patron", body: text, client_id: clientId }, true));
+  list.lastElementChild.scrollIntoView({ block: "end" });
+  $("body").value = "";
+  sendTyping(false);
+  deliver(clientId, text);
+}
+
+function deliver(clientId, text) {
+  state.socket
+    .request({ type: "message.send", client_id: clientId, body: text })
+    .then((ack) => addMessage(ack.message))
+    .catch((error) => {
+      if (error.code !== "disconnected") {
+        state.outbox.delete(clientId);
+        document.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
+        showComposerError(error.message);
+      }
+      // Disconnected: the message stays in the outbox and is resent on reconnect.
+    });
+}
+
+function flushOutbox() {
+  for (const [clientId, text] of state.outbox) deliver(clientId, text);
+}
+
+function showComposerError(text) {
+  const box = $("composer-error");
+  box.textContent = text;
+  box.hidden = false;
+}
+
+function sendTyping(active) {
+  if (!state.socket) return;
+  const now = Date.now();
+  if (active && now - state.typingSentAt < 3000) return;
+  state.typingSentAt = active ? now : 0;
+  state.socket.notify({ type: "typing", active });
+}
+
+function onInput() {
+  sendTyping(true);
+  clearTimeout(state.typingTimer);
+  state.typingTimer = setTimeout(() => sendTyping(false), 4000);
+}
+
+function setComposerEnabled(enabled) {
+  $("body").disabled = !enabled;
+  $("composer").querySelector("button").disabled = !enabled;
+  $("leave").hidden = !enabled;
+}
+
+function endChat(reason) {
+  if (state.ended) return;
+  state.ended = true;
+  state.outbox.clear();
+  setComposerEnabled(false);
+  $("typing").textContent = "";
+  setStatus(reason === "patron_left" ? "You left the chat. The chat has ended." : "The chat has ended.");
+  $("new-chat").hidden = false;
+  store()?.removeItem(storageKey);
+  state.socket?.stop();
+}
+
+async function leave() {
+  if (state.ended) return;
+  try {
+    await state.socket.request({ type: "chat.leave" });
+  } catch (error) {
+    if (error.code !== "chat_ended") showComposerError("Could not leave: you are offline. Try again.");
+    return;
+  }
+  endChat("patron_left");
+}
+
+function resetToForm() {
+  state.socket?.stop();
+  state.socket = null;
+  state.token = null;
+  $("chat").hidden = true;
+  $("offline").hidden = true;
+  $("prechat").hidden = false;
+  $("question").value = "";
+  setStatus("");
+  $("name").focus();
+}
+
+// --- wiring --------------------------------------------------------------
+
+$("prechat").addEventListener("submit", startChat);
+$("name").addEventListener("input", nameHint);
+$("composer").addEventListener("submit", send);
+$("body").addEventListener("input", onInput);
+$("body").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("composer").requestSubmit();
+  }
+});
+$("leave").addEventListener("click", leave);
+$("new-chat").addEventListener("click", resetToForm);
+$("offline-retry").addEventListener("click", () => {
+  $("offline").hidden = true;
+  $("prechat").hidden = false;
+  setStatus("");
+});
+
+const saved = (() => {
+  try {
+    return JSON.parse(store()?.getItem(storageKey) || "null");
+  } catch {
+    return null;
+  }
+})();
+if (saved?.token) openChat(saved.token);
+
+// For tests and for patrons' own debugging: drop the connection to see it resume.
+window.refdeskPatron = { drop: () => state.socket?.drop(), state };

@@ -1,0 +1,21 @@
+"""HTTP routes."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from refdesk.campuses.views import campus_colours, campus_list
+from refdesk.chats.views import chat_create
+from refdesk.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home_show, name="home"),
+    path("example/<slug:campus>/", core_views.example_show, name="example"),
+    path("healthz", core_views.health_show, name="health"),
+    path("api/campuses", campus_list, name="api-campuses"),
+    path("campuses.css", campus_colours, name="campus-colours"),
+    path("api/chats", chat_create, name="api-chat-create"),
+    path("accounts/", include("refdesk.accounts.urls")),
+    path("console/", include("refdesk.console.urls")),
+    path("", include("refdesk.widget.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,52 @@
+"""The patron's ask page (standalone or framed by the widget) and the embed script."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+
+from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today, get_weekly_hours
+from refdesk.core.text import strip_query
+
+
+@xframe_options_exempt
+def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
+    """``/ask/<campus>/``: the pre-chat form and the chat; ``?embed=1`` inside the widget.
+
+    Framable only by the desk itself and the configured embedding sites (CSP
+    ``frame-ancestors``).
+    """
+    found = get_campus_by_slug(campus)
+    if found is None:
+        raise Http404("No such campus")
+    embedded = request.GET.get("embed") == "1"
+    response = render(
+        request,
+        "widget/ask.html",
+        {
+            "campus": found,
+            "embedded": embedded,
+            "hours_today": get_hours_today(found),
+            "weekly_hours": get_weekly_hours(found),
+            "page_url": strip_query(request.GET.get("from", "")),
+            "max_message_chars": settings.REFDESK["MAX_MESSAGE_CHARS"],
+        },
+    )
+    response.refdesk_framable = True  # type: ignore[attr-defined]
+    return response
+
+
+def widget_script(request: HttpRequest) -> HttpResponse:
+    """``/widget.js`` at a stable address for campus pages; cached for an hour."""
+    path = finders.find("refdesk/widget.js")
+    if not path or isinstance(path, list):
+        raise Http404("widget missing")
+    with open(path, "rb") as handle:
+        body = handle.read()
+    response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

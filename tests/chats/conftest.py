@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from refdesk.accounts.models import ConsoleConnection, Librarian
+from refdesk.chats.actions import do_create_chat
+from refdesk.chats.models import Chat
+
+
+@pytest.fixture
+def online(make_librarian: Callable[..., Librarian]) -> Librarian:
+    """A librarian with an open console, so patrons may start chats."""
+    librarian = make_librarian("onduty", campus="north", display_name="On Duty")
+    now = timezone.now()
+    ConsoleConnection.objects.create(
+        librarian=librarian,
+        channel_name="test-console",
+        process="test",
+        connected_at=now,
+        seen_at=now,
+    )
+    return librarian
+
+
+@pytest.fixture
+def new_chat(make_campus: Callable[..., Any]) -> Callable[..., tuple[Chat, str]]:
+    def make(
+        campus: str = "north",
+        *,
+        name: str = "Sam",
+        question: str = "Do you have APA guides?",
+        email: str = "",
+    ) -> tuple[Chat, str]:
+        from refdesk.campuses.models import Campus
+
+        found = Campus.objects.filter(slug=campus).first() or make_campus(campus)
+        return do_create_chat(found, patron_name=name, patron_email=email, question=question)
+
+    return make
+
+
+@pytest.fixture
+def sent_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[tuple[tuple[str, ...], dict[str, Any]]]]:
+    """Every event the actions publish, as (groups, event), recorded after commit."""
+    from refdesk.core import realtime
+
+    sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    original = realtime._send_now_sync
+
+    def record(groups: tuple[str, ...], event: dict[str, Any]) -> None:
+        sent.append((groups, dict(event)))
+        original(groups, event)
+
+    monkeypatch.setattr(realtime, "_send_now_sync", record)
+    yield sent

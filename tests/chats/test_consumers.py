@@ -1,0 +1,365 @@
+"""The patron and staff sockets, through the real routing and the real middleware."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from refdesk.accounts.models import Librarian
+from refdesk.asgi import application
+from refdesk.chats import actions
+from refdesk.chats.models import Chat, Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def session_cookie(librarian: Librarian) -> bytes:
+    client = Client()
+    client.force_login(librarian.user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def connect(
+    path: str, *, cookie: bytes | None = None, origin: tuple[bytes, bytes] = ORIGIN
+) -> WebsocketCommunicator:
+    headers = [origin, (b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def staff(
+    librarian: Librarian, after: int = 0
+) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+    cookie = await database_sync_to_async(session_cookie)(librarian)
+    communicator = await connect(f"/ws/staff/?after={after}", cookie=cookie)
+    snapshot = await communicator.receive_json_from(timeout=5)
+    assert snapshot["type"] == "snapshot"
+    return communicator, snapshot
+
+
+async def receive_until(
+    communicator: WebsocketCommunicator, frame_type: str, timeout: float = 5
+) -> dict[str, Any]:
+    while True:
+        frame = await communicator.receive_json_from(timeout=timeout)
+        if frame["type"] == frame_type:
+            return frame
+
+
+@pytest.fixture
+async def people(make_librarian: Callable[..., Librarian]) -> dict[str, Librarian]:
+    make = database_sync_to_async(make_librarian)
+    return {
+        "ana": await make("ana", campus="north"),
+        "ben": await make("ben", campus="south"),
+    }
+
+
+@pytest.mark.engines
+async def test_the_whole_loop_patron_asks_librarian_claims_they_talk_and_it_ends(
+    people: dict[str, Librarian],
+) -> None:
+    ana_ws, snapshot = await staff(people["ana"])
+    ben_ws, _ = await staff(people["ben"])
+    assert snapshot["waiting"] == []
+    assert {p["display_name"]: p["status"] for p in snapshot["presence"]}["Ana"] == "online"
+
+    chat, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="Do you have APA guides?"
+    )
+    for ws in (ana_ws, ben_ws):
+        created = await receive_until(ws, "chat.created")
+        assert created["chat"]["id"] == chat.pk
+        assert created["chat"]["question"] == "Do you have APA guides?"
+
+    patron = await connect(f"/ws/patron/{token}/")
+    state = await patron.receive_json_from(timeout=5)
+    assert state["type"] == "chat.state"
+    assert [m["body"] for m in state["messages"]] == ["Do you have APA guides?"]
+
+    await ana_ws.send_json_to({"type": "chat.claim", "chat_id": chat.pk, "ref": "c1"})
+    ack = await receive_until(ana_ws, "ack")
+    assert ack["ref"] == "c1"
+    assert ack["chat"]["claimed_by"] == "Ana"
+    claimed = await receive_until(ben_ws, "chat.claimed")
+    assert claimed["by"] == "Ana"
+    assert (await receive_until(patron, "chat.claimed"))["by"] == "Ana"
+
+    await ben_ws.send_json_to({"type": "chat.claim", "chat_id": chat.pk, "ref": "c2"})
+    refused = await receive_until(ben_ws, "error")
+    assert (refused["code"], refused["by"], refused["ref"]) == ("already_claimed", "Ana", "c2")
+
+    await ana_ws.send_json_to({"type": "typing", "chat_id": chat.pk, "active": True})
+    typing = await receive_until(patron, "typing")
+    assert typing["active"] is True
+    await ana_ws.send_json_to(
+        {
+            "type": "message.send",
+            "chat_id": chat.pk,
+            "client_id": "a1",
+            "body": "Hi Sam, yes: https://lib.example.edu/apa",
+            "ref": 7,
+        }
+    )
+    assert (await receive_until(ana_ws, "ack"))["message"]["seq"] == 2
+    assert (await receive_until(patron, "message"))["body"].startswith("Hi Sam")
+
+    await patron.send_json_to({"type": "typing", "active": True})
+    assert (await receive_until(ana_ws, "typing"))["sender"] == "patron"
+    await patron.send_json_to({"type": "message.send", "client_id": "p1", "body": "Thanks 🙏"})
+    assert (await receive_until(patron, "ack"))["message"]["seq"] == 3
+    assert (await receive_until(ana_ws, "message"))["body"] == "Thanks 🙏"
+
+    await ana_ws.send_json_to(
+        {"type": "chat.end", "chat_id": chat.pk, "closing": "I hope that helps. Have a great day!"}
+    )
+    ended = await receive_until(patron, "chat.ended")
+    assert ended["reason"] == "closed"
+    assert (await receive_until(ben_ws, "chat.ended"))["chat_id"] == chat.pk
+
+    await patron.send_json_to({"type": "message.send", "client_id": "p2", "body": "wait"})
+    late = await receive_until(patron, "error")
+    assert late["code"] == "chat_ended"
+    for ws in (ana_ws, ben_ws, patron):
+        await ws.disconnect()
+
+
+async def test_a_reconnecting_patron_gets_only_the_messages_after_its_last_seq(
+    people: dict[str, Librarian],
+) -> None:
+    ana_ws, _ = await staff(people["ana"])
+    chat, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="one"
+    )
+    await database_sync_to_async(actions.do_claim_chat)(chat.pk, acting_librarian=people["ana"])
+    for i in range(2, 6):
+        await database_sync_to_async(actions.check_send_librarian_message)(
+            chat.pk, acting_librarian=people["ana"], client_id=f"m{i}", body=f"line {i}"
+        )
+    patron = await connect(f"/ws/patron/{token}/?after=3")
+    state = await patron.receive_json_from(timeout=5)
+    assert [m["seq"] for m in state["messages"]] == [4, 5]
+    assert state["chat"]["librarian_name"] == "Ana"
+    await patron.disconnect()
+    await ana_ws.disconnect()
+
+
+@pytest.mark.engines
+async def test_a_reconnecting_console_gets_its_active_chats_with_every_message(
+    people: dict[str, Librarian],
+) -> None:
+    ana_ws, snapshot = await staff(people["ana"])
+    chat, _token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    await database_sync_to_async(actions.do_claim_chat)(chat.pk, acting_librarian=people["ana"])
+    await database_sync_to_async(actions.check_send_patron_message)(
+        chat, client_id="x", body="more"
+    )
+    await ana_ws.disconnect()
+    again, snapshot = await staff(people["ana"], after=snapshot["event_id"])
+    assert [c["id"] for c in snapshot["active"]] == [chat.pk]
+    assert [m["body"] for m in snapshot["active"][0]["messages"]] == ["q", "more"]
+    await again.disconnect()
+
+
+async def test_a_console_that_was_away_learns_how_its_chats_ended(
+    people: dict[str, Librarian],
+) -> None:
+    ana_ws, _ = await staff(people["ana"])
+    chat, _token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    await database_sync_to_async(actions.do_claim_chat)(chat.pk, acting_librarian=people["ana"])
+    cursor = (await receive_until(ana_ws, "chat.claimed"))["event_id"]
+    await ana_ws.disconnect()
+    fresh = await database_sync_to_async(Chat.objects.get)(pk=chat.pk)
+    await database_sync_to_async(actions.do_end_chat)(fresh, reason="patron_left")
+    again, snapshot = await staff(people["ana"], after=cursor)
+    assert snapshot["active"] == []
+    assert [(c["id"], c["end_reason"]) for c in snapshot["ended"]] == [(chat.pk, "patron_left")]
+    await again.disconnect()
+
+
+async def test_waiting_chats_from_before_login_are_in_the_snapshot(
+    people: dict[str, Librarian],
+) -> None:
+    ana_ws, _ = await staff(people["ana"])
+    chat, _token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="south", name="", email="", question="hours?"
+    )
+    ben_ws, snapshot = await staff(people["ben"])
+    assert [c["id"] for c in snapshot["waiting"]] == [chat.pk]
+    assert snapshot["waiting"][0]["campus"] == "south"
+    await ana_ws.disconnect()
+    await ben_ws.disconnect()
+
+
+async def test_a_staff_socket_without_login_is_closed_with_4401() -> None:
+    communicator = WebsocketCommunicator(
+        application, "/ws/staff/", headers=[ORIGIN, (b"host", b"127.0.0.1")]
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    error = await communicator.receive_json_from()
+    assert error["code"] == "unauthenticated"
+    closed = await communicator.receive_output()
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_socket_from_a_foreign_origin_is_refused(people: dict[str, Librarian]) -> None:
+    cookie = await database_sync_to_async(session_cookie)(people["ana"])
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/staff/",
+        headers=[
+            (b"origin", b"https://evil.example"),
+            (b"host", b"127.0.0.1"),
+            (b"cookie", cookie),
+        ],
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_an_unknown_patron_token_is_closed_with_4403(people: dict[str, Librarian]) -> None:
+    communicator = await connect("/ws/patron/not-a-real-token/")
+    assert (await communicator.receive_json_from())["code"] == "not_found"
+    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_patron_token_reaches_only_its_own_chat(people: dict[str, Librarian]) -> None:
+    await staff(people["ana"])
+    mine, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="mine"
+    )
+    other, _ = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Kim", email="", question="theirs"
+    )
+    patron = await connect(f"/ws/patron/{token}/")
+    state = await patron.receive_json_from()
+    assert state["chat"]["id"] == mine.pk
+    # A chat_id in the frame is ignored: the token decides the chat.
+    await patron.send_json_to(
+        {"type": "message.send", "chat_id": other.pk, "client_id": "z", "body": "hello"}
+    )
+    await receive_until(patron, "ack")
+    assert await database_sync_to_async(Message.objects.filter(chat=other).count)() == 1
+    assert await database_sync_to_async(Message.objects.filter(chat=mine).count)() == 2
+    await patron.disconnect()
+
+
+BAD_FRAMES: list[tuple[str | bytes, str]] = [
+    ("not json", "bad_json"),
+    ('{"type": "message.send", "body": ', "bad_json"),
+    ("[1, 2, 3]", "bad_frame"),
+    ('{"no_type": true}', "unknown_type"),
+    ('{"type": "chat.explode"}', "unknown_type"),
+    ('{"type": 42}', "unknown_type"),
+    (json.dumps({"type": "message.send", "client_id": "c", "body": "x" * 4001}), "too_long"),
+    (json.dumps({"type": "message.send", "client_id": "c", "body": 12}), "invalid"),
+    (json.dumps({"type": "message.send", "client_id": ["c"], "body": "hi"}), "invalid"),
+    (json.dumps({"type": "typing", "active": "yes"}), "invalid"),
+    ("[" * 100000, "too_large"),
+    ("[" * 50000 + "]" * 50000, "too_large"),
+    ("[" * 20000 + "]" * 20000, "bad_json"),
+    (json.dumps({"type": "message.send", "body": "y" * 70000}), "too_large"),
+    (b"\x00\x01binary", "bad_frame"),
+]
+
+
+@pytest.mark.parametrize(("frame", "code"), BAD_FRAMES)
+async def test_a_bad_patron_frame_gets_an_error_keeps_the_socket_and_stores_nothing(
+    people: dict[str, Librarian], frame: str | bytes, code: str
+) -> None:
+    await staff(people["ana"])
+    chat, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    patron = await connect(f"/ws/patron/{token}/")
+    await patron.receive_json_from()
+    if isinstance(frame, bytes):
+        await patron.send_to(bytes_data=frame)
+    else:
+        await patron.send_to(text_data=frame)
+    error = await receive_until(patron, "error")
+    assert error["code"] == code
+    assert error["message"]
+    # The socket is still open and usable.
+    await patron.send_json_to({"type": "message.send", "client_id": "ok", "body": "still here"})
+    assert (await receive_until(patron, "ack"))["message"]["body"] == "still here"
+    bodies = await database_sync_to_async(
+        lambda: list(Message.objects.filter(chat=chat).values_list("body", flat=True))
+    )()
+    assert bodies == ["q", "still here"]
+    await patron.disconnect()
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "chat.claim"},
+        {"type": "chat.claim", "chat_id": "1"},
+        {"type": "chat.claim", "chat_id": -1},
+        {"type": "chat.claim", "chat_id": True},
+        {"type": "chat.claim", "chat_id": 10**30},
+        {"type": "message.send", "chat_id": 999999, "client_id": "x", "body": "hi"},
+        {"type": "chat.end", "chat_id": 999999},
+    ],
+)
+async def test_bad_staff_frames_get_an_error_frame(
+    people: dict[str, Librarian], frame: dict[str, Any]
+) -> None:
+    ana_ws, _ = await staff(people["ana"])
+    await ana_ws.send_json_to({**frame, "ref": "bad"})
+    error = await receive_until(ana_ws, "error")
+    assert error["ref"] == "bad"
+    assert error["code"] in {"invalid", "not_found"}
+    await ana_ws.disconnect()
+
+
+async def test_a_librarian_cannot_type_or_send_into_another_librarians_chat(
+    people: dict[str, Librarian],
+) -> None:
+    ben_ws, _ = await staff(people["ben"])
+    chat, _token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    await database_sync_to_async(actions.do_claim_chat)(chat.pk, acting_librarian=people["ana"])
+    for frame in (
+        {"type": "message.send", "chat_id": chat.pk, "client_id": "b", "body": "mine now"},
+        {"type": "typing", "chat_id": chat.pk, "active": True},
+        {"type": "chat.end", "chat_id": chat.pk},
+        {"type": "chat.fetch", "chat_id": chat.pk},
+    ):
+        await ben_ws.send_json_to(frame)
+        assert (await receive_until(ben_ws, "error"))["code"] == "not_yours"
+    fresh = await database_sync_to_async(Chat.objects.get)(pk=chat.pk)
+    assert fresh.state == "active"
+    assert await database_sync_to_async(Message.objects.filter(chat=chat).count)() == 1
+    await ben_ws.disconnect()
+
+
+async def test_presence_goes_offline_when_the_last_console_closes(
+    people: dict[str, Librarian],
+) -> None:
+    ana_ws, _ = await staff(people["ana"])
+    ben_ws, _ = await staff(people["ben"])
+    while (await receive_until(ana_ws, "presence"))["display_name"] != "Ben":
+        pass
+    await ben_ws.disconnect()
+    gone = await receive_until(ana_ws, "presence")
+    assert (gone["display_name"], gone["status"]) == ("Ben", "offline")
+    await ana_ws.disconnect()

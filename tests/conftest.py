@@ -1,0 +1,57 @@
+"""Shared fixtures: campuses and librarians made through the real actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+
+import pytest
+
+from refdesk.accounts.models import Librarian
+
+
+def services_required() -> bool:
+    """CI sets REFDESK_REQUIRE_SERVICES=1: a missing PostgreSQL or Redis is then a failure."""
+    return os.environ.get("REFDESK_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def make_campus(db: None) -> Callable[..., object]:
+    from refdesk.campuses.actions import do_set_weekly_hours, do_upsert_campus
+
+    def make(slug: str = "north", name: str | None = None, colour: str = "#1f4e79"):  # type: ignore[no-untyped-def]
+        campus = do_upsert_campus(
+            slug,
+            name=name or f"{slug.title()} Campus Library",
+            colour=colour,
+            timezone="America/New_York",
+        )
+        do_set_weekly_hours(campus, hours={d: [(dt.time(8), dt.time(22))] for d in range(7)})
+        return campus
+
+    return make
+
+
+@pytest.fixture
+def make_librarian(db: None, make_campus: Callable[..., object]) -> Callable[..., Librarian]:
+    from refdesk.accounts.actions import do_add_librarian
+    from refdesk.campuses.models import Campus
+
+    def make(
+        username: str = "ana",
+        *,
+        campus: str = "north",
+        role: str = "librarian",
+        display_name: str = "",
+    ) -> Librarian:
+        found = Campus.objects.filter(slug=campus).first() or make_campus(campus)
+        return do_add_librarian(
+            username,
+            password="refdesk-demo",
+            campus=found,
+            role=role,  # type: ignore[arg-type]
+            display_name=display_name or username.capitalize(),
+        )
+
+    return make
