@@ -7,8 +7,9 @@ import os
 from collections.abc import Callable
 
 import pytest
+from django.utils import timezone
 
-from refdesk.accounts.models import Librarian
+from refdesk.accounts.models import ConsoleConnection, Librarian
 
 
 def services_required() -> bool:
@@ -55,3 +56,18 @@ def make_librarian(db: None, make_campus: Callable[..., object]) -> Callable[...
         )
 
     return make
+
+
+@pytest.fixture
+def online(make_librarian: Callable[..., Librarian]) -> Librarian:
+    """A librarian with an open console, so patrons may start chats."""
+    librarian = make_librarian("onduty", campus="north", display_name="On Duty")
+    now = timezone.now()
+    ConsoleConnection.objects.create(
+        librarian=librarian,
+        channel_name="test-console",
+        process="test",
+        connected_at=now,
+        seen_at=now,
+    )
+    return librarian

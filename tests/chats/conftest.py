@@ -4,26 +4,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from refdesk.accounts.models import ConsoleConnection, Librarian
 from refdesk.chats.actions import do_create_chat
 from refdesk.chats.models import Chat
-
-
-@pytest.fixture
-def online(make_librarian: Callable[..., Librarian]) -> Librarian:
-    """A librarian with an open console, so patrons may start chats."""
-    librarian = make_librarian("onduty", campus="north", display_name="On Duty")
-    now = timezone.now()
-    ConsoleConnection.objects.create(
-        librarian=librarian,
-        channel_name="test-console",
-        process="test",
-        connected_at=now,
-        seen_at=now,
-    )
-    return librarian
 
 
 @pytest.fixture

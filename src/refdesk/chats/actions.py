@@ -104,7 +104,7 @@ def check_create_chat(
     if not is_anyone_online():
         raise ActionError(
             "offline",
-            "No librarian is online right now. Leave your question and we will email you.",
+            "No librarian is online right now. Please try again during opening hours.",
             campus=campus.slug,
             hours_today=get_hours_today(campus),
         )
