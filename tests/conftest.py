@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -71,3 +72,18 @@ def online(make_librarian: Callable[..., Librarian]) -> Librarian:
         seen_at=now,
     )
     return librarian
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_database_thread(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Close the server's database-thread connection before the test database is dropped."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    from refdesk.core.db import close_connections_sync
+
+    with django_db_blocker.unblock():
+        close_connections_sync()
+        # Channels' session middleware reads through asgiref's shared sync thread.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()

@@ -170,15 +170,16 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": _env("REDIS_PREFIX", "refdesk")},
         }
     }
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
-            # The default capacity of 100 drops events in a burst, silently.
-            "CONFIG": {"capacity": 5000, "expiry": 60},
+            # Channels' in-memory layer sweeps every channel on every send and drops
+            # messages silently when a queue is full; see core/layers.py.
+            "BACKEND": "refdesk.core.layers.LocalChannelLayer",
+            "CONFIG": {"capacity": 10_000},
         }
     }
 
@@ -266,6 +267,9 @@ class DeskSettings(TypedDict):
     PRESENCE_TIMEOUT_SECONDS: int
     SWEEP_SECONDS: int
     TRUST_X_FORWARDED_FOR: bool
+    FRAMES_PER_SECOND: float
+    FRAMES_BURST: float
+    STAFF_RECHECK_SECONDS: float
 
 
 REFDESK: DeskSettings = {
@@ -282,6 +286,11 @@ REFDESK: DeskSettings = {
     "SWEEP_SECONDS": _env_int("SWEEP_SECONDS", 5),
     # Behind a reverse proxy, the patron's address is the last X-Forwarded-For entry.
     "TRUST_X_FORWARDED_FOR": _env_bool("TRUST_X_FORWARDED_FOR"),
+    # Frames each socket may send: a steady rate and a burst (typing, quick replies).
+    "FRAMES_PER_SECOND": float(_env_int("RATE_FRAMES_PER_SECOND", 10)),
+    "FRAMES_BURST": float(_env_int("RATE_FRAMES_BURST", 20)),
+    # How often a console socket re-reads its session (logout, password change, expiry).
+    "STAFF_RECHECK_SECONDS": 2.0,
 }
 
 LOGGING = {

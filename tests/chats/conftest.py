@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,11 +35,11 @@ def sent_events(
     from refdesk.core import realtime
 
     sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
-    original = realtime._send_now_sync
+    original = realtime._after_commit
 
-    def record(groups: tuple[str, ...], event: dict[str, Any]) -> None:
-        sent.append((groups, dict(event)))
-        original(groups, event)
+    def record(groups: tuple[str, ...], message: dict[str, Any]) -> None:
+        sent.append((groups, json.loads(message["text"])))
+        original(groups, message)
 
-    monkeypatch.setattr(realtime, "_send_now_sync", record)
+    monkeypatch.setattr(realtime, "_after_commit", record)
     yield sent

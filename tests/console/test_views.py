@@ -64,8 +64,12 @@ def test_the_home_page_links_every_campus_and_the_console(make_campus: Any) -> N
     make_campus("north")
     make_campus("south")
     html = Client().get("/").content.decode()
-    for link in ('href="/ask/north/"', 'href="/ask/south/"', 'href="/console/"',
-                 'href="/example/north/"'):
+    for link in (
+        'href="/ask/north/"',
+        'href="/ask/south/"',
+        'href="/console/"',
+        'href="/example/north/"',
+    ):
         assert link in html
 
 

@@ -51,18 +51,18 @@ def test_the_page_address_given_to_the_ask_page_loses_its_query_string(
     make_campus: Any,
 ) -> None:
     make_campus("north")
-    html = Client().get(
-        "/ask/north/?embed=1&from=https%3A%2F%2Flib.example.edu%2Fhours%3Fsid%3Dsecret"
-    ).content.decode()
+    html = (
+        Client()
+        .get("/ask/north/?embed=1&from=https%3A%2F%2Flib.example.edu%2Fhours%3Fsid%3Dsecret")
+        .content.decode()
+    )
     assert 'data-page-url="https://lib.example.edu/hours"' in html
     assert "secret" not in html
 
 
 def test_a_hostile_page_address_is_dropped(make_campus: Any) -> None:
     make_campus("north")
-    html = Client().get(
-        "/ask/north/?from=javascript%3Aalert(1)%22%3E%3Cscript%3E"
-    ).content.decode()
+    html = Client().get("/ask/north/?from=javascript%3Aalert(1)%22%3E%3Cscript%3E").content.decode()
     assert 'data-page-url=""' in html
     assert "<script>alert" not in html
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -201,6 +202,7 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
         send_event_on_commit(
             [chat_group(chat.pk)],
             {"type": "chat.claimed", "chat_id": chat.pk, "by": acting_librarian.display_name},
+            meta={"librarian_id": acting_librarian.pk},
         )
     return chat
 
@@ -225,7 +227,8 @@ def _not_waiting(chat: Chat) -> ActionError:
 # ---------------------------------------------------------------------------
 
 
-def _clean_client_id(client_id: object) -> str:
+def clean_client_id(client_id: object) -> str:
+    """A client's own message id (for de-duplication): printable text up to 64 characters."""
     if client_id is None or client_id == "":
         return ""
     if not isinstance(client_id, str) or len(client_id) > 64 or not client_id.isprintable():  # noqa: PLR2004
@@ -235,11 +238,27 @@ def _clean_client_id(client_id: object) -> str:
     return client_id
 
 
+def clean_message_body(body: object) -> str:
+    """A message body: plain text, 1 to 4,000 characters after cleaning."""
+    return clean_text(body, field="message", max_chars=LIMITS["MAX_MESSAGE_CHARS"], required=True)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """One message to store; ``librarian`` is set for librarian messages."""
+
+    chat_id: int
+    sender: str
+    body: str
+    client_id: str = ""
+    librarian_id: int | None = None
+    librarian_name: str = ""
+
+
 def check_send_patron_message(chat: Chat, *, client_id: object, body: object) -> dict[str, Any]:
     """A patron's message to their own chat (waiting or active); returns its payload."""
-    text = clean_text(body, field="message", max_chars=LIMITS["MAX_MESSAGE_CHARS"], required=True)
     return do_send_message(
-        chat, sender=Sender.PATRON, client_id=_clean_client_id(client_id), body=text
+        NewMessage(chat.pk, Sender.PATRON, clean_message_body(body), clean_client_id(client_id))
     )
 
 
@@ -247,78 +266,150 @@ def check_send_librarian_message(
     chat_id: int, *, acting_librarian: Librarian, client_id: object, body: object
 ) -> dict[str, Any]:
     """A librarian's message to a chat they hold; returns its payload."""
-    text = clean_text(body, field="message", max_chars=LIMITS["MAX_MESSAGE_CHARS"], required=True)
-    clean_id = _clean_client_id(client_id)
-    chat = get_chat_for_staff(chat_id)
-    if chat is None:
-        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
-    if chat.librarian_id != acting_librarian.pk:
-        raise ActionError("not_yours", "Claim the chat before you answer it.", chat_id=chat_id)
     return do_send_message(
-        chat, sender=Sender.LIBRARIAN, client_id=clean_id, body=text, librarian=acting_librarian
+        NewMessage(
+            chat_id,
+            Sender.LIBRARIAN,
+            clean_message_body(body),
+            clean_client_id(client_id),
+            librarian_id=acting_librarian.pk,
+            librarian_name=acting_librarian.display_name,
+        )
     )
 
 
-def do_send_message(
-    chat: Chat,
-    *,
-    sender: str,
-    body: str,
-    client_id: str = "",
-    librarian: Librarian | None = None,
-) -> dict[str, Any]:
-    """Store a message with the chat's next ``seq``, then broadcast it.
+def do_send_message(message: NewMessage) -> dict[str, Any]:
+    """Store one message (see :func:`do_store_messages`); raise its refusal."""
+    (result,) = do_store_messages([message])
+    if isinstance(result, ActionError):
+        raise result
+    return result
 
-    A resend with a ``client_id`` already stored for this sender returns the stored
-    message and broadcasts nothing. The ``seq`` comes from a conditional increment on the
-    chat row (``WHERE state != 'ended'``), which also serialises senders of one chat.
-    Raises ``ActionError("chat_ended")`` once the chat has ended.
+
+_BUMP_FOR_PATRON = (
+    "UPDATE chats_chat SET last_seq = last_seq + 1 "
+    "WHERE id = %s AND state IN ('waiting', 'active') "
+    "RETURNING last_seq, librarian_id, state, patron_name"
+)
+_BUMP_FOR_LIBRARIAN = (
+    "UPDATE chats_chat SET last_seq = last_seq + 1 WHERE id = %s AND state = 'active' "
+    "AND librarian_id = %s RETURNING last_seq, librarian_id, state, patron_name"
+)
+_INSERT = (
+    "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
+    "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+def do_store_messages(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
+    """Store a batch of messages in one transaction; broadcast each after the commit.
+
+    Each message takes its chat's next ``seq`` from a conditional increment of the chat
+    row, which also checks that the chat is open (and, for a librarian, that they hold
+    it) and serialises senders of one chat. A message whose ``client_id`` is already
+    stored for that chat and sender is answered with the stored one and not broadcast
+    again. Returns, in order, each message's payload or the ``ActionError`` refusing it;
+    one refusal does not hold back the others.
     """
-    if client_id:
-        existing = Message.objects.filter(chat=chat, sender=sender, client_id=client_id).first()
-        if existing is not None:
-            return message_payload(existing)
     try:
         with transaction.atomic():
-            bumped = (
-                Chat.objects.filter(pk=chat.pk)
-                .exclude(state=ChatState.ENDED)
-                .update(last_seq=F("last_seq") + 1)
-            )
-            if not bumped:
-                raise ActionError("chat_ended", "This chat has ended.", chat_id=chat.pk)
-            seq = Chat.objects.values_list("last_seq", flat=True).get(pk=chat.pk)
-            message = Message.objects.create(
-                chat=chat,
-                seq=seq,
-                sender=sender,
-                librarian=librarian,
-                sender_name=librarian.display_name if librarian else chat.patron_name,
-                body=body,
-                client_id=client_id,
-                created_at=timezone.now(),
-            )
-            payload = message_payload(message)
-            send_event_on_commit(_message_groups(chat, sender=sender), payload)
+            return _store_batch(batch)
     except IntegrityError:
-        # The same resend raced itself: the other copy was stored.
-        existing = Message.objects.filter(chat=chat, sender=sender, client_id=client_id).first()
-        if existing is None or not client_id:
-            raise
-        return message_payload(existing)
-    return payload
+        if len(batch) == 1:
+            # The same resend raced itself in another process: the other copy was stored.
+            found = _stored_copies(batch).get(_dedupe_key(batch[0]))
+            if found is None:
+                raise
+            return [found]
+        # Settle the batch one message at a time, so only the racing one is affected.
+        return [do_store_messages([message])[0] for message in batch]
 
 
-def _message_groups(chat: Chat, *, sender: str) -> list[str]:
-    groups = [chat_group(chat.pk)]
-    fresh = Chat.objects.values_list("state", "librarian_id").get(pk=chat.pk)
-    state, librarian_id = fresh
-    if librarian_id is not None and state == ChatState.ACTIVE:
-        groups.append(librarian_group(librarian_id))
-    elif sender == Sender.PATRON:
-        # While the chat waits, every console may read what the patron adds.
-        groups.append(STAFF_GROUP)
-    return groups
+def _dedupe_key(message: NewMessage) -> tuple[int, str, str]:
+    return (message.chat_id, message.sender, message.client_id)
+
+
+def _stored_copies(batch: list[NewMessage]) -> dict[tuple[int, str, str], dict[str, Any]]:
+    wanted = {_dedupe_key(m) for m in batch if m.client_id}
+    if not wanted:
+        return {}
+    rows = Message.objects.filter(
+        chat_id__in={key[0] for key in wanted}, client_id__in={key[2] for key in wanted}
+    )
+    return {
+        key: message_payload(row)
+        for row in rows
+        if (key := (row.chat_id, row.sender, row.client_id)) in wanted
+    }
+
+
+def _store_batch(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
+    results: list[dict[str, Any] | ActionError] = []
+    known = _stored_copies(batch)
+    rows: list[tuple[Any, ...]] = []
+    now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    sent_at = now.isoformat()
+    with connection.cursor() as cursor:
+        for message in batch:
+            key = _dedupe_key(message)
+            if message.client_id and key in known:
+                results.append(known[key])
+                continue
+            if message.sender == Sender.LIBRARIAN:
+                cursor.execute(_BUMP_FOR_LIBRARIAN, [message.chat_id, message.librarian_id])
+            else:
+                cursor.execute(_BUMP_FOR_PATRON, [message.chat_id])
+            bumped = cursor.fetchone()
+            if bumped is None:
+                results.append(_refusal(message))
+                continue
+            seq, librarian_id, state, patron_name = bumped
+            sender_name = message.librarian_name if message.librarian_id else patron_name
+            rows.append(
+                (
+                    message.chat_id,
+                    seq,
+                    message.sender,
+                    message.librarian_id,
+                    sender_name,
+                    message.body,
+                    message.client_id,
+                    stamp,
+                )
+            )
+            payload = {
+                "type": "message",
+                "chat_id": message.chat_id,
+                "seq": seq,
+                "sender": message.sender,
+                "sender_name": sender_name,
+                "body": message.body,
+                "client_id": message.client_id,
+                "sent_at": sent_at,
+            }
+            if message.client_id:
+                known[key] = payload
+            groups = [chat_group(message.chat_id)]
+            if librarian_id is not None and state == ChatState.ACTIVE:
+                groups.append(librarian_group(librarian_id))
+            elif message.sender == Sender.PATRON:
+                # While the chat waits, every console may read what the patron adds.
+                groups.append(STAFF_GROUP)
+            send_event_on_commit(groups, payload)
+            results.append(payload)
+        if rows:
+            cursor.executemany(_INSERT, rows)
+    return results
+
+
+def _refusal(message: NewMessage) -> ActionError:
+    state = Chat.objects.filter(pk=message.chat_id).values_list("state", "librarian_id").first()
+    if state is None:
+        return ActionError("not_found", "There is no such chat.", chat_id=message.chat_id)
+    if state[0] == ChatState.ENDED:
+        return ActionError("chat_ended", "This chat has ended.", chat_id=message.chat_id)
+    return ActionError("not_yours", "Claim the chat before you answer it.", chat_id=message.chat_id)
 
 
 async def do_send_typing(
@@ -352,9 +443,15 @@ def check_end_chat_by_librarian(
         )
     if chat.state == ChatState.ENDED:
         raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat_id)
-    if closing_text:
+    if closing_text and chat.librarian_id == acting_librarian.pk:
         do_send_message(
-            chat, sender=Sender.LIBRARIAN, body=closing_text, librarian=acting_librarian
+            NewMessage(
+                chat.pk,
+                Sender.LIBRARIAN,
+                closing_text,
+                librarian_id=acting_librarian.pk,
+                librarian_name=acting_librarian.display_name,
+            )
         )
     return do_end_chat(chat, reason=EndReason.CLOSED, acting_librarian=acting_librarian)
 

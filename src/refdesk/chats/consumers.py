@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
-
-from channels.db import database_sync_to_async
 
 from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.models import Librarian
-from refdesk.accounts.selectors import get_librarian_for_user, list_presence
+from refdesk.accounts.selectors import (
+    get_librarian_for_session,
+    get_librarian_for_user,
+    list_presence,
+)
 from refdesk.chats import actions
+from refdesk.chats.actions import NewMessage, clean_client_id, clean_message_body
 from refdesk.chats.models import Chat, ChatState, EndReason, Sender
+from refdesk.chats.pipeline import get_pipeline
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_by_token,
@@ -23,6 +28,7 @@ from refdesk.chats.selectors import (
     patron_chat_view,
 )
 from refdesk.core.consumers import FrameConsumer, require_bool, require_int
+from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
 from refdesk.core.process import PROCESS_ID
 from refdesk.core.realtime import STAFF_GROUP, chat_group, librarian_group
@@ -31,8 +37,25 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
+def _patron_state(token: str, after: int) -> tuple[Chat, dict[str, Any]] | None:
+    chat = get_chat_by_token(token)
+    if chat is None:
+        return None
+    state = {
+        "type": "chat.state",
+        "chat": patron_chat_view(chat),
+        "messages": list_messages(chat, after=after),
+    }
+    return chat, state
+
+
 class PatronConsumer(FrameConsumer):
-    """``/ws/patron/<token>/?after=<seq>``: one patron token, one chat."""
+    """``/ws/patron/<token>/?after=<seq>``: one patron token, one chat.
+
+    The token decides the chat; a ``chat_id`` in a frame is ignored. The consumer keeps
+    the chat's state and librarian as its events pass by, so that typing needs no query;
+    every write is still checked by its action against the database.
+    """
 
     handlers = {
         "message.send": "handle_message_send",
@@ -40,61 +63,118 @@ class PatronConsumer(FrameConsumer):
         "chat.leave": "handle_leave",
     }
     chat_id: int = 0
+    chat_state: str = ""
+    librarian_id: int | None = None
 
     async def connect(self) -> None:
-        token = str(self.scope["url_route"]["kwargs"].get("token", ""))
-        chat = await database_sync_to_async(get_chat_by_token)(token)
         await self.accept()
-        if chat is None:
+        token = str(self.scope["url_route"]["kwargs"].get("token", ""))
+        # Subscribe before reading the state: an event is then in the state or after it.
+        found_id = await run_action(_chat_id_for_token, token)
+        if found_id is None:
             await self.send_error("not_found", "This chat link is not valid.")
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.chat_id = chat.pk
-        await self.channel_layer.group_add(chat_group(chat.pk), self.channel_name)
-        state = await database_sync_to_async(self._state)(chat, self.query_int("after"))
+        self.chat_id = found_id
+        await self.channel_layer.group_add(chat_group(found_id), self.channel_name)
+        found = await run_action(_patron_state, token, self.query_int("after"))
+        if found is None:  # purged between the two reads
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        chat, state = found
+        self.chat_state, self.librarian_id = chat.state, chat.librarian_id
         await self.send_json(state)
-
-    @staticmethod
-    def _state(chat: Chat, after: int) -> dict[str, Any]:
-        return {
-            "type": "chat.state",
-            "chat": patron_chat_view(chat),
-            "messages": list_messages(chat, after=after),
-        }
 
     async def disconnect(self, code: int) -> None:
         if self.chat_id:
             await self.channel_layer.group_discard(chat_group(self.chat_id), self.channel_name)
 
-    async def _chat(self) -> Chat:
-        chat: Chat | None = await database_sync_to_async(get_chat_for_staff)(self.chat_id)
-        if chat is None:
-            raise ActionError("not_found", "This chat no longer exists.")
-        return chat
+    def observe(self, message: dict[str, Any]) -> None:
+        event_type = message.get("event_type")
+        if event_type == "chat.claimed":
+            self.chat_state = ChatState.ACTIVE
+            self.librarian_id = message.get("meta", {}).get("librarian_id")
+        elif event_type == "chat.ended":
+            self.chat_state = ChatState.ENDED
 
     async def handle_message_send(self, frame: dict[str, Any]) -> dict[str, Any]:
-        chat = await self._chat()
-        message = await database_sync_to_async(actions.check_send_patron_message)(
-            chat, client_id=frame.get("client_id"), body=frame.get("body")
+        message = NewMessage(
+            self.chat_id,
+            Sender.PATRON,
+            clean_message_body(frame.get("body")),
+            clean_client_id(frame.get("client_id")),
         )
-        return {"message": message}
+        return {"message": await get_pipeline().submit(message)}
 
     async def handle_typing(self, frame: dict[str, Any]) -> None:
         active = require_bool(frame, "active")
-        chat = await self._chat()
-        if chat.state == ChatState.ACTIVE:
+        if self.chat_state == ChatState.ACTIVE:
             await actions.do_send_typing(
-                chat.pk, sender=Sender.PATRON, active=active, librarian_id=chat.librarian_id
+                self.chat_id, sender=Sender.PATRON, active=active, librarian_id=self.librarian_id
             )
 
     async def handle_leave(self, frame: dict[str, Any]) -> dict[str, Any]:
-        chat = await self._chat()
-        await database_sync_to_async(actions.do_end_chat)(chat, reason=EndReason.PATRON_LEFT)
-        return {"chat_id": chat.pk, "state": ChatState.ENDED}
+        await run_action(_leave, self.chat_id)
+        return {"chat_id": self.chat_id, "state": ChatState.ENDED}
+
+
+def _chat_id_for_token(token: str) -> int | None:
+    chat = get_chat_by_token(token)
+    return chat.pk if chat else None
+
+
+def _leave(chat_id: int) -> None:
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "This chat no longer exists.")
+    actions.do_end_chat(chat, reason=EndReason.PATRON_LEFT)
+
+
+def _snapshot(librarian: Librarian, after: int) -> dict[str, Any]:
+    return {
+        "type": "snapshot",
+        "event_id": get_last_event_id(),
+        "me": {
+            "librarian_id": librarian.pk,
+            "display_name": librarian.display_name,
+            "campus": librarian.home_campus.slug,
+            "role": librarian.role,
+        },
+        "waiting": list_waiting_chats(),
+        "active": list_active_chats_with_messages(librarian),
+        "ended": list_recently_ended_chats(librarian, after_event=after),
+        "presence": list_presence(),
+    }
+
+
+def _chat_with_messages(chat: Chat) -> dict[str, Any]:
+    return {**chat_summary(chat), "messages": list_messages(chat)}
+
+
+def _claim(chat_id: int, librarian: Librarian) -> dict[str, Any]:
+    return _chat_with_messages(actions.do_claim_chat(chat_id, acting_librarian=librarian))
+
+
+def _fetch(chat_id: int, librarian: Librarian) -> dict[str, Any]:
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+    if (
+        chat.state != ChatState.WAITING
+        and chat.librarian_id != librarian.pk
+        and not librarian.is_supervisor
+    ):
+        raise ActionError("not_yours", "That chat belongs to another librarian.", chat_id=chat_id)
+    return _chat_with_messages(chat)
 
 
 class StaffConsumer(FrameConsumer):
-    """``/ws/staff/?after=<event id>``: a logged-in librarian's console."""
+    """``/ws/staff/?after=<event id>``: a logged-in librarian's console.
+
+    Every frame is authorised: the session is re-read (at most every
+    ``STAFF_RECHECK_SECONDS``) so a logout, an expiry or a password change closes the
+    socket, and each action checks the librarian's right to the chat it names.
+    """
 
     handlers = {
         "chat.claim": "handle_claim",
@@ -104,40 +184,23 @@ class StaffConsumer(FrameConsumer):
         "chat.end": "handle_end",
     }
     librarian: Librarian | None = None
+    checked_at: float = 0.0
 
     async def connect(self) -> None:
-        librarian = await database_sync_to_async(get_librarian_for_user)(self.scope.get("user"))
         await self.accept()
+        librarian = await run_action(get_librarian_for_user, self.scope.get("user"))
         if librarian is None:
             await self.send_error("unauthenticated", "Log in as a librarian to use the console.")
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.librarian = librarian
+        self.checked_at = time.monotonic()
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
-        await database_sync_to_async(do_open_console)(
-            librarian, channel_name=self.channel_name, process=PROCESS_ID
+        await run_action(
+            do_open_console, librarian, channel_name=self.channel_name, process=PROCESS_ID
         )
-        snapshot = await database_sync_to_async(self._snapshot)(librarian, self.query_int("after"))
-        await self.send_json(snapshot)
-
-    @staticmethod
-    def _snapshot(librarian: Librarian, after: int) -> dict[str, Any]:
-        event_id = get_last_event_id()
-        return {
-            "type": "snapshot",
-            "event_id": event_id,
-            "me": {
-                "librarian_id": librarian.pk,
-                "display_name": librarian.display_name,
-                "campus": librarian.home_campus.slug,
-                "role": librarian.role,
-            },
-            "waiting": list_waiting_chats(),
-            "active": list_active_chats_with_messages(librarian),
-            "ended": list_recently_ended_chats(librarian, after_event=after),
-            "presence": list_presence(),
-        }
+        await self.send_json(await run_action(_snapshot, librarian, self.query_int("after")))
 
     async def disconnect(self, code: int) -> None:
         if self.librarian is None:
@@ -146,9 +209,29 @@ class StaffConsumer(FrameConsumer):
         await self.channel_layer.group_discard(
             librarian_group(self.librarian.pk), self.channel_name
         )
-        await database_sync_to_async(do_close_console)(
-            self.librarian, channel_name=self.channel_name
-        )
+        await run_action(do_close_console, self.librarian, channel_name=self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.librarian is None:
+            return
+        if time.monotonic() - self.checked_at >= self.recheck_seconds():
+            session = self.scope.get("session")
+            current = await run_action(
+                get_librarian_for_session, getattr(session, "session_key", None)
+            )
+            if current is None or current.pk != self.librarian.pk:
+                await self.send_error("unauthenticated", "Your session has ended; log in again.")
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+            self.librarian = current
+            self.checked_at = time.monotonic()
+        await super().receive(text_data=text_data, bytes_data=bytes_data)
+
+    @staticmethod
+    def recheck_seconds() -> float:
+        from django.conf import settings
+
+        return settings.REFDESK["STAFF_RECHECK_SECONDS"]
 
     def _me(self) -> Librarian:
         if self.librarian is None:  # pragma: no cover - connect closed the socket
@@ -157,37 +240,30 @@ class StaffConsumer(FrameConsumer):
 
     async def handle_claim(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
-        me = self._me()
-        chat = await database_sync_to_async(actions.do_claim_chat)(chat_id, acting_librarian=me)
-        return {"chat": await database_sync_to_async(_with_messages)(chat)}
+        return {"chat": await run_action(_claim, chat_id, self._me())}
 
     async def handle_fetch(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
-        me = self._me()
-        chat = await database_sync_to_async(get_chat_for_staff)(chat_id)
-        if chat is None:
-            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
-        if chat.state != ChatState.WAITING and chat.librarian_id != me.pk and not me.is_supervisor:
-            raise ActionError(
-                "not_yours", "That chat belongs to another librarian.", chat_id=chat_id
-            )
-        return {"chat": await database_sync_to_async(_with_messages)(chat)}
+        return {"chat": await run_action(_fetch, chat_id, self._me())}
 
     async def handle_message_send(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
-        message = await database_sync_to_async(actions.check_send_librarian_message)(
+        me = self._me()
+        message = NewMessage(
             chat_id,
-            acting_librarian=self._me(),
-            client_id=frame.get("client_id"),
-            body=frame.get("body"),
+            Sender.LIBRARIAN,
+            clean_message_body(frame.get("body")),
+            clean_client_id(frame.get("client_id")),
+            librarian_id=me.pk,
+            librarian_name=me.display_name,
         )
-        return {"message": message}
+        return {"message": await get_pipeline().submit(message)}
 
     async def handle_typing(self, frame: dict[str, Any]) -> None:
         chat_id = require_int(frame, "chat_id")
         active = require_bool(frame, "active")
         me = self._me()
-        chat = await database_sync_to_async(get_chat_for_staff)(chat_id)
+        chat = await run_action(get_chat_for_staff, chat_id)
         if chat is None or chat.librarian_id != me.pk or chat.state != ChatState.ACTIVE:
             raise ActionError(
                 "not_yours", "You can only type in your own active chats.", chat_id=chat_id
@@ -198,11 +274,10 @@ class StaffConsumer(FrameConsumer):
 
     async def handle_end(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
-        chat = await database_sync_to_async(actions.check_end_chat_by_librarian)(
-            chat_id, acting_librarian=self._me(), closing=frame.get("closing", "")
+        chat = await run_action(
+            actions.check_end_chat_by_librarian,
+            chat_id,
+            acting_librarian=self._me(),
+            closing=frame.get("closing", ""),
         )
         return {"chat_id": chat.pk, "state": chat.state}
-
-
-def _with_messages(chat: Chat) -> dict[str, Any]:
-    return {**chat_summary(chat), "messages": list_messages(chat)}

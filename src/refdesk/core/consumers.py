@@ -2,24 +2,33 @@
 
 A bad frame (binary, oversize, not JSON, not an object, no type, unknown type, wrong
 fields) gets an ``error`` frame with a ``code`` and a ``message``; the socket stays open
-and nothing is stored.
+and nothing is stored. A socket that sends faster than its allowance gets
+``rate_limited`` errors with a ``retry_after`` until it slows down.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from refdesk.core.errors import ActionError
+from refdesk.core.realtime import encode
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+CLOSE_TOO_SLOW = 4008
+MAX_JSON_DEPTH = 32
 
 
 def _parse_cursor(query_string: bytes, name: str) -> int:
@@ -30,16 +39,73 @@ def _parse_cursor(query_string: bytes, name: str) -> int:
     return 0
 
 
+def _too_deep(text: str) -> bool:
+    """Whether brackets nest deeper than any frame of the protocol needs."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+class TokenBucket:
+    """``rate`` frames a second on average, bursts of up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self) -> float:
+        """Take one token; 0 when allowed, else seconds until one is available."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
 class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """A JSON-envelope websocket: every frame is ``{"type": ..., "ref"?: ...}``."""
 
     handlers: dict[str, str] = {}
+    bucket: TokenBucket
 
     def query_int(self, name: str) -> int:
         return _parse_cursor(self.scope.get("query_string", b""), name)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels runs Django's connection clean-up in a thread before every message;
+        # this desk keeps its connections on its own database thread (core.db), so the
+        # hop would only cost time on the hottest path.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        await self.disconnect(message.get("code", 1000))
+        raise StopConsumer
+
     async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content, ensure_ascii=False, separators=(",", ":")))
+        await self.send(text_data=encode(content))
 
     async def send_error(self, code: str, message: str, *, ref: Any = None, **extra: Any) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code, "message": message, **extra}
@@ -47,7 +113,22 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame["ref"] = ref
         await self.send_json(frame)
 
+    def allowance(self) -> TokenBucket:
+        bucket = getattr(self, "bucket", None)
+        if bucket is None:
+            limits = settings.REFDESK
+            bucket = self.bucket = TokenBucket(limits["FRAMES_PER_SECOND"], limits["FRAMES_BURST"])
+        return bucket
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        wait = self.allowance().take()
+        if wait:
+            await self.send_error(
+                "rate_limited",
+                "You are sending too fast; slow down a little.",
+                retry_after=math.ceil(wait * 10) / 10,
+            )
+            return
         if text_data is None:
             await self.send_error("bad_frame", "Binary frames are not accepted; send JSON text.")
             return
@@ -56,6 +137,9 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send_error(
                 "too_large", f"Frames are limited to {limit // 1024} KiB.", limit=limit
             )
+            return
+        if _too_deep(text_data):
+            await self.send_error("bad_json", "That frame nests too deeply.")
             return
         try:
             frame = json.loads(text_data)
@@ -66,15 +150,15 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send_error("bad_frame", "A frame is a JSON object with a type.")
             return
         ref = frame.get("ref")
-        if ref is not None and not (isinstance(ref, str | int) and len(str(ref)) <= 64):  # noqa: PLR2004
+        if ref is not None and not (
+            isinstance(ref, str | int) and not isinstance(ref, bool) and len(str(ref)) <= 64  # noqa: PLR2004
+        ):
             ref = None
         frame_type = frame.get("type")
         handler_name = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
         if handler_name is None:
             await self.send_error(
-                "unknown_type",
-                f"Unknown frame type {str(frame_type)[:40]!r}.",
-                ref=ref,
+                "unknown_type", f"Unknown frame type {str(frame_type)[:40]!r}.", ref=ref
             )
             return
         handler: Handler = getattr(self, handler_name)
@@ -91,8 +175,17 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send_json({"type": "ack", "ref": ref, **result})
 
     async def relay_event(self, message: dict[str, Any]) -> None:
-        """Forward an event published by an action to this socket."""
-        await self.send_json(message["event"])
+        """Forward an event published by an action to this socket (already encoded)."""
+        self.observe(message)
+        await self.send(text_data=message["text"])
+
+    def observe(self, message: dict[str, Any]) -> None:
+        """Let a consumer learn from an event it forwards (hook)."""
+
+    async def relay_overflow(self, message: dict[str, Any]) -> None:
+        """This socket fell too far behind: close it; the client resumes where it was."""
+        logger.warning("closing a socket that fell behind: %s", self.channel_name)
+        await self.close(code=CLOSE_TOO_SLOW)
 
 
 def require_int(frame: dict[str, Any], field: str) -> int:

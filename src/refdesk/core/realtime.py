@@ -2,11 +2,19 @@
 
 Actions build an event while their transaction is open and hand it to
 :func:`send_event_on_commit`; only the send waits for the commit, so no client can be told
-of a row it cannot read yet.
+of a row it cannot read yet. Each event is encoded to JSON once, however many sockets
+receive it.
+
+Actions that async code runs through :func:`refdesk.core.db.run_action` collect their
+after-commit sends in an outbox that is published on the event loop when the action
+returns, without a thread hop per event. Actions called from sync code (a command, a
+sync view) send at once through ``async_to_sync``.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,6 +25,8 @@ from django.db import transaction
 STAFF_GROUP = "staff"
 # The layer message type that consumers forward to their socket as-is.
 RELAY_TYPE = "relay.event"
+
+Outgoing = tuple[tuple[str, ...], dict[str, Any]]
 
 
 def chat_group(chat_id: int) -> str:
@@ -29,33 +39,75 @@ def librarian_group(librarian_id: int) -> str:
     return f"librarian.{librarian_id}"
 
 
-def _layer_message(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {"type": RELAY_TYPE, "event": dict(event)}
+def encode(event: Mapping[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
-def _send_now_sync(groups: tuple[str, ...], event: Mapping[str, Any]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
+def layer_message(
+    event: Mapping[str, Any], meta: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The layer message that carries one event: its JSON text, plus facts for consumers."""
+    message: dict[str, Any] = {
+        "type": RELAY_TYPE,
+        "event_type": event["type"],
+        "text": encode(event),
+    }
+    if meta:
+        message["meta"] = dict(meta)
+    return message
+
+
+class _Outbox(threading.local):
+    items: list[Outgoing] | None = None
+
+
+_outbox = _Outbox()
+
+
+def collect_outbox() -> None:
+    """Start collecting after-commit sends on this thread (see ``run_action``)."""
+    _outbox.items = []
+
+
+def take_outbox() -> list[Outgoing]:
+    items = _outbox.items or []
+    _outbox.items = None
+    return items
+
+
+def _after_commit(groups: tuple[str, ...], message: dict[str, Any]) -> None:
+    if _outbox.items is not None:
+        _outbox.items.append((groups, message))
         return
-    message = _layer_message(event)
-    for group in groups:
-        async_to_sync(layer.group_send)(group, message)
+    layer = get_channel_layer()
+    if layer is not None:
+        for group in groups:
+            async_to_sync(layer.group_send)(group, message)
 
 
-def send_event_on_commit(groups: Iterable[str], event: Mapping[str, Any]) -> None:
+def send_event_on_commit(
+    groups: Iterable[str], event: Mapping[str, Any], *, meta: Mapping[str, Any] | None = None
+) -> None:
     """Send ``event`` to every group once the current transaction commits.
 
+    ``meta`` travels beside the event to the consumers and is not sent to the socket.
     Outside a transaction the send happens at once (Django's ``on_commit`` contract).
     """
     frozen = tuple(groups)
-    transaction.on_commit(lambda: _send_now_sync(frozen, event))
+    message = layer_message(event, meta)
+    transaction.on_commit(lambda: _after_commit(frozen, message))
+
+
+async def publish(items: Iterable[Outgoing]) -> None:
+    """Hand collected messages to the layer, in order (on the event loop)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for groups, message in items:
+        for group in groups:
+            await layer.group_send(group, message)
 
 
 async def send_event(groups: Iterable[str], event: Mapping[str, Any]) -> None:
     """Send an event that records nothing (typing) from async code, at once."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = _layer_message(event)
-    for group in groups:
-        await layer.group_send(group, message)
+    await publish([(tuple(groups), layer_message(event))])

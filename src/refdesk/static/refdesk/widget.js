@@ -66,6 +66,11 @@
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") hide();
   });
+  // Key presses inside the chat frame stay in the frame; it posts this on Escape.
+  window.addEventListener("message", function (event) {
+    if (!frame || event.source !== frame.contentWindow || event.origin !== origin) return;
+    if (event.data && event.data.refdesk === "close" && !panel.hidden) hide();
+  });
   panel.appendChild(close);
   shadow.appendChild(panel);
   shadow.appendChild(button);

@@ -102,6 +102,47 @@ function showOffline(hoursToday) {
   $("offline-title").focus();
 }
 
+// Whether a librarian is online to take a chat: true, false, or null when we cannot tell
+// (then the form stays, and POST /api/chats has the last word).
+async function fetchAvailability() {
+  try {
+    const response = await fetch("/api/campuses", { headers: { Accept: "application/json" } });
+    if (!response.ok) return { online: null };
+    const data = await response.json();
+    const mine = (data.campuses || []).find((c) => c.slug === campus);
+    return mine ? { online: Boolean(mine.online), hoursToday: mine.hours_today } : { online: null };
+  } catch {
+    return { online: null };
+  }
+}
+
+function formIsUntouched() {
+  return !$("name").value && !$("email").value && !$("question").value;
+}
+
+// Tell the patron before they type a question that nobody can answer it now.
+async function checkAvailabilityOnLoad() {
+  const { online, hoursToday } = await fetchAvailability();
+  if (online === false && !state.token && !$("prechat").hidden && formIsUntouched()) {
+    showOffline(hoursToday);
+  }
+}
+
+async function retryAfterOffline() {
+  const button = $("offline-retry");
+  button.disabled = true;
+  const { online } = await fetchAvailability();
+  button.disabled = false;
+  if (online === false) {
+    setStatus("Still no librarian online. Please try again later.");
+    return;
+  }
+  $("offline").hidden = true;
+  $("prechat").hidden = false;
+  setStatus("");
+  $("name").focus();
+}
+
 // --- the chat ------------------------------------------------------------
 
 function openChat(token) {
@@ -189,7 +230,7 @@ function applyChat(chat) {
 
 function messageNode(message, pending) {
   const who = message.sender === "patron" ? "You" : message.sender === "system" ? "" : message.sender_name || "Librarian";
-  const body = el("div", { class: "body" });
+  const body = el("div", { class: "body", dir: "auto" });
   renderRichText(body, message.body);
   return el(
     "li",
@@ -202,6 +243,12 @@ function messageNode(message, pending) {
     body,
     el("time", { class: "when", datetime: message.sent_at || null, text: pending ? "sending…" : formatClock(message.sent_at) })
   );
+}
+
+// Scroll the conversation, not the page: scrollIntoView would also move the window (and,
+// inside the widget, the campus page around the frame).
+function scrollToEnd(list) {
+  list.scrollTop = list.scrollHeight;
 }
 
 function addMessage(message) {
@@ -218,7 +265,7 @@ function addMessage(message) {
   }
   if (message.sender === "librarian") $("typing").textContent = "";
   list.append(messageNode(message, false));
-  list.lastElementChild.scrollIntoView({ block: "end" });
+  scrollToEnd(list);
 }
 
 function send(event) {
@@ -235,7 +282,7 @@ function send(event) {
   state.outbox.set(clientId, text);
   const list = $("messages");
   list.append(messageNode({ sender: "patron", body: text, client_id: clientId }, true));
-  list.lastElementChild.scrollIntoView({ block: "end" });
+  scrollToEnd(list);
   $("body").value = "";
   sendTyping(false);
   deliver(clientId, text);
@@ -334,11 +381,17 @@ $("body").addEventListener("keydown", (event) => {
 });
 $("leave").addEventListener("click", leave);
 $("new-chat").addEventListener("click", resetToForm);
-$("offline-retry").addEventListener("click", () => {
-  $("offline").hidden = true;
-  $("prechat").hidden = false;
-  setStatus("");
-});
+$("offline-retry").addEventListener("click", retryAfterOffline);
+
+// Inside the widget's frame, Escape closes the widget: key presses in a frame never reach
+// the campus page, so the frame asks its parent (widget.js checks where this came from).
+if (window.parent !== window) {
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      window.parent.postMessage({ refdesk: "close" }, "*");
+    }
+  });
+}
 
 const saved = (() => {
   try {
@@ -348,6 +401,7 @@ const saved = (() => {
   }
 })();
 if (saved?.token) openChat(saved.token);
+else checkAvailabilityOnLoad();
 
 // For tests and for patrons' own debugging: drop the connection to see it resume.
 window.refdeskPatron = { drop: () => state.socket?.drop(), state };

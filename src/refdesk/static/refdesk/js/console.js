@@ -95,7 +95,16 @@ function renderQueue() {
   const items = [...state.queue.values()]
     .filter((chat) => !filter || chat.campus === filter)
     .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  // The queue is redrawn on every event: a keyboard user tabbing through it keeps their place.
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const focusedId = focused?.closest(".queue-item")?.dataset.chatId;
+  const focusedClaim = focused?.classList.contains("claim");
   list.replaceChildren(...items.map(queueItem));
+  if (focusedId) {
+    const item = list.querySelector(`.queue-item[data-chat-id="${CSS.escape(focusedId)}"]`);
+    const target = (focusedClaim && item?.querySelector(".claim:not(:disabled)")) || item?.querySelector(".patron-name");
+    if (target) target.focus();
+  }
   $("queue-empty").hidden = items.length > 0;
   updateTitle();
 }
@@ -215,6 +224,7 @@ function showPatron(chat) {
 
 function openChat(summary, { focus = false, prefill = false } = {}) {
   let chat = state.chats.get(summary.id);
+  const isNew = !chat;
   if (!chat) {
     chat = { summary, lastSeq: 0, unread: 0, ended: false };
     state.chats.set(summary.id, chat);
@@ -223,9 +233,10 @@ function openChat(summary, { focus = false, prefill = false } = {}) {
   } else {
     chat.summary = { ...chat.summary, ...summary };
   }
-  for (const message of summary.messages || []) addMessage(chat, message);
+  for (const message of summary.messages || []) addMessage(chat, message, { history: isNew });
   if (summary.state === "ended") markEnded(chat, summary.end_reason);
   if (focus || state.current === null) selectChat(summary.id);
+  if (focus && !chat.ended) chat.pane.querySelector("textarea").focus();
   $("workspace-empty").hidden = state.chats.size > 0;
   return chat;
 }
@@ -286,7 +297,6 @@ function buildChat(chat) {
       { class: "pane-head" },
       el("h3", { class: "pane-title" }, el("button", { type: "button", class: "link-button patron-name", text: name, onclick: () => showPatron(chat.summary) })),
       badge(s),
-      s.name_was_question ? el("span", { class: "marker", text: "Question was typed in the name box" }) : null,
       el("button", {
         type: "button",
         class: "end",
@@ -296,6 +306,7 @@ function buildChat(chat) {
         onclick: () => toggleConfirm(chat, true),
       })
     ),
+    s.name_was_question ? el("p", { class: "pane-note" }, el("span", { class: "marker", text: "Question was typed in the name box" })) : null,
     confirm,
     el("ol", { class: "messages", role: "log", "aria-live": "polite", "aria-label": `Conversation with ${name}` }),
     el("p", { class: "typing", "aria-live": "polite" }),
@@ -357,14 +368,14 @@ function renderUnread(chat) {
   badgeNode.textContent = chat.unread ? `${chat.unread} unread` : "";
 }
 
-function addMessage(chat, message) {
+function addMessage(chat, message, { history = false } = {}) {
   if (message.seq <= chat.lastSeq) return;
   chat.lastSeq = message.seq;
   const list = chat.pane.querySelector(".messages");
   const own = message.sender === "librarian" && message.client_id
     ? list.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`)
     : null;
-  const body = el("div", { class: "body" });
+  const body = el("div", { class: "body", dir: "auto" });
   renderRichText(body, message.body);
   const node = el(
     "li",
@@ -377,13 +388,14 @@ function addMessage(chat, message) {
   else list.append(node);
   if (message.sender === "patron") {
     chat.pane.querySelector(".typing").textContent = "";
-    if (state.current !== chat.summary.id || document.hidden) {
+    if (!history && (state.current !== chat.summary.id || document.hidden)) {
       chat.unread += 1;
       renderUnread(chat);
       beep();
     }
   }
-  node.scrollIntoView({ block: "end" });
+  // The list scrolls, not the page: the queue and the composer stay where they are.
+  list.scrollTop = list.scrollHeight;
   updateTitle();
 }
 
@@ -394,9 +406,10 @@ async function sendMessage(event, chat) {
   if (!text || chat.ended) return;
   const clientId = newClientId();
   const list = chat.pane.querySelector(".messages");
-  const pendingBody = el("div", { class: "body" });
+  const pendingBody = el("div", { class: "body", dir: "auto" });
   renderRichText(pendingBody, text);
   list.append(el("li", { class: "message from-librarian pending", "data-client-id": clientId }, el("span", { class: "who", text: me.name }), pendingBody, el("time", { class: "when", text: "sending…" })));
+  list.scrollTop = list.scrollHeight;
   box.value = "";
   chat.typingSentAt = 0;
   state.socket.notify({ type: "typing", chat_id: chat.summary.id, active: false });
@@ -551,7 +564,7 @@ function onFrame(frame) {
     case "typing": {
       const chat = state.chats.get(frame.chat_id);
       if (chat && !chat.ended) {
-        chat.pane.querySelector(".typing").textContent = frame.active ? `${displayName(chat.summary)} is typing…` : "";
+        chat.pane.querySelector(".typing").textContent = frame.active ? `${chat.summary.patron_name || "The patron"} is typing…` : "";
       }
       break;
     }
