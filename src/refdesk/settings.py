@@ -83,7 +83,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
-    "refdesk.core",
+    "refdesk.core.apps.CoreConfig",
     "refdesk.campuses",
     "refdesk.accounts",
     "refdesk.chats",
@@ -270,6 +270,13 @@ class DeskSettings(TypedDict):
     FRAMES_PER_SECOND: float
     FRAMES_BURST: float
     STAFF_RECHECK_SECONDS: float
+    NEW_CHATS_PER_BROWSER: int
+    NEW_CHATS_BROWSER_WINDOW: int
+    NEW_CHATS_PER_ADDRESS: int
+    NEW_CHATS_ADDRESS_WINDOW: int
+    LOGIN_FAILURES_BEFORE_LOCKOUT: int
+    LOGIN_LOCKOUT_SECONDS: int
+    LOGIN_FAILURES_PER_ADDRESS: int
 
 
 REFDESK: DeskSettings = {
@@ -291,6 +298,17 @@ REFDESK: DeskSettings = {
     "FRAMES_BURST": float(_env_int("RATE_FRAMES_BURST", 20)),
     # How often a console socket re-reads its session (logout, password change, expiry).
     "STAFF_RECHECK_SECONDS": 2.0,
+    # New chats: per browser (its widget id), and per hashed address, which a whole campus
+    # lab may share.
+    "NEW_CHATS_PER_BROWSER": _env_int("RATE_CHATS_PER_BROWSER", 3),
+    "NEW_CHATS_BROWSER_WINDOW": _env_int("RATE_CHATS_BROWSER_WINDOW", 600),
+    "NEW_CHATS_PER_ADDRESS": _env_int("RATE_CHATS_PER_ADDRESS", 60),
+    "NEW_CHATS_ADDRESS_WINDOW": _env_int("RATE_CHATS_ADDRESS_WINDOW", 3600),
+    # Logins: after this many failures for one username in 15 minutes the username is
+    # locked for LOGIN_LOCKOUT_SECONDS, doubling with each further failure (up to an hour).
+    "LOGIN_FAILURES_BEFORE_LOCKOUT": _env_int("RATE_LOGIN_FAILURES", 5),
+    "LOGIN_LOCKOUT_SECONDS": _env_int("RATE_LOGIN_LOCKOUT", 60),
+    "LOGIN_FAILURES_PER_ADDRESS": _env_int("RATE_LOGIN_FAILURES_PER_ADDRESS", 30),
 }
 
 LOGGING = {

@@ -7,6 +7,7 @@ updates whose row count names the one winner, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -15,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from refdesk.accounts.models import Librarian
@@ -30,6 +32,7 @@ from refdesk.chats.selectors import (
     hash_token,
     message_payload,
 )
+from refdesk.core.actions import do_hit_rate_limit, rate_key
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
     STAFF_GROUP,
@@ -40,14 +43,12 @@ from refdesk.core.realtime import (
 )
 from refdesk.core.text import clean_email, clean_text, strip_query
 
-LIMITS = settings.REFDESK
-
 
 def hash_address(address: str) -> str:
     """A salted hash of a patron's IP address: the address itself is never stored."""
     if not address:
         return ""
-    salt = str(LIMITS["IP_SALT"]).encode()
+    salt = str(settings.REFDESK["IP_SALT"]).encode()
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
 
 
@@ -75,29 +76,35 @@ def check_create_chat(
     page_url: object = "",
     user_agent: str = "",
     address: str = "",
+    browser_id: object = "",
 ) -> tuple[Chat, str]:
     """Validate a patron's pre-chat form and start the chat.
 
     A question typed into the name box becomes the question (the name is left empty and
     the chat is marked). Raises ``ActionError`` with ``unknown_campus``, ``invalid``,
-    ``too_long`` or ``offline`` (with the campus's hours today) and stores nothing then.
+    ``too_long``, ``offline`` (with the campus's hours today) or ``rate_limited`` (with
+    ``retry_after``) and stores no chat then.
     """
     campus = get_campus_by_slug(campus_slug) if isinstance(campus_slug, str) else None
     if campus is None:
         raise ActionError("unknown_campus", "There is no such campus.", field="campus")
     clean_name = clean_text(
-        name, field="name", max_chars=LIMITS["MAX_NAME_CHARS"] * 4, multiline=False
+        name, field="name", max_chars=settings.REFDESK["MAX_NAME_CHARS"] * 4, multiline=False
     )
-    clean_question = clean_text(question, field="question", max_chars=LIMITS["MAX_MESSAGE_CHARS"])
+    clean_question = clean_text(
+        question, field="question", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"]
+    )
     name_was_question = bool(clean_name) and looks_like_question(clean_name)
     if name_was_question:
         clean_question = (f"{clean_name}\n{clean_question}" if clean_question else clean_name)[
-            : LIMITS["MAX_MESSAGE_CHARS"]
+            : settings.REFDESK["MAX_MESSAGE_CHARS"]
         ]
         clean_name = ""
-    elif len(clean_name) > LIMITS["MAX_NAME_CHARS"]:
+    elif len(clean_name) > settings.REFDESK["MAX_NAME_CHARS"]:
         raise ActionError(
-            "too_long", f"Name is limited to {LIMITS['MAX_NAME_CHARS']} characters.", field="name"
+            "too_long",
+            f"Name is limited to {settings.REFDESK['MAX_NAME_CHARS']} characters.",
+            field="name",
         )
     if not clean_question:
         raise ActionError("invalid", "Please type your question.", field="question")
@@ -109,6 +116,7 @@ def check_create_chat(
             campus=campus.slug,
             hours_today=get_hours_today(campus),
         )
+    _limit_new_chats(address=address, browser_id=browser_id)
     return do_create_chat(
         campus,
         patron_name=clean_name,
@@ -119,6 +127,36 @@ def check_create_chat(
         user_agent=user_agent[:400],
         ip_hash=hash_address(address),
     )
+
+
+def _limit_new_chats(*, address: str, browser_id: object) -> None:
+    checks = []
+    if isinstance(browser_id, str) and 0 < len(browser_id) <= 64:  # noqa: PLR2004
+        checks.append(
+            (
+                rate_key("chat-browser", browser_id),
+                settings.REFDESK["NEW_CHATS_PER_BROWSER"],
+                settings.REFDESK["NEW_CHATS_BROWSER_WINDOW"],
+            )
+        )
+    if address:
+        checks.append(
+            (
+                rate_key("chat-address", address),
+                settings.REFDESK["NEW_CHATS_PER_ADDRESS"],
+                settings.REFDESK["NEW_CHATS_ADDRESS_WINDOW"],
+            )
+        )
+    for key, limit, window in checks:
+        decision = do_hit_rate_limit(key, limit=limit, window_seconds=window)
+        if not decision.allowed:
+            minutes = max(1, round(decision.retry_after / 60))
+            raise ActionError(
+                "rate_limited",
+                f"Too many new chats from here. Please try again in {minutes} minute"
+                f"{'s' if minutes != 1 else ''}.",
+                retry_after=decision.retry_after,
+            )
 
 
 def do_create_chat(
@@ -240,7 +278,9 @@ def clean_client_id(client_id: object) -> str:
 
 def clean_message_body(body: object) -> str:
     """A message body: plain text, 1 to 4,000 characters after cleaning."""
-    return clean_text(body, field="message", max_chars=LIMITS["MAX_MESSAGE_CHARS"], required=True)
+    return clean_text(
+        body, field="message", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"], required=True
+    )
 
 
 @dataclass(frozen=True)
@@ -433,7 +473,9 @@ def check_end_chat_by_librarian(
     chat_id: int, *, acting_librarian: Librarian, closing: object = ""
 ) -> Chat:
     """End a chat the librarian holds, after sending the closing line if one is given."""
-    closing_text = clean_text(closing, field="closing", max_chars=LIMITS["MAX_MESSAGE_CHARS"])
+    closing_text = clean_text(
+        closing, field="closing", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"]
+    )
     chat = get_chat_for_staff(chat_id)
     if chat is None:
         raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
@@ -498,3 +540,51 @@ def do_end_chat(chat: Chat, *, reason: str, acting_librarian: Librarian | None =
             [chat_group(fresh.pk)], {"type": "chat.ended", "chat_id": fresh.pk, "reason": reason}
         )
     return fresh
+
+
+# ---------------------------------------------------------------------------
+# Retention
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    chats: int
+    messages: int
+
+
+def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) -> PurgeResult:
+    """Remove what identifies patrons from chats that ended over the retention period ago.
+
+    Blanks the patron's name, email, question, page, browser and hashed address, the
+    text and sender names of every message, and the details in the chat's events; the
+    token stops opening the chat. Keeps the anonymous facts the statistics use: campus,
+    times, states, end reasons, who answered, and how many messages each side sent and
+    when. Idempotent; works in batches so a long backlog never holds the writer long.
+    """
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_DAYS"])
+    chats = messages = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Chat.objects.filter(
+                    state=ChatState.ENDED, ended_at__lt=cutoff, purged_at__isnull=True
+                ).values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                return PurgeResult(chats, messages)
+            chats += Chat.objects.filter(pk__in=ids).update(
+                patron_name="",
+                patron_email="",
+                question="",
+                page_url="",
+                user_agent="",
+                ip_hash="",
+                token_hash=Concat(Value("purged-"), Cast("id", CharField())),
+                purged_at=moment,
+            )
+            messages += Message.objects.filter(chat_id__in=ids).update(
+                body="", sender_name="", client_id=""
+            )
+            ChatEvent.objects.filter(chat_id__in=ids).update(data={})

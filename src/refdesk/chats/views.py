@@ -25,9 +25,13 @@ def chat_create(request: HttpRequest) -> JsonResponse:
             page_url=data.get("page_url"),
             user_agent=request.headers.get("User-Agent", ""),
             address=client_address(request),
+            browser_id=data.get("browser"),
         )
     except ActionError as exc:
-        return error_response(exc)
+        response = error_response(exc)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     return JsonResponse(
         {
             "chat_id": chat.pk,

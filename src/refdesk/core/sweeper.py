@@ -4,28 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
+from refdesk.core.db import run_action
 from refdesk.core.process import PROCESS_ID
 
 logger = logging.getLogger(__name__)
 
 
+PURGE_EVERY_SECONDS = 3600
+_last_purge = 0.0
+
+
 def sweep_once() -> None:
     """One round of every timer; each step is an idempotent conditional update."""
+    global _last_purge  # noqa: PLW0603 - one sweeper per process
     from refdesk.accounts.actions import do_sweep_stale_connections, do_touch_connections
+    from refdesk.chats.actions import do_purge_expired_chats
+    from refdesk.core.actions import do_forget_old_counters
 
     do_touch_connections(PROCESS_ID)
     do_sweep_stale_connections()
+    if time.monotonic() - _last_purge >= PURGE_EVERY_SECONDS or not _last_purge:
+        _last_purge = time.monotonic()
+        do_purge_expired_chats()
+        do_forget_old_counters()
 
 
 async def run_sweeper() -> None:
     interval: int = settings.REFDESK["SWEEP_SECONDS"]
     while True:
         try:
-            await database_sync_to_async(sweep_once)()
+            await run_action(sweep_once)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -1,0 +1,24 @@
+"""``refdesk purge``: apply the retention period now (the sweeper also does, hourly)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from refdesk.chats.actions import do_purge_expired_chats
+from refdesk.core.actions import do_forget_old_counters
+
+
+class Command(BaseCommand):
+    help = "Remove patron details and message text of chats ended over the retention period ago."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = do_purge_expired_chats()
+        counters = do_forget_old_counters()
+        days = settings.REFDESK["RETENTION_DAYS"]
+        self.stdout.write(
+            f"Purged {result.chats} chats ({result.messages} messages) ended over {days} days "
+            f"ago; forgot {counters} old rate counters."
+        )

@@ -1,0 +1,70 @@
+"""The only writer of rate counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from refdesk.core.models import RateCounter
+
+_HIT = (
+    "INSERT INTO core_ratecounter (key, window_start, count, updated_at) VALUES (%s, %s, 1, %s) "
+    "ON CONFLICT (key, window_start) DO UPDATE SET count = core_ratecounter.count + 1, "
+    "updated_at = excluded.updated_at RETURNING count"
+)
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    allowed: bool
+    count: int
+    retry_after: int  # seconds; 0 when allowed
+
+
+def rate_key(kind: str, value: str) -> str:
+    """A counter key that never holds the raw value (an address, a browser id)."""
+    digest = hashlib.sha256(f"{settings.REFDESK['IP_SALT']}:{value}".encode()).hexdigest()
+    return f"{kind}:{digest[:40]}"
+
+
+def _window(now: dt.datetime, seconds: int) -> dt.datetime:
+    start = math.floor(now.timestamp() / seconds) * seconds
+    return dt.datetime.fromtimestamp(start, tz=dt.UTC)
+
+
+def do_hit_rate_limit(key: str, *, limit: int, window_seconds: int) -> RateDecision:
+    """Count one hit on ``key`` in the current fixed window; refuse past ``limit``.
+
+    One atomic upsert, so any number of processes count together. A refused hit still
+    counts (a flood keeps itself refused).
+    """
+    now = timezone.now()
+    start = _window(now, window_seconds)
+    ops = connection.ops
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _HIT,
+            [key, ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(now)],
+        )
+        (count,) = cursor.fetchone()
+    if count <= limit:
+        return RateDecision(True, count, 0)
+    retry = math.ceil((start + dt.timedelta(seconds=window_seconds) - now).total_seconds())
+    return RateDecision(False, count, max(retry, 1))
+
+
+def do_forget_old_counters(*, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:
+    """Delete counters of windows that ended long ago; returns how many."""
+    deleted, _ = RateCounter.objects.filter(window_start__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+def do_clear_rate_key(key: str) -> None:
+    """Forget every window of ``key`` (a successful login clears its failures)."""
+    RateCounter.objects.filter(key=key).delete()

@@ -1,0 +1,23 @@
+"""Reads of rate counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from refdesk.core.models import RateCounter
+
+
+def get_recent_count(key: str, *, within_seconds: int) -> tuple[int, dt.datetime | None]:
+    """Hits on ``key`` in windows that started in the last ``within_seconds``, and the
+    time of the latest hit."""
+    since = timezone.now() - dt.timedelta(seconds=within_seconds)
+    total = 0
+    latest: dt.datetime | None = None
+    for count, updated in RateCounter.objects.filter(key=key, window_start__gte=since).values_list(
+        "count", "updated_at"
+    ):
+        total += count
+        latest = updated if latest is None or updated > latest else latest
+    return total, latest

@@ -1,0 +1,110 @@
+"""Retention: patron details and message text go; anonymous statistics stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from refdesk.accounts.models import Librarian
+from refdesk.chats import actions
+from refdesk.chats.models import Chat, ChatEvent, Message
+from refdesk.chats.selectors import get_chat_by_token
+
+pytestmark = pytest.mark.django_db
+
+
+def ended_chat(
+    new_chat: Callable[..., Any], librarian: Librarian, *, days_ago: int
+) -> tuple[Chat, str]:
+    chat, token = new_chat(name="Sam Patron", email="sam@example.edu", question="secret question")
+    actions.do_claim_chat(chat.pk, acting_librarian=librarian)
+    actions.check_send_librarian_message(
+        chat.pk, acting_librarian=librarian, client_id="l1", body="Hi Sam"
+    )
+    actions.check_send_patron_message(chat, client_id="p1", body="my card number is 1234")
+    actions.do_end_chat(chat, reason="closed")
+    Chat.objects.filter(pk=chat.pk).update(
+        ended_at=timezone.now() - dt.timedelta(days=days_ago), ip_hash="abc"
+    )
+    return chat, token
+
+
+def test_chats_ended_over_ninety_days_ago_lose_everything_that_identifies_the_patron(
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
+) -> None:
+    ana = make_librarian("ana")
+    old, token = ended_chat(new_chat, ana, days_ago=91)
+    result = actions.do_purge_expired_chats()
+    assert (result.chats, result.messages) == (1, 4)
+    chat = Chat.objects.get(pk=old.pk)
+    assert (
+        chat.patron_name,
+        chat.patron_email,
+        chat.question,
+        chat.page_url,
+        chat.user_agent,
+        chat.ip_hash,
+    ) == ("", "", "", "", "", "")
+    assert chat.purged_at is not None
+    assert get_chat_by_token(token) is None
+    assert set(Message.objects.filter(chat=chat).values_list("body", flat=True)) == {""}
+    assert set(Message.objects.filter(chat=chat).values_list("sender_name", flat=True)) == {""}
+    assert all(
+        data == {} for data in ChatEvent.objects.filter(chat=chat).values_list("data", flat=True)
+    )
+    # The anonymous facts stay.
+    assert (chat.campus.slug, chat.state, chat.end_reason, chat.librarian) == (
+        "north",
+        "ended",
+        "closed",
+        ana,
+    )
+    assert list(Message.objects.filter(chat=chat).values_list("sender", flat=True)) == [
+        "patron",
+        "librarian",
+        "patron",
+        "system",
+    ]
+
+
+def test_recent_and_open_chats_are_kept_whole(
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
+) -> None:
+    ana = make_librarian("ana")
+    recent, _ = ended_chat(new_chat, ana, days_ago=89)
+    waiting, _ = new_chat(name="Kim", question="still waiting")
+    Chat.objects.filter(pk=waiting.pk).update(created_at=timezone.now() - dt.timedelta(days=200))
+    assert actions.do_purge_expired_chats().chats == 0
+    assert Chat.objects.get(pk=recent.pk).patron_name == "Sam Patron"
+    assert Chat.objects.get(pk=waiting.pk).question == "still waiting"
+
+
+def test_purging_twice_changes_nothing_the_second_time(
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
+) -> None:
+    ended_chat(new_chat, make_librarian("ana"), days_ago=120)
+    assert actions.do_purge_expired_chats().chats == 1
+    assert actions.do_purge_expired_chats().chats == 0
+
+
+def test_the_purge_command_reports_what_it_did(
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
+) -> None:
+    ended_chat(new_chat, make_librarian("ana"), days_ago=100)
+    out = StringIO()
+    call_command("purge", stdout=out)
+    assert "Purged 1 chats" in out.getvalue()
+
+
+def test_the_retention_period_comes_from_the_settings(
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian], settings: Any
+) -> None:
+    settings.REFDESK = {**settings.REFDESK, "RETENTION_DAYS": 7}
+    ended_chat(new_chat, make_librarian("ana"), days_ago=8)
+    assert actions.do_purge_expired_chats().chats == 1
