@@ -16,17 +16,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import OriginValidator  # noqa: E402
-from django.conf import settings  # noqa: E402
 
 from refdesk.core.lifespan import LifespanMiddleware  # noqa: E402
-from refdesk.core.origins import allowed_socket_origins  # noqa: E402
+from refdesk.core.origins import OriginCheck  # noqa: E402
 from refdesk.routing import websocket_urlpatterns  # noqa: E402
 
-websocket_app = OriginValidator(
-    AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
-    allowed_socket_origins(settings.ALLOWED_HOSTS, settings.EMBED_ORIGINS),
-)
+websocket_app = OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 application = LifespanMiddleware(
     ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

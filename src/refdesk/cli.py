@@ -44,6 +44,7 @@ def _serve(args: list[str]) -> int:
 
     # Reads the settings now, so a missing secret is one clear line, not a traceback.
     django.setup()
+    _raise_open_file_limit()
 
     uvicorn.run(
         "refdesk.asgi:application",
@@ -58,8 +59,21 @@ def _serve(args: list[str]) -> int:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("REFDESK_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         log_level=os.environ.get("REFDESK_LOG_LEVEL", "info").strip().lower() or "info",
+        # Access logs would keep every patron's address in plain text; off unless asked for.
+        access_log=os.environ.get("REFDESK_ACCESS_LOG", "").strip().lower() in {"1", "true", "on"},
     )
     return 0
+
+
+def _raise_open_file_limit() -> None:
+    """Each socket is a file descriptor: allow as many as the system's hard limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def _migrate(args: list[str]) -> int:

@@ -363,3 +363,73 @@ async def test_presence_goes_offline_when_the_last_console_closes(
     gone = await receive_until(ana_ws, "presence")
     assert (gone["display_name"], gone["status"]) == ("Ben", "offline")
     await ana_ws.disconnect()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [b"http://evil.example", b"http://127.0.0.1:9999", b"null", b"", b"javascript:alert(1)"],
+)
+async def test_a_patron_socket_from_anywhere_but_the_desk_is_refused(
+    people: dict[str, Librarian], origin: bytes
+) -> None:
+    await staff(people["ana"])
+    _chat, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    communicator = WebsocketCommunicator(
+        application, f"/ws/patron/{token}/", headers=[(b"origin", origin), (b"host", b"127.0.0.1")]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_a_configured_embedding_site_may_open_a_patron_socket(
+    people: dict[str, Librarian], settings: Any
+) -> None:
+    settings.EMBED_ORIGINS = ["https://library.example.edu"]
+    await staff(people["ana"])
+    _chat, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    ok = await connect(f"/ws/patron/{token}/", origin=(b"origin", b"https://library.example.edu"))
+    assert (await ok.receive_json_from())["type"] == "chat.state"
+    await ok.disconnect()
+    wrong_scheme = WebsocketCommunicator(
+        application,
+        f"/ws/patron/{token}/",
+        headers=[(b"origin", b"http://library.example.edu"), (b"host", b"127.0.0.1")],
+    )
+    assert not (await wrong_scheme.connect())[0]
+
+
+async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
+    people: dict[str, Librarian], settings: Any
+) -> None:
+    settings.REFDESK = {**settings.REFDESK, "STAFF_RECHECK_SECONDS": 0.0}
+    ana_ws, _ = await staff(people["ana"])
+    from django.contrib.sessions.models import Session
+
+    await database_sync_to_async(lambda: Session.objects.all().delete())()
+    await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="secret@example.edu", question="private"
+    )
+    error = await ana_ws.receive_json_from(timeout=5)
+    assert error["code"] == "unauthenticated"
+    assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_password_change_closes_the_console_on_its_next_frame(
+    people: dict[str, Librarian], settings: Any
+) -> None:
+    settings.REFDESK = {**settings.REFDESK, "STAFF_RECHECK_SECONDS": 0.0}
+    ana_ws, _ = await staff(people["ana"])
+
+    def change_password() -> None:
+        user = people["ana"].user
+        user.set_password("a-new-password-entirely")
+        user.save()
+
+    await database_sync_to_async(change_password)()
+    await ana_ws.send_json_to({"type": "chat.claim", "chat_id": 1})
+    assert (await ana_ws.receive_json_from(timeout=5))["code"] == "unauthenticated"
+    assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}

@@ -88,23 +88,29 @@ def check_create_chat(
     campus = get_campus_by_slug(campus_slug) if isinstance(campus_slug, str) else None
     if campus is None:
         raise ActionError("unknown_campus", "There is no such campus.", field="campus")
+    limits = settings.REFDESK
+    # The name box may hold a whole question, so it is read with the question's limit.
     clean_name = clean_text(
-        name, field="name", max_chars=settings.REFDESK["MAX_NAME_CHARS"] * 4, multiline=False
+        name, field="name", max_chars=limits["MAX_MESSAGE_CHARS"], multiline=False
     )
-    clean_question = clean_text(
-        question, field="question", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"]
-    )
+    clean_question = clean_text(question, field="question", max_chars=limits["MAX_MESSAGE_CHARS"])
     name_was_question = bool(clean_name) and looks_like_question(clean_name)
     if name_was_question:
-        clean_question = (f"{clean_name}\n{clean_question}" if clean_question else clean_name)[
-            : settings.REFDESK["MAX_MESSAGE_CHARS"]
-        ]
+        clean_question = f"{clean_name}\n{clean_question}" if clean_question else clean_name
         clean_name = ""
-    elif len(clean_name) > settings.REFDESK["MAX_NAME_CHARS"]:
+        if len(clean_question) > limits["MAX_MESSAGE_CHARS"]:
+            raise ActionError(
+                "too_long",
+                f"Your question is limited to {limits['MAX_MESSAGE_CHARS']:,} characters.",
+                field="question",
+                limit=limits["MAX_MESSAGE_CHARS"],
+            )
+    elif len(clean_name) > limits["MAX_NAME_CHARS"]:
         raise ActionError(
             "too_long",
-            f"Name is limited to {settings.REFDESK['MAX_NAME_CHARS']} characters.",
+            f"Name is limited to {limits['MAX_NAME_CHARS']} characters.",
             field="name",
+            limit=limits["MAX_NAME_CHARS"],
         )
     if not clean_question:
         raise ActionError("invalid", "Please type your question.", field="question")
@@ -293,6 +299,8 @@ class NewMessage:
     client_id: str = ""
     librarian_id: int | None = None
     librarian_name: str = ""
+    # The socket it came from, which learns of it from its ack rather than the broadcast.
+    origin: str = ""
 
 
 def check_send_patron_message(chat: Chat, *, client_id: object, body: object) -> dict[str, Any]:
@@ -433,10 +441,9 @@ def _store_batch(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
             groups = [chat_group(message.chat_id)]
             if librarian_id is not None and state == ChatState.ACTIVE:
                 groups.append(librarian_group(librarian_id))
-            elif message.sender == Sender.PATRON:
-                # While the chat waits, every console may read what the patron adds.
-                groups.append(STAFF_GROUP)
-            send_event_on_commit(groups, payload)
+            send_event_on_commit(
+                groups, payload, meta={"origin": message.origin} if message.origin else None
+            )
             results.append(payload)
         if rows:
             cursor.executemany(_INSERT, rows)

@@ -103,6 +103,7 @@ class PatronConsumer(FrameConsumer):
             Sender.PATRON,
             clean_message_body(frame.get("body")),
             clean_client_id(frame.get("client_id")),
+            origin=self.channel_name,
         )
         return {"message": await get_pipeline().submit(message)}
 
@@ -184,6 +185,7 @@ class StaffConsumer(FrameConsumer):
         "chat.end": "handle_end",
     }
     librarian: Librarian | None = None
+    joined: Librarian | None = None
     checked_at: float = 0.0
 
     async def connect(self) -> None:
@@ -193,7 +195,7 @@ class StaffConsumer(FrameConsumer):
             await self.send_error("unauthenticated", "Log in as a librarian to use the console.")
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.librarian = librarian
+        self.librarian = self.joined = librarian
         self.checked_at = time.monotonic()
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
@@ -203,29 +205,38 @@ class StaffConsumer(FrameConsumer):
         await self.send_json(await run_action(_snapshot, librarian, self.query_int("after")))
 
     async def disconnect(self, code: int) -> None:
-        if self.librarian is None:
+        if self.joined is None:
             return
         await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
-        await self.channel_layer.group_discard(
-            librarian_group(self.librarian.pk), self.channel_name
-        )
-        await run_action(do_close_console, self.librarian, channel_name=self.channel_name)
+        await self.channel_layer.group_discard(librarian_group(self.joined.pk), self.channel_name)
+        await run_action(do_close_console, self.joined, channel_name=self.channel_name)
+
+    async def still_authorised(self) -> bool:
+        """Re-read the session when it was last read over ``STAFF_RECHECK_SECONDS`` ago;
+        close the socket if it no longer belongs to this librarian."""
+        if self.librarian is None:
+            return False
+        if time.monotonic() - self.checked_at < self.recheck_seconds():
+            return True
+        session = self.scope.get("session")
+        current = await run_action(get_librarian_for_session, getattr(session, "session_key", None))
+        if current is None or current.pk != self.librarian.pk:
+            self.librarian = None
+            await self.send_error("unauthenticated", "Your session has ended; log in again.")
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return False
+        self.librarian = current
+        self.checked_at = time.monotonic()
+        return True
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.librarian is None:
-            return
-        if time.monotonic() - self.checked_at >= self.recheck_seconds():
-            session = self.scope.get("session")
-            current = await run_action(
-                get_librarian_for_session, getattr(session, "session_key", None)
-            )
-            if current is None or current.pk != self.librarian.pk:
-                await self.send_error("unauthenticated", "Your session has ended; log in again.")
-                await self.close(code=CLOSE_UNAUTHENTICATED)
-                return
-            self.librarian = current
-            self.checked_at = time.monotonic()
-        await super().receive(text_data=text_data, bytes_data=bytes_data)
+        if await self.still_authorised():
+            await super().receive(text_data=text_data, bytes_data=bytes_data)
+
+    async def relay_event(self, message: dict[str, Any]) -> None:
+        # A console that only listens must stop hearing once its session has ended.
+        if await self.still_authorised():
+            await super().relay_event(message)
 
     @staticmethod
     def recheck_seconds() -> float:
@@ -256,6 +267,7 @@ class StaffConsumer(FrameConsumer):
             clean_client_id(frame.get("client_id")),
             librarian_id=me.pk,
             librarian_name=me.display_name,
+            origin=self.channel_name,
         )
         return {"message": await get_pipeline().submit(message)}
 

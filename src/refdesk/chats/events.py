@@ -41,6 +41,7 @@ ErrorCode = Literal[
     "already_claimed",
     "chat_ended",
     "unauthenticated",
+    "rate_limited",
     "internal",
 ]
 
@@ -269,6 +270,8 @@ class ErrorEvent(TypedDict):
     by: NotRequired[str | None]
     by_id: NotRequired[int | None]
     end_reason: NotRequired[EndReasonName]
+    # Seconds until the socket may send again (``rate_limited``).
+    retry_after: NotRequired[float]
 
 
 # ---------------------------------------------------------------------------

@@ -176,6 +176,9 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def relay_event(self, message: dict[str, Any]) -> None:
         """Forward an event published by an action to this socket (already encoded)."""
+        meta = message.get("meta")
+        if meta is not None and meta.get("origin") == self.channel_name:
+            return  # the sender has it from its ack
         self.observe(message)
         await self.send(text_data=message["text"])
 

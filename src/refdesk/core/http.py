@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
 from refdesk.core.errors import ActionError
+from refdesk.core.origins import origin_allowed as socket_origin_allowed
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -43,10 +43,7 @@ def parse_json_body(request: HttpRequest) -> dict[str, Any]:
 
 
 def origin_allowed(origin: str, request: HttpRequest) -> bool:
-    parsed = urlparse(origin)
-    if f"{parsed.scheme}://{parsed.netloc}" in settings.EMBED_ORIGINS:
-        return True
-    return parsed.netloc == request.get_host()
+    return socket_origin_allowed(origin, request.get_host())
 
 
 def client_address(request: HttpRequest) -> str:
