@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -413,7 +414,7 @@ async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
     await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="secret@example.edu", question="private"
     )
-    error = await ana_ws.receive_json_from(timeout=5)
+    error = await receive_until(ana_ws, "error")
     assert error["code"] == "unauthenticated"
     assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
 
@@ -431,5 +432,32 @@ async def test_a_password_change_closes_the_console_on_its_next_frame(
 
     await database_sync_to_async(change_password)()
     await ana_ws.send_json_to({"type": "chat.claim", "chat_id": 1})
-    assert (await ana_ws.receive_json_from(timeout=5))["code"] == "unauthenticated"
+    assert (await receive_until(ana_ws, "error"))["code"] == "unauthenticated"
     assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_a_flood_of_frames_is_slowed_with_retry_after_and_the_socket_stays_open(
+    people: dict[str, Librarian],
+) -> None:
+    await staff(people["ana"])
+    chat, token = await database_sync_to_async(actions.check_create_chat)(
+        campus_slug="north", name="Sam", email="", question="q"
+    )
+    patron = await connect(f"/ws/patron/{token}/")
+    await patron.receive_json_from()
+    for i in range(40):
+        await patron.send_json_to(
+            {"type": "message.send", "client_id": f"f{i}", "body": f"flood {i}", "ref": i}
+        )
+    answers = [await patron.receive_json_from(timeout=5) for _ in range(40)]
+    limited = [a for a in answers if a.get("code") == "rate_limited"]
+    stored = [a for a in answers if a["type"] == "ack"]
+    assert len(stored) >= 20
+    assert len(limited) >= 15
+    assert all(0 < a["retry_after"] <= 1 and isinstance(a["ref"], int) for a in limited)
+    count = await database_sync_to_async(Message.objects.filter(chat=chat).count)()
+    assert count == 1 + len(stored)
+    await asyncio.sleep(1.1)
+    await patron.send_json_to({"type": "message.send", "client_id": "later", "body": "calm"})
+    assert (await receive_until(patron, "ack"))["message"]["body"] == "calm"
+    await patron.disconnect()

@@ -68,7 +68,9 @@ class Message(models.Model):
     )
     sender_name = models.CharField(max_length=120, blank=True)
     body = models.TextField()
-    client_id = models.CharField(max_length=64, blank=True)
+    # The sending client's own id for the message, so a resend is stored once; null for
+    # messages without one (system lines), which a unique index lets repeat.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField()
 
     class Meta:
@@ -76,9 +78,7 @@ class Message(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["chat", "seq"], name="message_seq_unique"),
             models.UniqueConstraint(
-                fields=["chat", "sender", "client_id"],
-                condition=~models.Q(client_id=""),
-                name="message_client_id_unique",
+                fields=["chat", "sender", "client_id"], name="message_client_id_unique"
             ),
         ]
 

@@ -84,7 +84,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "sender": message.sender,
         "sender_name": message.sender_name,
         "body": message.body,
-        "client_id": message.client_id,
+        "client_id": message.client_id or "",
         "sent_at": _iso(message.created_at),
     }
 

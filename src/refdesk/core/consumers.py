@@ -113,6 +113,43 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame["ref"] = ref
         await self.send_json(frame)
 
+    async def parse(self, text_data: str | None) -> dict[str, Any] | None:
+        """The frame as a JSON object, or None after answering with an error.
+
+        Refused frames count against the socket's allowance too, so garbage cannot flood.
+        """
+        problem: tuple[str, str] | None = None
+        frame: Any = None
+        limit = settings.REFDESK["MAX_FRAME_BYTES"]
+        if text_data is None:
+            problem = ("bad_frame", "Binary frames are not accepted; send JSON text.")
+        elif len(text_data) > limit or len(text_data.encode("utf-8", "surrogatepass")) > limit:
+            problem = ("too_large", f"Frames are limited to {limit // 1024} KiB.")
+        elif _too_deep(text_data):
+            problem = ("bad_json", "That frame nests too deeply.")
+        else:
+            try:
+                frame = json.loads(text_data)
+            except (ValueError, RecursionError):
+                problem = ("bad_json", "That frame is not valid JSON.")
+            else:
+                if not isinstance(frame, dict):
+                    problem = ("bad_frame", "A frame is a JSON object with a type.")
+        if problem is None:
+            return dict(frame)
+        wait = self.allowance().take()
+        if wait:
+            await self.send_error(
+                "rate_limited",
+                "You are sending too fast; slow down a little.",
+                retry_after=math.ceil(wait * 10) / 10,
+            )
+        elif problem[0] == "too_large":
+            await self.send_error(*problem, limit=limit)
+        else:
+            await self.send_error(*problem)
+        return None
+
     def allowance(self) -> TokenBucket:
         bucket = getattr(self, "bucket", None)
         if bucket is None:
@@ -121,39 +158,23 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return bucket
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        wait = self.allowance().take()
-        if wait:
-            await self.send_error(
-                "rate_limited",
-                "You are sending too fast; slow down a little.",
-                retry_after=math.ceil(wait * 10) / 10,
-            )
-            return
-        if text_data is None:
-            await self.send_error("bad_frame", "Binary frames are not accepted; send JSON text.")
-            return
-        limit = settings.REFDESK["MAX_FRAME_BYTES"]
-        if len(text_data) > limit or len(text_data.encode("utf-8", "surrogatepass")) > limit:
-            await self.send_error(
-                "too_large", f"Frames are limited to {limit // 1024} KiB.", limit=limit
-            )
-            return
-        if _too_deep(text_data):
-            await self.send_error("bad_json", "That frame nests too deeply.")
-            return
-        try:
-            frame = json.loads(text_data)
-        except (ValueError, RecursionError):
-            await self.send_error("bad_json", "That frame is not valid JSON.")
-            return
-        if not isinstance(frame, dict):
-            await self.send_error("bad_frame", "A frame is a JSON object with a type.")
+        frame = await self.parse(text_data)
+        if frame is None:
             return
         ref = frame.get("ref")
         if ref is not None and not (
             isinstance(ref, str | int) and not isinstance(ref, bool) and len(str(ref)) <= 64  # noqa: PLR2004
         ):
             ref = None
+        wait = self.allowance().take()
+        if wait:
+            await self.send_error(
+                "rate_limited",
+                "You are sending too fast; slow down a little.",
+                ref=ref,
+                retry_after=math.ceil(wait * 10) / 10,
+            )
+            return
         frame_type = frame.get("type")
         handler_name = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
         if handler_name is None:
