@@ -14,14 +14,13 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from refdesk.core.lifespan import LifespanMiddleware  # noqa: E402
 from refdesk.core.origins import OriginCheck  # noqa: E402
 from refdesk.routing import websocket_urlpatterns  # noqa: E402
 
-websocket_app = OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+websocket_app = OriginCheck(URLRouter(websocket_urlpatterns))
 
 application = LifespanMiddleware(
     ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

@@ -1,7 +1,7 @@
 // The patron's side: the pre-chat form, then the live chat on the patron socket.
 import { looksLikeQuestion } from "../namebox.js";
 import { ReconnectingSocket, newClientId } from "./socket.js";
-import { el, formatClock, renderRichText } from "./text.js";
+import { el, formatClock, placeMessage, renderRichText } from "./text.js";
 
 const root = document.getElementById("ask");
 const campus = root.dataset.campus;
@@ -24,6 +24,22 @@ function store() {
     return window.localStorage;
   } catch {
     return null;
+  }
+}
+
+// A random id for this browser, kept across visits: the desk limits how many chats one
+// browser starts in a while without knowing anything else about it.
+function browserId() {
+  const key = "refdesk.browser";
+  try {
+    let id = store()?.getItem(key);
+    if (!id) {
+      id = newClientId();
+      store()?.setItem(key, id);
+    }
+    return id;
+  } catch {
+    return "";
   }
 }
 
@@ -72,6 +88,7 @@ async function startChat(event) {
         email: $("email").value,
         question,
         page_url: root.dataset.pageUrl || (window.parent === window ? location.href : ""),
+        browser: browserId(),
       }),
     });
     const data = await response.json().catch(() => ({}));
@@ -94,12 +111,14 @@ async function startChat(event) {
   }
 }
 
-function showOffline(hoursToday) {
-  setStatus("No librarian is online right now.");
+// The panel's heading says it all; after a submitted form it takes the focus, so that
+// a screen reader reads it out (on a fresh page the reader starts at the top anyway).
+function showOffline(hoursToday, { focus = true } = {}) {
+  setStatus("");
   if (hoursToday) $("hours-today").textContent = hoursToday;
   $("prechat").hidden = true;
   $("offline").hidden = false;
-  $("offline-title").focus();
+  if (focus) $("offline-title").focus();
 }
 
 // Whether a librarian is online to take a chat: true, false, or null when we cannot tell
@@ -124,7 +143,7 @@ function formIsUntouched() {
 async function checkAvailabilityOnLoad() {
   const { online, hoursToday } = await fetchAvailability();
   if (online === false && !state.token && !$("prechat").hidden && formIsUntouched()) {
-    showOffline(hoursToday);
+    showOffline(hoursToday, { focus: false });
   }
 }
 
@@ -232,8 +251,9 @@ function messageNode(message, pending) {
   const who = message.sender === "patron" ? "You" : message.sender === "system" ? "" : message.sender_name || "Librarian";
   const body = el("div", { class: "body", dir: "auto" });
   renderRichText(body, message.body);
+  // A div, not a list item: the conversation is a live log (role=log), not a list.
   return el(
-    "li",
+    "div",
     {
       class: `message from-${message.sender}${pending ? " pending" : ""}`,
       "data-seq": message.seq || null,
@@ -257,14 +277,10 @@ function addMessage(message) {
   const list = $("messages");
   if (message.client_id && message.sender === "patron") {
     state.outbox.delete(message.client_id);
-    const pending = list.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`);
-    if (pending) {
-      pending.replaceWith(messageNode(message, false));
-      return;
-    }
+    list.querySelector(`.message.pending[data-client-id="${CSS.escape(message.client_id)}"]`)?.remove();
   }
   if (message.sender === "librarian") $("typing").textContent = "";
-  list.append(messageNode(message, false));
+  placeMessage(list, messageNode(message, false), message.seq);
   scrollToEnd(list);
 }
 
@@ -295,7 +311,8 @@ function deliver(clientId, text) {
     .catch((error) => {
       if (error.code !== "disconnected") {
         state.outbox.delete(clientId);
-        document.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
+        document.querySelector(`.message.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
+        if (!$("body").value) $("body").value = text; // not lost: edit it and send again
         showComposerError(error.message);
       }
       // Disconnected: the message stays in the outbox and is resent on reconnect.

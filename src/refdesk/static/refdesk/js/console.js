@@ -1,6 +1,6 @@
 // The librarian console: every queue live, claimed chats in tabs, on the staff socket.
 import { ReconnectingSocket, newClientId } from "./socket.js";
-import { el, formatClock, formatWait, renderRichText } from "./text.js";
+import { el, formatClock, formatWait, placeMessage, renderRichText } from "./text.js";
 
 const root = document.getElementById("console");
 const me = { id: Number(root.dataset.meId), name: root.dataset.meName, campus: root.dataset.meCampus };
@@ -22,6 +22,7 @@ const state = {
   chats: new Map(), // chat_id -> {summary, lastSeq, unread, pane, tab, ended}
   current: null,
   presence: new Map(),
+  outbox: new Map(), // client_id -> {chat, text}, until acknowledged
   soundOn: localStorage.getItem("refdesk.sound") !== "off",
   unseen: 0,
   socket: null,
@@ -127,7 +128,9 @@ function queueItem(chat) {
     el(
       "div",
       { class: "queue-line" },
-      el("span", { class: "wait", "data-since": chat.created_at, text: formatWait((Date.now() - Date.parse(chat.created_at)) / 1000) }),
+      claimed
+        ? el("span", { class: "wait", text: `Waited ${formatWait(((chat.claimed_ms || Date.now()) - Date.parse(chat.created_at)) / 1000)}` })
+        : el("span", { class: "wait", "data-since": chat.created_at, text: formatWait((Date.now() - Date.parse(chat.created_at)) / 1000) }),
       claimed
         ? el("p", { class: "claimed-by", text: `Claimed by ${chat.claimed_by}` })
         : el("button", {
@@ -153,6 +156,7 @@ function markClaimed(chatId, by, byId) {
   const chat = state.queue.get(chatId);
   if (!chat) return;
   chat.state = "active";
+  chat.claimed_ms ||= chat.claimed_at ? Date.parse(chat.claimed_at) : Date.now();
   chat.claimed_by = by;
   chat.claimed_by_id = byId;
   renderQueue();
@@ -295,8 +299,12 @@ function buildChat(chat) {
     el(
       "div",
       { class: "pane-head" },
-      el("h3", { class: "pane-title" }, el("button", { type: "button", class: "link-button patron-name", text: name, onclick: () => showPatron(chat.summary) })),
-      badge(s),
+      el(
+        "div",
+        { class: "pane-who" },
+        el("h3", { class: "pane-title" }, el("button", { type: "button", class: "link-button patron-name", text: name, onclick: () => showPatron(chat.summary) })),
+        badge(s)
+      ),
       el("button", {
         type: "button",
         class: "end",
@@ -308,7 +316,7 @@ function buildChat(chat) {
     ),
     s.name_was_question ? el("p", { class: "pane-note" }, el("span", { class: "marker", text: "Question was typed in the name box" })) : null,
     confirm,
-    el("ol", { class: "messages", role: "log", "aria-live": "polite", "aria-label": `Conversation with ${name}` }),
+    el("div", { class: "messages", role: "log", "aria-live": "polite", "aria-label": `Conversation with ${name}` }),
     el("p", { class: "typing", "aria-live": "polite" }),
     el(
       "div",
@@ -373,19 +381,19 @@ function addMessage(chat, message, { history = false } = {}) {
   chat.lastSeq = message.seq;
   const list = chat.pane.querySelector(".messages");
   const own = message.sender === "librarian" && message.client_id
-    ? list.querySelector(`li.pending[data-client-id="${CSS.escape(message.client_id)}"]`)
+    ? list.querySelector(`.message.pending[data-client-id="${CSS.escape(message.client_id)}"]`)
     : null;
   const body = el("div", { class: "body", dir: "auto" });
   renderRichText(body, message.body);
   const node = el(
-    "li",
+    "div",
     { class: `message from-${message.sender}`, "data-seq": message.seq },
     message.sender === "system" ? null : el("span", { class: "who", text: message.sender === "patron" ? message.sender_name || "Patron" : message.sender_name }),
     body,
     el("time", { class: "when", datetime: message.sent_at, text: formatClock(message.sent_at) })
   );
-  if (own) own.replaceWith(node);
-  else list.append(node);
+  own?.remove();
+  placeMessage(list, node, message.seq);
   if (message.sender === "patron") {
     chat.pane.querySelector(".typing").textContent = "";
     if (!history && (state.current !== chat.summary.id || document.hidden)) {
@@ -408,30 +416,37 @@ async function sendMessage(event, chat) {
   const list = chat.pane.querySelector(".messages");
   const pendingBody = el("div", { class: "body", dir: "auto" });
   renderRichText(pendingBody, text);
-  list.append(el("li", { class: "message from-librarian pending", "data-client-id": clientId }, el("span", { class: "who", text: me.name }), pendingBody, el("time", { class: "when", text: "sending…" })));
+  list.append(el("div", { class: "message from-librarian pending", "data-client-id": clientId }, el("span", { class: "who", text: me.name }), pendingBody, el("time", { class: "when", text: "sending…" })));
   list.scrollTop = list.scrollHeight;
   box.value = "";
   chat.typingSentAt = 0;
   state.socket.notify({ type: "typing", chat_id: chat.summary.id, active: false });
+  state.outbox.set(clientId, { chat, text });
   await deliver(chat, clientId, text);
 }
 
-async function deliver(chat, clientId, text, attempt = 0) {
+async function deliver(chat, clientId, text) {
   const errorBox = chat.pane.querySelector(".composer-error");
   try {
     const ack = await state.socket.request({ type: "message.send", chat_id: chat.summary.id, client_id: clientId, body: text });
+    state.outbox.delete(clientId);
     errorBox.hidden = true;
     addMessage(chat, ack.message);
   } catch (error) {
-    if (error.code === "disconnected" && attempt < 20) {
-      // Same client id: the server stores it once however often it arrives.
-      setTimeout(() => deliver(chat, clientId, text, attempt + 1), 1000);
-      return;
-    }
-    chat.pane.querySelector(`li.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
+    // Disconnected: it stays in the outbox and goes again, with the same client id (stored
+    // once however often it arrives), as soon as the socket is back, however long that takes.
+    if (error.code === "disconnected") return;
+    state.outbox.delete(clientId);
+    chat.pane.querySelector(`.message.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
+    const box = chat.pane.querySelector("textarea");
+    if (!box.value) box.value = text; // not lost: the librarian can edit it and try again
     errorBox.textContent = error.message || "The message was not sent.";
     errorBox.hidden = false;
   }
+}
+
+function flushOutbox() {
+  for (const [clientId, { chat, text }] of state.outbox) deliver(chat, clientId, text);
 }
 
 function typing(chat) {
@@ -581,6 +596,7 @@ function onStatus(status) {
   const box = $("connection");
   box.textContent = { connecting: "Connecting…", reconnecting: "Reconnecting…", open: "Connected", closed: "Disconnected. Reload the page to log in again." }[status];
   box.dataset.status = status;
+  if (status === "open") flushOutbox();
 }
 
 function onClose(event) {

@@ -34,6 +34,18 @@ export function renderRichText(parent, text) {
   if (last < text.length) parent.append(document.createTextNode(text.slice(last)));
 }
 
+// Put a stored message in its place: stored messages in seq order, then the ones still
+// being sent (no seq yet). A message typed offline is stored after whatever arrived
+// meanwhile, and shows where a reload would show it.
+export function placeMessage(list, node, seq) {
+  let after = list.lastElementChild;
+  while (after && (!after.dataset.seq || Number(after.dataset.seq) > seq)) {
+    after = after.previousElementSibling;
+  }
+  if (after) after.after(node);
+  else list.prepend(node);
+}
+
 export function formatClock(iso) {
   if (!iso) return "";
   return new Date(iso).toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });

@@ -1,0 +1,67 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against a real `refdesk serve`.
+
+One desk serves the session: `refdesk migrate`, `refdesk demo` and `refdesk serve` in a
+fresh data folder on a free port. Tests share it, so each finds its own chats by id and
+works with its own librarians; none relies on what another left behind.
+
+Without /usr/bin/chromium or Playwright every test here is skipped, unless
+REFDESK_REQUIRE_BROWSER=1 (CI), which makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TIMEOUT_MS,
+    Contexts,
+    Desk,
+    expect,
+    missing_browser,
+    start_desk,
+    stop_desk,
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_available() -> None:
+    reason = missing_browser()
+    if reason is None:
+        return
+    if os.environ.get("REFDESK_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"Browser tests are required (REFDESK_REQUIRE_BROWSER=1), but {reason}.")
+    pytest.skip(f"Browser tests skipped: {reason}.")
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """The desk most browser tests share, with the demo campuses and librarians."""
+    served = start_desk(tmp_path_factory.mktemp("desk"))
+    yield served
+    stop_desk(served)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def contexts(browser: Any) -> Iterator[Contexts]:
+    """New browser contexts for one test, closed after it; fails on script errors."""
+    made = Contexts(browser)
+    yield made
+    made.close()
+    assert not made.problems, "Script errors or dialogs in the pages:\n" + "\n".join(made.problems)
