@@ -215,6 +215,9 @@ function onFrame(frame) {
       break;
     case "typing":
       $("typing").textContent = frame.active ? `${state.librarianName || "The librarian"} is typing…` : "";
+      // A lost "stopped typing" must not leave the line up for ever.
+      clearTimeout(state.typingShownTimer);
+      if (frame.active) state.typingShownTimer = setTimeout(() => ($("typing").textContent = ""), 8000);
       break;
     case "chat.claimed":
       state.librarianName = frame.by;
@@ -309,6 +312,10 @@ function deliver(clientId, text) {
     .request({ type: "message.send", client_id: clientId, body: text })
     .then((ack) => addMessage(ack.message))
     .catch((error) => {
+      if (error.code === "rate_limited") {
+        setTimeout(() => deliver(clientId, text), Math.max(100, (error.retry_after || 1) * 1000));
+        return;
+      }
       if (error.code !== "disconnected") {
         state.outbox.delete(clientId);
         document.querySelector(`.message.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();

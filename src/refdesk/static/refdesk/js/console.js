@@ -16,6 +16,23 @@ const END_REASONS = {
   unanswered: "Nobody answered in time.",
 };
 
+// Settings survive a reload where the browser allows storage; elsewhere they are per page.
+function readSetting(key) {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function writeSetting(key, value) {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    // Storage blocked (a private window, a policy): the setting lasts for this page.
+  }
+}
+
 const state = {
   lastEventId: 0,
   queue: new Map(), // chat_id -> summary (waiting, or lately claimed)
@@ -23,7 +40,7 @@ const state = {
   current: null,
   presence: new Map(),
   outbox: new Map(), // client_id -> {chat, text}, until acknowledged
-  soundOn: localStorage.getItem("refdesk.sound") !== "off",
+  soundOn: readSetting("refdesk.sound") !== "off",
   unseen: 0,
   socket: null,
 };
@@ -436,6 +453,10 @@ async function deliver(chat, clientId, text) {
     // Disconnected: it stays in the outbox and goes again, with the same client id (stored
     // once however often it arrives), as soon as the socket is back, however long that takes.
     if (error.code === "disconnected") return;
+    if (error.code === "rate_limited") {
+      setTimeout(() => deliver(chat, clientId, text), Math.max(100, (error.retry_after || 1) * 1000));
+      return;
+    }
     state.outbox.delete(clientId);
     chat.pane.querySelector(`.message.pending[data-client-id="${CSS.escape(clientId)}"]`)?.remove();
     const box = chat.pane.querySelector("textarea");
@@ -579,13 +600,22 @@ function onFrame(frame) {
     case "typing": {
       const chat = state.chats.get(frame.chat_id);
       if (chat && !chat.ended) {
-        chat.pane.querySelector(".typing").textContent = frame.active ? `${chat.summary.patron_name || "The patron"} is typing…` : "";
+        const line = chat.pane.querySelector(".typing");
+        line.textContent = frame.active ? `${chat.summary.patron_name || "The patron"} is typing…` : "";
+        // A lost "stopped typing" must not leave the line up for ever.
+        clearTimeout(chat.typingShownTimer);
+        if (frame.active) chat.typingShownTimer = setTimeout(() => (line.textContent = ""), 8000);
       }
       break;
     }
     case "presence":
       state.presence.set(frame.librarian_id, frame);
       renderPresence();
+      break;
+    case "error":
+      // Errors without a ref answer notifications (typing); say them, do not hide them.
+      if (frame.code === "unauthenticated") announce("Your session has ended. Log in again.");
+      else if (frame.code !== "rate_limited") announce(frame.message || "Something went wrong.");
       break;
     default:
       break;
@@ -611,9 +641,9 @@ state.socket = new ReconnectingSocket(() => `/ws/staff/?after=${state.lastEventI
 
 // --- controls --------------------------------------------------------------
 
-$("campus-filter").value = localStorage.getItem("refdesk.filter") || "";
+$("campus-filter").value = readSetting("refdesk.filter") || "";
 $("campus-filter").addEventListener("change", () => {
-  localStorage.setItem("refdesk.filter", $("campus-filter").value);
+  writeSetting("refdesk.filter", $("campus-filter").value);
   renderQueue();
 });
 const soundButton = $("sound-toggle");
@@ -623,7 +653,7 @@ function renderSound() {
 }
 soundButton.addEventListener("click", () => {
   state.soundOn = !state.soundOn;
-  localStorage.setItem("refdesk.sound", state.soundOn ? "on" : "off");
+  writeSetting("refdesk.sound", state.soundOn ? "on" : "off");
   renderSound();
 });
 renderSound();
