@@ -269,7 +269,6 @@ class DeskSettings(TypedDict):
     TRUST_X_FORWARDED_FOR: bool
     FRAMES_PER_SECOND: float
     FRAMES_BURST: float
-    STAFF_RECHECK_SECONDS: float
     NEW_CHATS_PER_BROWSER: int
     NEW_CHATS_BROWSER_WINDOW: int
     NEW_CHATS_PER_ADDRESS: int
@@ -296,8 +295,6 @@ REFDESK: DeskSettings = {
     # Frames each socket may send: a steady rate and a burst (typing, quick replies).
     "FRAMES_PER_SECOND": float(_env_int("RATE_FRAMES_PER_SECOND", 10)),
     "FRAMES_BURST": float(_env_int("RATE_FRAMES_BURST", 20)),
-    # How often a console socket re-reads its session (logout, password change, expiry).
-    "STAFF_RECHECK_SECONDS": 2.0,
     # New chats: per browser (its widget id), and per hashed address, which a whole campus
     # lab may share.
     "NEW_CHATS_PER_BROWSER": _env_int("RATE_CHATS_PER_BROWSER", 3),

@@ -43,3 +43,12 @@ def sent_events(
 
     monkeypatch.setattr(realtime, "_after_commit", record)
     yield sent
+
+
+@pytest.fixture(autouse=True)
+def _forget_abandoned_consoles() -> Iterator[None]:
+    """Consoles a test left open belong to that test's event loop: forget them after it."""
+    yield
+    from refdesk.chats import consumers
+
+    consumers._consoles.clear()

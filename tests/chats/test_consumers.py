@@ -404,26 +404,43 @@ async def test_a_configured_embedding_site_may_open_a_patron_socket(
 
 
 async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
-    people: dict[str, Librarian], settings: Any
+    people: dict[str, Librarian],
 ) -> None:
-    settings.REFDESK = {**settings.REFDESK, "STAFF_RECHECK_SECONDS": 0.0}
-    ana_ws, _ = await staff(people["ana"])
     from django.contrib.sessions.models import Session
 
-    await database_sync_to_async(lambda: Session.objects.all().delete())()
+    from refdesk.chats.consumers import recheck_console_sessions
+
+    ana_ws, _ = await staff(people["ana"])
+    ben_ws, _ = await staff(people["ben"])
+    assert await recheck_console_sessions() == 0
+    await database_sync_to_async(
+        lambda: Session.objects.filter(
+            session_key__in=[
+                s.session_key
+                for s in Session.objects.all()
+                if s.get_decoded().get("_auth_user_id") == str(people["ana"].user.pk)
+            ]
+        ).delete()
+    )()
+    assert await recheck_console_sessions() == 1
+    assert (await receive_until(ana_ws, "error"))["code"] == "unauthenticated"
+    assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    # Ben's console still hears the desk; Ana's heard nothing more.
     await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="secret@example.edu", question="private"
     )
-    error = await receive_until(ana_ws, "error")
-    assert error["code"] == "unauthenticated"
-    assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    assert (await receive_until(ben_ws, "chat.created"))["chat"]["question"] == "private"
+    assert await ana_ws.receive_nothing(timeout=0.3)
+    await ben_ws.disconnect()
 
 
-async def test_a_password_change_closes_the_console_on_its_next_frame(
-    people: dict[str, Librarian], settings: Any
+async def test_a_password_change_closes_the_console_at_the_next_sweep(
+    people: dict[str, Librarian],
 ) -> None:
-    settings.REFDESK = {**settings.REFDESK, "STAFF_RECHECK_SECONDS": 0.0}
+    from refdesk.chats.consumers import recheck_console_sessions
+
     ana_ws, _ = await staff(people["ana"])
+    ben_ws, _ = await staff(people["ben"])
 
     def change_password() -> None:
         user = people["ana"].user
@@ -431,9 +448,12 @@ async def test_a_password_change_closes_the_console_on_its_next_frame(
         user.save()
 
     await database_sync_to_async(change_password)()
-    await ana_ws.send_json_to({"type": "chat.claim", "chat_id": 1})
+    assert await recheck_console_sessions() == 1
     assert (await receive_until(ana_ws, "error"))["code"] == "unauthenticated"
     assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    await ben_ws.send_json_to({"type": "chat.claim", "chat_id": 999999, "ref": "still"})
+    assert (await receive_until(ben_ws, "error"))["code"] == "not_found"
+    await ben_ws.disconnect()
 
 
 async def test_a_flood_of_frames_is_slowed_with_retry_after_and_the_socket_stays_open(

@@ -78,3 +78,39 @@ def get_librarian_for_session(session_key: str | None) -> Librarian | None:
 
     holder = SimpleNamespace(session=SessionStore(session_key))
     return get_librarian_for_user(get_user(holder))  # type: ignore[arg-type]
+
+
+def list_live_sessions(sessions: dict[str, int]) -> set[str]:
+    """Of ``{session key: librarian id}``, the keys whose session still belongs to that
+    librarian: not expired, not logged out, not invalidated by a password change.
+
+    One query for the sessions and one for the librarians, however many consoles.
+    """
+    if not sessions:
+        return set()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+    from django.utils.crypto import constant_time_compare
+
+    rows = Session.objects.filter(session_key__in=list(sessions), expire_date__gt=timezone.now())
+    decoded = {row.session_key: SessionStore().decode(row.session_data) for row in rows}
+    librarians = {
+        lib.pk: lib
+        for lib in Librarian.objects.select_related("user").filter(
+            pk__in=set(sessions.values()), user__is_active=True
+        )
+    }
+    live = set()
+    for key, data in decoded.items():
+        librarian = librarians.get(sessions[key])
+        if librarian is None or str(data.get(SESSION_KEY)) != str(librarian.user.pk):
+            continue
+        if not data.get(BACKEND_SESSION_KEY):
+            continue
+        if constant_time_compare(
+            str(data.get(HASH_SESSION_KEY, "")), librarian.user.get_session_auth_hash()
+        ):
+            live.add(key)
+    return live

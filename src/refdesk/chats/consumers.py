@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import (
-    get_librarian_for_session,
     get_librarian_for_user,
+    list_live_sessions,
     list_presence,
 )
 from refdesk.chats import actions
@@ -148,6 +147,27 @@ def _snapshot(librarian: Librarian, after: int) -> dict[str, Any]:
     }
 
 
+# The consoles this process holds, for the session sweep.
+_consoles: dict[str, StaffConsumer] = {}
+
+
+async def recheck_console_sessions() -> int:
+    """Close every console of this process whose session has ended; returns how many."""
+    watched = {
+        channel: (getattr(console.scope.get("session"), "session_key", None), console.librarian)
+        for channel, console in list(_consoles.items())
+        if console.librarian is not None
+    }
+    sessions = {key: lib.pk for key, lib in watched.values() if key and lib is not None}
+    live = await run_action(list_live_sessions, sessions)
+    ended = 0
+    for channel, (key, _librarian) in watched.items():
+        if key not in live and channel in _consoles:
+            ended += 1
+            await _consoles[channel].end_session()
+    return ended
+
+
 def _chat_with_messages(chat: Chat) -> dict[str, Any]:
     return {**chat_summary(chat), "messages": list_messages(chat)}
 
@@ -172,9 +192,10 @@ def _fetch(chat_id: int, librarian: Librarian) -> dict[str, Any]:
 class StaffConsumer(FrameConsumer):
     """``/ws/staff/?after=<event id>``: a logged-in librarian's console.
 
-    Every frame is authorised: the session is re-read (at most every
-    ``STAFF_RECHECK_SECONDS``) so a logout, an expiry or a password change closes the
-    socket, and each action checks the librarian's right to the chat it names.
+    Every frame is authorised: each action checks the librarian's right to the chat it
+    names, and the sweeper re-reads the sessions of all of this process's consoles every
+    few seconds in one query (:func:`recheck_console_sessions`), so a logout, an expiry or
+    a password change closes the socket and stops its events.
     """
 
     handlers = {
@@ -186,7 +207,6 @@ class StaffConsumer(FrameConsumer):
     }
     librarian: Librarian | None = None
     joined: Librarian | None = None
-    checked_at: float = 0.0
 
     async def connect(self) -> None:
         await self.accept()
@@ -196,7 +216,7 @@ class StaffConsumer(FrameConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.librarian = self.joined = librarian
-        self.checked_at = time.monotonic()
+        _consoles[self.channel_name] = self
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
         await run_action(
@@ -205,44 +225,29 @@ class StaffConsumer(FrameConsumer):
         await self.send_json(await run_action(_snapshot, librarian, self.query_int("after")))
 
     async def disconnect(self, code: int) -> None:
+        _consoles.pop(self.channel_name, None)
         if self.joined is None:
             return
         await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_discard(librarian_group(self.joined.pk), self.channel_name)
         await run_action(do_close_console, self.joined, channel_name=self.channel_name)
 
-    async def still_authorised(self) -> bool:
-        """Re-read the session when it was last read over ``STAFF_RECHECK_SECONDS`` ago;
-        close the socket if it no longer belongs to this librarian."""
+    async def end_session(self) -> None:
+        """The session behind this console has ended: say so and close."""
         if self.librarian is None:
-            return False
-        if time.monotonic() - self.checked_at < self.recheck_seconds():
-            return True
-        session = self.scope.get("session")
-        current = await run_action(get_librarian_for_session, getattr(session, "session_key", None))
-        if current is None or current.pk != self.librarian.pk:
-            self.librarian = None
-            await self.send_error("unauthenticated", "Your session has ended; log in again.")
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return False
-        self.librarian = current
-        self.checked_at = time.monotonic()
-        return True
+            return
+        self.librarian = None
+        await self.send_error("unauthenticated", "Your session has ended; log in again.")
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if await self.still_authorised():
+        if self.librarian is not None:
             await super().receive(text_data=text_data, bytes_data=bytes_data)
 
     async def relay_event(self, message: dict[str, Any]) -> None:
-        # A console that only listens must stop hearing once its session has ended.
-        if await self.still_authorised():
+        # A console whose session has ended hears nothing more, even if it only listens.
+        if self.librarian is not None:
             await super().relay_event(message)
-
-    @staticmethod
-    def recheck_seconds() -> float:
-        from django.conf import settings
-
-        return settings.REFDESK["STAFF_RECHECK_SECONDS"]
 
     def _me(self) -> Librarian:
         if self.librarian is None:  # pragma: no cover - connect closed the socket

@@ -38,6 +38,9 @@ async def run_sweeper() -> None:
     while True:
         try:
             await run_action(sweep_once)
+            from refdesk.chats.consumers import recheck_console_sessions
+
+            await recheck_console_sessions()
         except asyncio.CancelledError:
             raise
         except Exception:
