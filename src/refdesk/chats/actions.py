@@ -41,6 +41,7 @@ from refdesk.core.realtime import (
     librarian_group,
     send_event,
     send_event_on_commit,
+    send_events_on_commit,
 )
 from refdesk.core.text import clean_email, clean_text, strip_query
 
@@ -360,18 +361,23 @@ def do_store_messages(batch: list[NewMessage]) -> list[dict[str, Any] | ActionEr
     again. Returns, in order, each message's payload or the ``ActionError`` refusing it;
     one refusal does not hold back the others.
     """
-    try:
-        with transaction.atomic():
-            return _store_batch(batch)
-    except IntegrityError:
-        if len(batch) == 1:
-            # The same resend raced itself in another process: the other copy was stored.
-            found = _stored_copies(batch).get(_dedupe_key(batch[0]))
-            if found is None:
-                raise
-            return [found]
-        # Settle the batch one message at a time, so only the racing one is affected.
-        return [do_store_messages([message])[0] for message in batch]
+    # Resends are rare, so the batch is first written without looking for stored copies:
+    # the unique index on (chat, sender, client_id) refuses a duplicate, and only then is
+    # the batch written again with the lookup.
+    for lookup in (False, True):
+        try:
+            with transaction.atomic():
+                return _store_batch(batch, lookup=lookup)
+        except IntegrityError:
+            continue
+    if len(batch) == 1:
+        # The same resend raced itself in another process: the other copy was stored.
+        found = _stored_copies(batch).get(_dedupe_key(batch[0]))
+        if found is None:
+            raise IntegrityError("message could not be stored")
+        return [found]
+    # Settle the batch one message at a time, so only the racing one is affected.
+    return [do_store_messages([message])[0] for message in batch]
 
 
 def _dedupe_key(message: NewMessage) -> tuple[int, str, str]:
@@ -379,38 +385,35 @@ def _dedupe_key(message: NewMessage) -> tuple[int, str, str]:
 
 
 def _stored_copies(batch: list[NewMessage]) -> dict[tuple[int, str, str], dict[str, Any]]:
-    """Messages of the batch already stored under their ``client_id`` (resends)."""
-    wanted = {_dedupe_key(m) for m in batch if m.client_id}
+    """Messages of the batch already stored under their ``client_id`` (resends).
+
+    One raw query for the batch: an OR of (chat, sender, client id) terms, each of which
+    both SQLite and PostgreSQL answer with one seek of the unique index.
+    """
+    wanted = sorted({_dedupe_key(m) for m in batch if m.client_id})
     if not wanted:
         return {}
-    chat_ids = sorted({key[0] for key in wanted})
-    client_ids = sorted({key[2] for key in wanted})
-    # Raw SQL: this runs once per batch on the hottest path, and the ORM's query
-    # building costs more than the indexed lookup itself.
     # Only placeholders are joined into the text; every value is a parameter.
-    chat_marks = ", ".join(["%s"] * len(chat_ids))
-    client_marks = ", ".join(["%s"] * len(client_ids))
+    terms = " OR ".join(["(chat_id = %s AND sender = %s AND client_id = %s)"] * len(wanted))
     sql = (
         "SELECT chat_id, seq, sender, sender_name, body, client_id, created_at "  # noqa: S608
-        f"FROM chats_message WHERE chat_id IN ({chat_marks}) AND client_id IN ({client_marks})"
+        f"FROM chats_message WHERE {terms}"
     )
     found: dict[tuple[int, str, str], dict[str, Any]] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*chat_ids, *client_ids])
+        cursor.execute(sql, [value for key in wanted for value in key])
         for chat_id, seq, sender, sender_name, body, client_id, created in cursor.fetchall():
-            key = (chat_id, sender, client_id)
-            if key in wanted:
-                when = _as_datetime(created)
-                found[key] = {
-                    "type": "message",
-                    "chat_id": chat_id,
-                    "seq": seq,
-                    "sender": sender,
-                    "sender_name": sender_name,
-                    "body": body,
-                    "client_id": client_id,
-                    "sent_at": when.isoformat() if when else None,
-                }
+            when = _as_datetime(created)
+            found[(chat_id, sender, client_id)] = {
+                "type": "message",
+                "chat_id": chat_id,
+                "seq": seq,
+                "sender": sender,
+                "sender_name": sender_name,
+                "body": body,
+                "client_id": client_id,
+                "sent_at": when.isoformat() if when else None,
+            }
     return found
 
 
@@ -428,10 +431,11 @@ def _as_datetime(value: object) -> dt.datetime | None:
     return when if timezone.is_aware(when) else when.replace(tzinfo=dt.UTC)
 
 
-def _store_batch(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
+def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any] | ActionError]:
     results: list[dict[str, Any] | ActionError] = []
-    known = _stored_copies(batch)
+    known = _stored_copies(batch) if lookup else {}
     rows: list[tuple[Any, ...]] = []
+    events: list[tuple[list[str], dict[str, Any], dict[str, Any] | None]] = []
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     sent_at = now.isoformat()
@@ -478,12 +482,11 @@ def _store_batch(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
             groups = [chat_group(message.chat_id)]
             if librarian_id is not None and state == ChatState.ACTIVE:
                 groups.append(librarian_group(librarian_id))
-            send_event_on_commit(
-                groups, payload, meta={"origin": message.origin} if message.origin else None
-            )
+            events.append((groups, payload, {"origin": message.origin} if message.origin else None))
             results.append(payload)
         if rows:
             cursor.executemany(_INSERT, rows)
+    send_events_on_commit(events)
     return results
 
 

@@ -63,7 +63,13 @@ class LocalChannelLayer(BaseChannelLayer):  # type: ignore[misc]
         try:
             return await queue.get()
         finally:
-            if queue.empty() and self.channels.get(channel) is queue:
+            # A channel in a group keeps its queue until it leaves its last group; one in
+            # none (a socket refused at connect) must not leave an empty queue behind.
+            if (
+                queue.empty()
+                and channel not in self.memberships
+                and self.channels.get(channel) is queue
+            ):
                 del self.channels[channel]
 
     async def group_add(self, group: str, channel: str) -> None:

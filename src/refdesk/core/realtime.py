@@ -98,6 +98,20 @@ def send_event_on_commit(
     transaction.on_commit(lambda: _after_commit(frozen, message))
 
 
+def send_events_on_commit(
+    events: Iterable[tuple[Iterable[str], Mapping[str, Any], Mapping[str, Any] | None]],
+) -> None:
+    """Many events (groups, event, meta) for one commit: one hook, in order."""
+    messages = [(tuple(groups), layer_message(event, meta)) for groups, event, meta in events]
+    if messages:
+        transaction.on_commit(lambda: _after_commit_many(messages))
+
+
+def _after_commit_many(messages: list[Outgoing]) -> None:
+    for groups, message in messages:
+        _after_commit(groups, message)
+
+
 async def publish(items: Iterable[Outgoing]) -> None:
     """Hand collected messages to the layer, in order (on the event loop)."""
     layer = get_channel_layer()
