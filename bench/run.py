@@ -84,6 +84,7 @@ async def drive(
     await asyncio.sleep(1)
     sockets = len(desk.patrons) + len(desk.librarians)
     rss_held = rss()
+    print(f"  connected {sockets} sockets: {connect}", flush=True)
     result: dict[str, Any] = {
         "sockets": sockets,
         **connect,

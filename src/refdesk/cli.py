@@ -45,6 +45,7 @@ def _serve(args: list[str]) -> int:
     # Reads the settings now, so a missing secret is one clear line, not a traceback.
     django.setup()
     _raise_open_file_limit()
+    _tune_garbage_collector()
 
     uvicorn.run(
         "refdesk.asgi:application",
@@ -63,6 +64,18 @@ def _serve(args: list[str]) -> int:
         access_log=os.environ.get("REFDESK_ACCESS_LOG", "").strip().lower() in {"1", "true", "on"},
     )
     return 0
+
+
+def _tune_garbage_collector() -> None:
+    """Collect cycles less often: thousands of long-lived sockets make every full
+    collection long, and the default thresholds run one every few hundred messages."""
+    import gc
+
+    threshold = int(os.environ.get("REFDESK_GC_THRESHOLD", "50000") or 0)
+    if threshold > 0:
+        gc.set_threshold(threshold, 20, 50)
+    # What Django and the app imported at start-up lives for the life of the process.
+    gc.freeze()
 
 
 def _raise_open_file_limit() -> None:

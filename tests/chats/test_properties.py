@@ -8,7 +8,9 @@ that is not JSON, truncated JSON and binary data. For each frame the properties 
   echoing the frame's ``ref`` when it is usable; never a close, never ``internal``;
 - the socket still works afterwards: a valid ``message.send`` gets an ``ack``;
 - nothing is stored from a refused frame, and an accepted one stores exactly what it says;
-- an accepted body comes back exactly as cleaned.
+- an accepted body comes back exactly as cleaned (docs/protocol.md, "Limits").
+
+The bugs these properties found are strict xfails at the end of the file.
 
 Hypothesis cannot drive an async test, so each test is sync: it opens one socket on an
 event loop it owns (``asyncio.Runner``) and reuses it for every example.
@@ -28,7 +30,7 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from refdesk.accounts.models import Librarian
@@ -70,9 +72,7 @@ def cleaned(text: str) -> str:
 
 
 def usable_ref(ref: Any) -> bool:
-    return (
-        isinstance(ref, str | int) and not isinstance(ref, bool) and len(str(ref)) <= 64
-    )
+    return isinstance(ref, str | int) and not isinstance(ref, bool) and len(str(ref)) <= 64
 
 
 def depth(text: str) -> int:
@@ -165,7 +165,8 @@ ODD = [
 ]
 
 # Lone surrogates reach the server only as JSON escapes ("\ud800"), which browsers do
-# send (JSON.stringify). They are left out here and covered by the xfail tests at the end.
+# send (JSON.stringify). They are left out of ODD (and Cs out of the categories) while the
+# xfail tests at the end fail; once those pass, add "\ud800" and "\udc00" to ODD.
 odd_text = st.lists(
     st.one_of(
         st.text(max_size=12),
@@ -233,9 +234,6 @@ class Frame:
     text: str | None = None
     data: bytes | None = None
 
-    def __repr__(self) -> str:
-        return f"Frame(text={self.text!r})" if self.data is None else f"Frame(data={self.data!r})"
-
 
 @st.composite
 def as_text(draw: st.DrawFn, value: Any) -> Frame:
@@ -252,8 +250,8 @@ def valid_fields(frame_type: str, chat_ids: st.SearchStrategy[Any]) -> st.Search
     """A frame of ``frame_type`` whose fields have the right types (values may still be
     refused, e.g. a chat that is not yours)."""
     fields: dict[str, st.SearchStrategy[Any]] = {"type": st.just(frame_type)}
-    if frame_type in STAFF_TYPES and frame_type != "chat.leave":
-        fields["chat_id"] = chat_ids
+    if frame_type != "chat.leave":
+        fields["chat_id"] = chat_ids  # the patron socket ignores it
     if frame_type == "message.send":
         fields["body"] = odd_text.filter(lambda body: cleaned(body) != "")
         fields["client_id"] = st.text(
@@ -282,29 +280,46 @@ def broken(draw: st.DrawFn, frame: dict[str, Any]) -> dict[str, Any]:
 
 
 def frames(socket_types: tuple[str, ...], chat_ids: st.SearchStrategy[Any]) -> Any:
-    """Every kind of frame, valid and broken."""
+    """Every kind of frame, valid and broken; valid-looking ones are drawn most often, so
+    that accepted frames (and what they store) are well covered too."""
     valid = st.sampled_from(socket_types).flatmap(lambda t: valid_fields(t, chat_ids))
-    as_json = st.one_of(
-        valid,
-        valid.flatmap(broken),
-        st.fixed_dictionaries({"type": frame_types}, optional={"ref": refs}),
-        st.dictionaries(odd_text, json_values, max_size=5),
-        json_values,
-        deeply_nested(),
-        st.sampled_from(socket_types).map(lambda t: {"type": t, "x": deep(33)}),
-        st.sampled_from(socket_types).map(lambda t: {"type": t, "body": "x" * 66_000}),
-    ).flatmap(as_text)
-    truncated = st.tuples(valid.flatmap(as_text), st.floats(0, 1)).map(
-        lambda pair: Frame(text=pair[0].text[: int(len(pair[0].text or "") * pair[1])])  # type: ignore[index]
-    )
+    truncated = st.tuples(valid.flatmap(as_text), st.floats(0, 1)).map(cut)
     not_json = st.one_of(
         odd_text,
         st.sampled_from(["", " ", "{", "}", "[", "nul", "NaN", "{'type': 'typing'}", "1e999999"]),
         st.just("[" * 100),
         st.just("9" * 5000),
     ).map(lambda text: Frame(text=text))
-    binary = st.binary(max_size=64).map(lambda data: Frame(data=data))
-    return st.one_of(as_json, truncated, not_json, binary)
+    families: list[tuple[st.SearchStrategy[Any], int]] = [
+        (valid.flatmap(as_text), 6),
+        (valid.flatmap(broken).flatmap(as_text), 4),
+        (st.fixed_dictionaries({"type": frame_types}, optional={"ref": refs}).flatmap(as_text), 1),
+        (st.dictionaries(odd_text, json_values, max_size=5).flatmap(as_text), 1),
+        (json_values.flatmap(as_text), 1),
+        (deeply_nested().flatmap(as_text), 1),
+        (
+            st.sampled_from(socket_types)
+            .map(lambda t: {"type": t, "x": deep(33)})
+            .flatmap(as_text),
+            1,
+        ),
+        (
+            st.sampled_from(socket_types)
+            .map(lambda t: {"type": t, "body": "x" * 66_000})
+            .flatmap(as_text),
+            1,
+        ),
+        (truncated, 2),
+        (not_json, 2),
+        (st.binary(max_size=64).map(lambda data: Frame(data=data)), 1),
+    ]
+    return st.one_of(*[family for family, weight in families for _ in range(weight)])
+
+
+def cut(pair: tuple[Frame, float]) -> Frame:
+    """The first part of a frame's JSON text."""
+    text = pair[0].text or ""
+    return Frame(text=text[: int(len(text) * pair[1])])
 
 
 def deep(levels: int) -> Any:
@@ -448,15 +463,6 @@ def check_answers(frame: Frame, exchange: Exchange, *, silent_when_valid: bool) 
         assert "ref" not in answer
 
 
-def describe(parsed: Any, answer: dict[str, Any] | None) -> str:
-    """A label for Hypothesis's statistics (``--hypothesis-show-statistics``)."""
-    frame_type = parsed.get("type") if parsed is not _UNPARSED else None
-    label = frame_type if isinstance(frame_type, str) and len(frame_type) < 20 else "other"
-    if answer is None:
-        return f"{label}: silent"
-    return f"{label}: {answer.get('code', 'ack')}"
-
-
 # ---------------------------------------------------------------------------
 # The patron socket
 # ---------------------------------------------------------------------------
@@ -464,9 +470,13 @@ def describe(parsed: Any, answer: dict[str, Any] | None) -> str:
 
 @dataclass
 class PatronDesk:
+    """A patron's socket on a chat that is waiting or (every other chat) active."""
+
     runner: asyncio.Runner
+    librarian: Librarian
     socket: Socket | None = None
     chat_id: int = 0
+    opened: Iterator[int] = field(default_factory=itertools.count)
     probes: Iterator[int] = field(default_factory=itertools.count)
 
     def ensure_open_chat(self) -> Socket:
@@ -476,6 +486,8 @@ class PatronDesk:
         if self.socket is not None:
             self.socket.close()
         chat, token = new_chat()
+        if next(self.opened) % 2:
+            actions.do_claim_chat(chat.pk, acting_librarian=self.librarian)
         self.chat_id = chat.pk
         self.socket = Socket.open(self.runner, f"/ws/patron/{token}/")
         return self.socket
@@ -495,10 +507,9 @@ class PatronDesk:
 
 @pytest.fixture
 def patron_desk(
-    make_campus: Callable[..., Any], runner: asyncio.Runner, unlimited: None
+    make_librarian: Callable[..., Librarian], runner: asyncio.Runner, unlimited: None
 ) -> Iterator[PatronDesk]:
-    make_campus("north")
-    desk = PatronDesk(runner)
+    desk = PatronDesk(runner, make_librarian("ana", campus="north"))
     desk.ensure_open_chat()
     yield desk
     if desk.socket is not None:
@@ -513,36 +524,60 @@ def patron_typing_is_valid(parsed: Any) -> bool:
     )
 
 
+def expect_message(
+    before: dict[str, Any], parsed: Any, answer: dict[str, Any], chat_id: int, *, sender: str
+) -> None:
+    """Add to ``before`` what an acknowledged ``message.send`` stored: the cleaned body as the
+    chat's next ``seq``, or nothing for a resend (its ``ack`` is the copy stored first)."""
+    state, librarian, reason, last_seq = before["chats"][chat_id]
+    message = answer["message"]
+    assert (message["chat_id"], message["sender"]) == (chat_id, sender)
+    row = (chat_id, message["seq"], sender, message["body"])
+    if message["seq"] > last_seq:
+        assert message["seq"] == last_seq + 1
+        assert message["body"] == cleaned(parsed["body"])
+        before["chats"][chat_id] = (state, librarian, reason, last_seq + 1)
+        before["messages"] = sorted([*before["messages"], row])
+    else:
+        assert message["client_id"] == parsed["client_id"]
+        assert row in before["messages"]
+
+
+def expect_end(
+    before: dict[str, Any], chat_id: int, *, reason: str, lines: list[tuple[str, str]]
+) -> None:
+    """Add to ``before`` the end of a chat: its last ``lines`` (sender, body) and the
+    ``chat.ended`` event."""
+    _state, librarian, _reason, last_seq = before["chats"][chat_id]
+    added = [(chat_id, last_seq + n, sender, body) for n, (sender, body) in enumerate(lines, 1)]
+    before["chats"][chat_id] = ("ended", librarian, reason, last_seq + len(added))
+    before["messages"] = sorted([*before["messages"], *added])
+    before["events"].append((chat_id, "chat.ended"))
+
+
 def check_patron_effect(
     parsed: Any, answer: dict[str, Any] | None, before: dict[str, Any], chat_id: int
 ) -> None:
     """Nothing is stored from a refused frame; an accepted one stores exactly its effect."""
     after = snapshot()
-    if answer is None or answer["type"] == "error":
-        assert after == before
-        return
-    state, librarian, reason, last_seq = before["chats"][chat_id]
-    if "message" in answer:
-        message = answer["message"]
-        assert message["chat_id"] == chat_id
-        row = (chat_id, message["seq"], "patron", message["body"])
-        if message["seq"] > last_seq:  # new
-            assert message["body"] == cleaned(parsed["body"])
-            before["chats"][chat_id] = (state, librarian, reason, last_seq + 1)
-            before["messages"] = sorted([*before["messages"], row])
-        else:  # a resend of a client_id: the copy stored the first time
-            assert message["client_id"] == parsed["client_id"]
-            assert row in before["messages"]
-        assert after == before
-    else:
-        assert answer == {"type": "ack", "ref": answer["ref"], "chat_id": chat_id, "state": "ended"}
-        assert after["chats"][chat_id] == ("ended", librarian, "patron_left", last_seq + 1)
-        assert after["messages"][-1] == (
-            chat_id,
-            last_seq + 1,
-            "system",
-            "The patron left the chat.",
-        )
+    if answer is not None and answer["type"] == "ack":
+        if parsed["type"] == "message.send":
+            expect_message(before, parsed, answer, chat_id, sender="patron")
+        else:
+            assert parsed["type"] == "chat.leave"
+            assert answer == {
+                "type": "ack",
+                "ref": answer["ref"],
+                "chat_id": chat_id,
+                "state": "ended",
+            }
+            expect_end(
+                before,
+                chat_id,
+                reason="patron_left",
+                lines=[("system", "The patron left the chat.")],
+            )
+    assert after == before
 
 
 def run_patron_frame(desk: PatronDesk, frame: Frame) -> None:
@@ -552,7 +587,6 @@ def run_patron_frame(desk: PatronDesk, frame: Frame) -> None:
     exchange = socket.send(frame)
     check_answers(frame, exchange, silent_when_valid=patron_typing_is_valid(parsed))
     answer = exchange.answers[0] if exchange.answers else None
-    event(describe(parsed, answer))
     check_patron_effect(parsed, answer, before, desk.chat_id)
     desk.probe()
 
@@ -560,7 +594,7 @@ def run_patron_frame(desk: PatronDesk, frame: Frame) -> None:
 def test_every_patron_frame_gets_one_answer_stores_nothing_when_refused_and_keeps_the_socket(
     patron_desk: PatronDesk,
 ) -> None:
-    @examples(400)
+    @examples(800)
     @given(frame=frames(PATRON_TYPES, json_values))
     @example(frame=Frame(data=b"\x00\xff"))
     @example(frame=Frame(text='{"type": "message.send", "body": "hi", "chat_id": 1}'))
@@ -572,34 +606,60 @@ def test_every_patron_frame_gets_one_answer_stores_nothing_when_refused_and_keep
     check()
 
 
+# Bodies near the 4,000-character limit, where cleaning decides: NFC composes "e" and
+# U+0301 into one character, but decomposes U+0958 into two.
+bodies = st.one_of(
+    odd_text,
+    st.tuples(st.integers(3990, 4010), odd_text).map(lambda pair: "x" * pair[0] + pair[1]),
+    st.tuples(st.sampled_from(["e\u0301", "\u0958", "\x00", "\r\n"]), st.integers(1990, 2010)).map(
+        lambda pair: pair[0] * pair[1]
+    ),
+)
+BODY_EXAMPLES = [
+    "  Caf\u00e9 \u202eevil\u202c\r\nline\x00two\t ",
+    "\ufeff\u212b\ufb01\u0958",
+    "e\u0301" * 2001,
+    "\u0958" * 2001,
+    "x" * 4000 + "\x00" * 5,
+    " " * 4005,
+]
+
+
+def check_body_round_trip(socket: Socket, frame: dict[str, Any], *, sender: str) -> None:
+    """An accepted body comes back, and is stored, exactly as cleaned; a body that is empty
+    or too long after cleaning is refused and nothing is stored."""
+    before = Message.objects.count()
+    answer = socket.send_json(frame)
+    expected = cleaned(frame["body"])
+    if expected == "":
+        assert (answer["code"], answer["field"]) == ("invalid", "message"), answer
+    elif len(expected) > 4000:
+        assert (answer["code"], answer["field"], answer["limit"]) == ("too_long", "message", 4000)
+    else:
+        assert answer["type"] == "ack", answer
+        message = answer["message"]
+        assert (message["body"], message["sender"]) == (expected, sender)
+        stored = Message.objects.get(chat_id=message["chat_id"], seq=message["seq"])
+        assert stored.body == expected
+        assert Message.objects.count() == before + 1
+        return
+    assert Message.objects.count() == before
+
+
 def test_an_accepted_patron_body_comes_back_exactly_as_cleaned(
     patron_desk: PatronDesk,
 ) -> None:
     client_ids = itertools.count()
 
-    @examples(200)
-    @given(body=odd_text)
-    @example(body="  Caf\u00e9 \u202eevil\u202c\r\nline\x00two\t ")
-    @example(body="\ufeff\u212b\ufb01\u0958")
+    @examples(300)
+    @given(body=bodies)
     def check(body: str) -> None:
         socket = patron_desk.ensure_open_chat()
-        before = Message.objects.count()
         frame = {"type": "message.send", "client_id": f"c{next(client_ids)}", "body": body}
-        answer = socket.send_json(frame)
-        if cleaned(body) == "":
-            assert (answer["type"], answer["code"], answer["field"]) == (
-                "error",
-                "invalid",
-                "message",
-            )
-            assert Message.objects.count() == before
-            return
-        assert answer["type"] == "ack", answer
-        assert answer["message"]["body"] == cleaned(body)
-        stored = Message.objects.get(chat_id=patron_desk.chat_id, seq=answer["message"]["seq"])
-        assert stored.body == cleaned(body)
-        assert Message.objects.count() == before + 1
+        check_body_round_trip(socket, frame, sender="patron")
 
+    for body in BODY_EXAMPLES:
+        check = example(body=body)(check)
     check()
 
 
@@ -670,11 +730,8 @@ def staff_desk(
 
 def staff_chat_ids(desk: StaffDesk) -> st.SearchStrategy[Any]:
     """Ids of the desk's chats (looked up when drawn, so always current), or anything."""
-    return st.one_of(
-        st.sampled_from(["mine", "waiting", "theirs", "ended"]).map(lambda role: desk.chats[role]),
-        st.integers(min_value=-5, max_value=10**6),
-        json_values,
-    )
+    role = st.sampled_from(["mine", "waiting", "theirs", "ended"]).map(lambda r: desk.chats[r])
+    return st.one_of(role, role, role, st.integers(min_value=-5, max_value=10**6), json_values)
 
 
 def staff_typing_is_valid(parsed: Any, mine: int) -> bool:
@@ -690,39 +747,26 @@ def staff_typing_is_valid(parsed: Any, mine: int) -> bool:
 def check_staff_effect(
     parsed: Any, answer: dict[str, Any] | None, before: dict[str, Any], desk: StaffDesk
 ) -> None:
+    """Nothing is stored from a refused frame; an accepted one stores exactly its effect."""
     after = snapshot()
-    if answer is None or answer["type"] == "error" or parsed.get("type") == "chat.fetch":
-        assert after == before
-        return
-    frame_type = parsed["type"]
-    chat_id = parsed["chat_id"]
-    state, librarian, reason, last_seq = before["chats"][chat_id]
-    if frame_type == "message.send":
-        message = answer["message"]
-        assert message["chat_id"] == chat_id
-        row = (chat_id, message["seq"], "librarian", message["body"])
-        if message["seq"] > last_seq:  # new
-            assert message["body"] == cleaned(parsed["body"])
-            before["chats"][chat_id] = (state, librarian, reason, last_seq + 1)
-            before["messages"] = sorted([*before["messages"], row])
-        else:  # a resend of a client_id: the copy stored the first time
-            assert message["client_id"] == parsed["client_id"]
-            assert row in before["messages"]
-    elif frame_type == "chat.claim":
-        assert chat_id == desk.chats["waiting"]
-        before["chats"][chat_id] = ("active", desk.ana.pk, reason, last_seq)
-        before["events"].append((chat_id, "chat.claimed"))
-    else:
-        assert frame_type == "chat.end"
-        assert chat_id == desk.chats["mine"]
-        closing = cleaned(parsed.get("closing") or "")
-        added = [(chat_id, last_seq + 1, "librarian", closing)] if closing else []
-        added.append(
-            (chat_id, last_seq + 1 + len(added), "system", "The librarian ended the chat.")
-        )
-        before["chats"][chat_id] = ("ended", librarian, "closed", last_seq + len(added))
-        before["messages"] = sorted([*before["messages"], *added])
-        before["events"].append((chat_id, "chat.ended"))
+    if answer is not None and answer["type"] == "ack":
+        frame_type, chat_id = parsed["type"], parsed["chat_id"]
+        if frame_type == "message.send":
+            expect_message(before, parsed, answer, chat_id, sender="librarian")
+        elif frame_type == "chat.claim":
+            assert chat_id == desk.chats["waiting"]
+            _state, _librarian, reason, last_seq = before["chats"][chat_id]
+            before["chats"][chat_id] = ("active", desk.ana.pk, reason, last_seq)
+            before["events"].append((chat_id, "chat.claimed"))
+        elif frame_type == "chat.end":
+            assert chat_id == desk.chats["mine"]
+            closing = cleaned(parsed.get("closing") or "")
+            lines = [("librarian", closing)] if closing else []
+            lines.append(("system", "The librarian ended the chat."))
+            expect_end(before, chat_id, reason="closed", lines=lines)
+        else:
+            assert frame_type == "chat.fetch"
+            assert answer["chat"]["id"] == chat_id
     assert after == before
 
 
@@ -736,7 +780,6 @@ def run_staff_frame(desk: StaffDesk, frame: Frame) -> None:
         frame, exchange, silent_when_valid=staff_typing_is_valid(parsed, desk.chats["mine"])
     )
     answer = exchange.answers[0] if exchange.answers else None
-    event(describe(parsed, answer))
     check_staff_effect(parsed, answer, before, desk)
     desk.probe()
 
@@ -744,9 +787,175 @@ def run_staff_frame(desk: StaffDesk, frame: Frame) -> None:
 def test_every_staff_frame_gets_one_answer_stores_nothing_when_refused_and_keeps_the_socket(
     staff_desk: StaffDesk,
 ) -> None:
-    @examples(400)
+    @examples(1000)
     @given(frame=frames(STAFF_TYPES, staff_chat_ids(staff_desk)))
     def check(frame: Frame) -> None:
         run_staff_frame(staff_desk, frame)
 
     check()
+
+
+def test_an_accepted_librarian_body_comes_back_exactly_as_cleaned(
+    staff_desk: StaffDesk,
+) -> None:
+    client_ids = itertools.count()
+
+    @examples(300)
+    @given(body=bodies)
+    def check(body: str) -> None:
+        assert staff_desk.socket is not None
+        frame = {
+            "type": "message.send",
+            "chat_id": staff_desk.chats["mine"],
+            "client_id": f"c{next(client_ids)}",
+            "body": body,
+        }
+        check_body_round_trip(staff_desk.socket, frame, sender="librarian")
+
+    for body in BODY_EXAMPLES:
+        check = example(body=body)(check)
+    check()
+
+
+# ---------------------------------------------------------------------------
+# Bugs the properties found (strict xfails: they pass once the bug is fixed)
+# ---------------------------------------------------------------------------
+
+SURROGATE_BODY = (
+    "clean_text lets a lone surrogate through (sent as the JSON escape \\ud800, which "
+    "JSON.stringify produces for one); the database cannot encode it, so the insert raises "
+    "UnicodeEncodeError and the frame gets 'internal' instead of 'invalid'. Once fixed, add "
+    "'\\ud800' and '\\udc00' to ODD so the properties cover lone surrogates too."
+)
+
+
+def refused_or_clean(answer: dict[str, Any]) -> None:
+    """A frame carrying a lone surrogate is refused as ``invalid``, or stored without it."""
+    assert answer.get("code") != "internal", answer
+    if answer["type"] == "ack":
+        json.dumps(answer, ensure_ascii=False).encode("utf-8")
+    else:
+        assert answer["code"] == "invalid", answer
+
+
+@pytest.mark.xfail(strict=True, reason=SURROGATE_BODY)
+def test_a_lone_surrogate_in_a_patron_body_is_refused_not_an_internal_error(
+    patron_desk: PatronDesk,
+) -> None:
+    socket = patron_desk.ensure_open_chat()
+    before = snapshot()
+    exchange = socket.send(
+        Frame(text='{"type": "message.send", "client_id": "s1", "body": "hi \\ud800"}')
+    )
+    assert len(exchange.answers) == 1
+    refused_or_clean(exchange.answers[0])
+    if exchange.answers[0]["type"] == "error":
+        assert snapshot() == before
+    patron_desk.probe()
+
+
+@pytest.mark.xfail(strict=True, reason=SURROGATE_BODY)
+def test_a_lone_surrogate_in_a_closing_line_is_refused_not_an_internal_error(
+    staff_desk: StaffDesk,
+) -> None:
+    assert staff_desk.socket is not None
+    before = snapshot()
+    frame = {"type": "chat.end", "chat_id": staff_desk.chats["mine"], "closing": "bye \udfff"}
+    exchange = staff_desk.socket.send(Frame(text=json.dumps(frame)))
+    assert len(exchange.answers) == 1
+    refused_or_clean(exchange.answers[0])
+    if exchange.answers[0]["type"] == "error":
+        assert snapshot() == before
+    staff_desk.probe()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "MessagePipeline writes every pending message in one transaction and, when "
+        "do_store_messages raises (here UnicodeEncodeError from one patron's lone "
+        "surrogate), fails every future of the batch: another patron's valid message, "
+        "sent at the same moment, is refused with 'internal' and not stored"
+    ),
+)
+def test_one_patron_s_bad_message_does_not_fail_another_patron_s_message_in_the_same_batch(
+    patron_desk: PatronDesk,
+) -> None:
+    victim = patron_desk.ensure_open_chat()
+    _chat, token = new_chat("another patron")
+    culprit = Socket.open(patron_desk.runner, f"/ws/patron/{token}/")
+    good = {
+        "type": "websocket.receive",
+        "text": json.dumps(
+            {"type": "message.send", "client_id": "g", "body": "my question", "ref": "good"}
+        ),
+    }
+    bad = {
+        "type": "websocket.receive",
+        "text": ('{"type": "message.send", "client_id": "b", "body": "\\ud800", "ref": "bad"}'),
+    }
+
+    async def both_at_once() -> None:
+        await asyncio.gather(
+            culprit.communicator.send_input(bad), victim.communicator.send_input(good)
+        )
+
+    patron_desk.runner.run(both_at_once())
+    victim_answer = victim.receive()
+    culprit.receive()
+    culprit.close()
+    assert victim_answer["type"] == "ack", victim_answer
+    assert Message.objects.filter(body="my question").count() == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core.realtime.encode uses ensure_ascii=False, so a ref holding a lone surrogate "
+        "(the JSON escape \\ud800) is echoed raw in the error frame; a real server cannot "
+        "encode that text frame as UTF-8 (uvicorn raises UnicodeEncodeError in send) and "
+        "the socket is dropped without a close frame"
+    ),
+)
+def test_a_ref_with_a_lone_surrogate_gets_an_answer_a_real_socket_can_send(
+    patron_desk: PatronDesk,
+) -> None:
+    socket = patron_desk.ensure_open_chat()
+    exchange = socket.send(Frame(text='{"type": "nope", "ref": "\\ud800"}'))
+    assert [answer["code"] for answer in exchange.answers] == ["unknown_type"]
+    patron_desk.probe()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "clean_text normalises to NFC before it removes control and bidi characters, so a "
+        "removed character that sat inside a combining sequence ('e', NUL, U+0301) leaves "
+        "text that is not NFC ('e' + U+0301 instead of U+00E9)"
+    ),
+)
+def test_an_accepted_body_is_nfc_even_when_a_removed_character_split_a_combining_sequence(
+    patron_desk: PatronDesk,
+) -> None:
+    socket = patron_desk.ensure_open_chat()
+    for n, body in enumerate(["e\x00\u0301", "e\u202e\u0301", "\u1100\ufeff\u1161"]):
+        answer = socket.send_json({"type": "message.send", "client_id": f"n{n}", "body": body})
+        stored = answer["message"]["body"]
+        assert unicodedata.is_normalized("NFC", stored), [hex(ord(char)) for char in stored]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=SURROGATE_BODY.replace("the frame gets 'internal'", "POST /api/chats answers 500"),
+)
+def test_a_lone_surrogate_in_a_new_chat_s_question_gets_a_400_not_a_500(
+    online: Librarian,
+) -> None:
+    response = Client(raise_request_exception=False).post(
+        "/api/chats",
+        '{"campus": "north", "name": "Sam", "question": "hi \\ud800"}',
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert Chat.objects.count() == 0
