@@ -47,8 +47,16 @@ class Relay:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (chat_id, seq, sender, body, client_id, now),
         )
-        return {"type": "message", "chat_id": chat_id, "seq": seq, "sender": sender,
-                "sender_name": "", "body": body, "client_id": client_id, "sent_at": now}
+        return {
+            "type": "message",
+            "chat_id": chat_id,
+            "seq": seq,
+            "sender": sender,
+            "sender_name": "",
+            "body": body,
+            "client_id": client_id,
+            "sent_at": now,
+        }
 
     async def handler(self, ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else ""
@@ -59,8 +67,9 @@ class Relay:
                 await ws.close(4403)
                 return
             self.patrons[chat_id] = ws
-            await ws.send(json.dumps({"type": "chat.state", "chat": {"id": chat_id},
-                                      "messages": []}))
+            await ws.send(
+                json.dumps({"type": "chat.state", "chat": {"id": chat_id}, "messages": []})
+            )
             await self.serve_patron(ws, chat_id)
         elif path.startswith("/ws/staff/"):
             cookie = ws.request.headers.get("Cookie", "") if ws.request else ""
@@ -81,8 +90,7 @@ class Relay:
             if frame.get("type") != "message.send":
                 continue
             message = self.store(chat_id, "patron", frame["body"], frame.get("client_id", ""))
-            await ws.send(json.dumps({"type": "ack", "ref": frame.get("ref"),
-                                      "message": message}))
+            await ws.send(json.dumps({"type": "ack", "ref": frame.get("ref"), "message": message}))
             text = json.dumps(message)
             for peer in tuple(self.librarians.get(self.owner[chat_id], ())):
                 await peer.send(text)
@@ -93,16 +101,24 @@ class Relay:
             kind = frame.get("type")
             if kind == "message.send":
                 chat_id = frame["chat_id"]
-                message = self.store(chat_id, "librarian", frame["body"],
-                                     frame.get("client_id", ""))
-                await ws.send(json.dumps({"type": "ack", "ref": frame.get("ref"),
-                                          "message": message}))
+                message = self.store(
+                    chat_id, "librarian", frame["body"], frame.get("client_id", "")
+                )
+                await ws.send(
+                    json.dumps({"type": "ack", "ref": frame.get("ref"), "message": message})
+                )
                 patron = self.patrons.get(chat_id)
                 if patron is not None:
                     await patron.send(json.dumps(message))
             elif kind == "chat.claim":
-                event = json.dumps({"type": "chat.claimed", "chat_id": frame["chat_id"],
-                                    "by": self.names[index], "by_id": index})
+                event = json.dumps(
+                    {
+                        "type": "chat.claimed",
+                        "chat_id": frame["chat_id"],
+                        "by": self.names[index],
+                        "by_id": index,
+                    }
+                )
                 await ws.send(json.dumps({"type": "ack", "ref": frame.get("ref"), "chat": {}}))
                 for sockets in tuple(self.librarians.values()):
                     for peer in tuple(sockets):
@@ -117,8 +133,15 @@ async def main() -> int:
     options = parser.parse_args()
     with open(options.setup) as handle:
         relay = Relay(json.load(handle), options.database)
-    async with serve(relay.handler, "127.0.0.1", options.port, compression=None,
-                     max_size=1 << 20, ping_interval=None, backlog=4096) as server:
+    async with serve(
+        relay.handler,
+        "127.0.0.1",
+        options.port,
+        compression=None,
+        max_size=1 << 20,
+        ping_interval=None,
+        backlog=4096,
+    ) as server:
         print(f"relay listening on {options.port}", flush=True)
         await server.serve_forever()
     return 0

@@ -38,7 +38,11 @@ def refdesk_command(*args: str) -> list[str]:
 def run_refdesk(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     """Run one ``refdesk`` command to completion; raise with its output if it fails."""
     done = subprocess.run(
-        refdesk_command(*args), env=env, capture_output=True, text=True, timeout=timeout,
+        refdesk_command(*args),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=False,
     )
     if done.returncode != 0:
@@ -68,7 +72,9 @@ class ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             refdesk_command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
-            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -76,7 +82,7 @@ class ServerProcess:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=1) as response:  # noqa: S310
-                    if response.status == 200:  # noqa: PLR2004
+                    if response.status == 200:
                         return self
             except OSError:
                 time.sleep(0.1)

@@ -164,8 +164,7 @@ async def send_one(desk: Desk, index: int, *, from_patron: bool, key: str = "") 
     else:
         await desk.librarians[chat["librarian"]].ws.send(
             json.dumps(
-                {"type": "message.send", "chat_id": chat["chat_id"], "client_id": key,
-                 "body": body}
+                {"type": "message.send", "chat_id": chat["chat_id"], "client_id": key, "body": body}
             )
         )
     return key
@@ -202,7 +201,7 @@ async def offered_rate(desk: Desk, rate: float, seconds: float) -> dict[str, Any
     """Offer ``rate`` messages a second for ``seconds``, alternating direction."""
     desk.tracker.reset()
     count = int(rate * seconds)
-    chooser = random.Random(int(rate))  # noqa: S311 - load shape, not security
+    chooser = random.Random(int(rate))
     started = time.perf_counter()
     for i in range(count):
         target = started + i / rate
@@ -218,7 +217,7 @@ async def saturate(desk: Desk, seconds: float, workers: int = 400) -> dict[str, 
     """As fast as acks allow: ``workers`` senders, each with one message in flight."""
     desk.tracker.reset()
     deadline = time.perf_counter() + seconds
-    chooser = random.Random(7)  # noqa: S311
+    chooser = random.Random(7)
 
     loop = asyncio.get_running_loop()
 

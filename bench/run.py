@@ -25,8 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import loadgen  # noqa: E402
-from bench.harness import (  # noqa: E402
+from bench import loadgen
+from bench.harness import (
     ROOT,
     ServerProcess,
     clean_env,
@@ -53,9 +53,18 @@ class Relay:
         self.port = free_port()
         self.database = database
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "baseline_relay.py"), "--setup", str(setup),
-             "--database", str(database), "--port", str(self.port)],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(ROOT / "bench" / "baseline_relay.py"),
+                "--setup",
+                str(setup),
+                "--database",
+                str(database),
+                "--port",
+                str(self.port),
+            ],
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and "listening" not in log.read_text():
@@ -117,7 +126,9 @@ async def drive(
 
 def count_sqlite(path: Path, table: str) -> int:
     with sqlite3.connect(path) as db:
-        return int(db.execute(f"SELECT count(*) FROM {table} WHERE body LIKE 'bench %'").fetchone()[0])  # noqa: S608
+        return int(
+            db.execute(f"SELECT count(*) FROM {table} WHERE body LIKE 'bench %'").fetchone()[0]
+        )
 
 
 def count_postgres(url: str) -> int:
@@ -140,10 +151,20 @@ def fresh_postgres(name: str) -> str:
 
 def setup_desk(env: dict[str, str], out: Path, options: Any) -> dict[str, Any]:
     subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "setup_desk.py"), "--out", str(out),
-         "--patrons", str(options.patrons), "--librarians", str(options.librarians),
-         "--waiting", str(options.waiting)],
-        env=env, check=True,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "setup_desk.py"),
+            "--out",
+            str(out),
+            "--patrons",
+            str(options.patrons),
+            "--librarians",
+            str(options.librarians),
+            "--waiting",
+            str(options.waiting),
+        ],
+        env=env,
+        check=True,
     )
     return json.loads(out.read_text())
 
@@ -167,26 +188,37 @@ def run(options: Any) -> dict[str, Any]:
         base_env["REFDESK_DATABASE_URL"] = fresh_postgres("refdesk_bench")
         base_env["REFDESK_REDIS_URL"] = REDIS_URL
     env = clean_env(**base_env)
-    print(f"bench: setting up {options.patrons} chats and {options.librarians} librarians",
-          flush=True)
+    print(
+        f"bench: setting up {options.patrons} chats and {options.librarians} librarians", flush=True
+    )
     setup = setup_desk(env, work / "setup.json", options)
 
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "mode": "scale: 2 processes, PostgreSQL + Redis" if options.scale else "1 process, SQLite",
         "seconds_per_phase": options.seconds,
     }
-    servers = [ServerProcess(env, work / f"server{i}.log").start() for i in range(2 if options.scale else 1)]
+    servers = [
+        ServerProcess(env, work / f"server{i}.log").start()
+        for i in range(2 if options.scale else 1)
+    ]
     try:
         print(f"bench: refdesk ({results['mode']})", flush=True)
-        desk = asyncio.run(drive([s.port for s in servers], [s.pid for s in servers], setup, options))
+        desk = asyncio.run(
+            drive([s.port for s in servers], [s.pid for s in servers], setup, options)
+        )
     finally:
         for server in servers:
             server.stop()
-    stored = count_postgres(base_env["REFDESK_DATABASE_URL"]) if options.scale else count_sqlite(
-        work / "data" / "refdesk.sqlite3", "chats_message"
+    stored = (
+        count_postgres(base_env["REFDESK_DATABASE_URL"])
+        if options.scale
+        else count_sqlite(work / "data" / "refdesk.sqlite3", "chats_message")
     )
     desk["rows_stored"] = stored
     results["refdesk"] = desk
@@ -221,8 +253,10 @@ def table(results: dict[str, Any]) -> str:
     rows = ["| figure | refdesk | baseline relay |", "|---|---|---|"]
     d, b = results["refdesk"], results["baseline"]
     rows.append(f"| sockets held | {d['sockets']} | {b['sockets']} |")
-    rows.append(f"| connect p50 / p99 (ms) | {d['connect_p50_ms']} / {d['connect_p99_ms']} | "
-                f"{b['connect_p50_ms']} / {b['connect_p99_ms']} |")
+    rows.append(
+        f"| connect p50 / p99 (ms) | {d['connect_p50_ms']} / {d['connect_p99_ms']} | "
+        f"{b['connect_p50_ms']} / {b['connect_p99_ms']} |"
+    )
     rows.append(f"| memory per socket (KB) | {d['kb_per_socket']} | {b['kb_per_socket']} |")
     for rate in RATES:
         x, y = d["rates"][str(rate)], b["rates"][str(rate)]
@@ -230,17 +264,27 @@ def table(results: dict[str, Any]) -> str:
             f"| {rate} msg/s offered: p50 / p99 (ms), CPU % | {x['p50_ms']} / {x['p99_ms']}, "
             f"{x['server_cpu_percent']} | {y['p50_ms']} / {y['p99_ms']}, {y['server_cpu_percent']} |"
         )
-    rows.append(f"| saturated stored+delivered msg/s | {d['saturated']['delivered_per_s']} | "
-                f"{b['saturated']['delivered_per_s']} |")
-    rows.append(f"| CPU per message at saturation (µs) | {d['saturated']['server_cpu_us_per_msg']} | "
-                f"{b['saturated']['server_cpu_us_per_msg']} |")
-    rows.append(f"| lost / duplicated | {results['summary']['lost']} / "
-                f"{sum(p['duplicates'] for p in d['rates'].values())} | — |")
-    rows.append(f"| rows stored / acks | {d['rows_stored']} / {d['acked_sum']} | "
-                f"{b['rows_stored']} / {b['acked_sum']} |")
-    rows.append(f"| claim fan-out to every console, p50 / p99 (ms) | "
-                f"{d['claim_fanout']['p50_ms']} / {d['claim_fanout']['p99_ms']} | "
-                f"{b['claim_fanout']['p50_ms']} / {b['claim_fanout']['p99_ms']} |")
+    rows.append(
+        f"| saturated stored+delivered msg/s | {d['saturated']['delivered_per_s']} | "
+        f"{b['saturated']['delivered_per_s']} |"
+    )
+    rows.append(
+        f"| CPU per message at saturation (µs) | {d['saturated']['server_cpu_us_per_msg']} | "
+        f"{b['saturated']['server_cpu_us_per_msg']} |"
+    )
+    rows.append(
+        f"| lost / duplicated | {results['summary']['lost']} / "
+        f"{sum(p['duplicates'] for p in d['rates'].values())} | — |"
+    )
+    rows.append(
+        f"| rows stored / acks | {d['rows_stored']} / {d['acked_sum']} | "
+        f"{b['rows_stored']} / {b['acked_sum']} |"
+    )
+    rows.append(
+        f"| claim fan-out to every console, p50 / p99 (ms) | "
+        f"{d['claim_fanout']['p50_ms']} / {d['claim_fanout']['p99_ms']} | "
+        f"{b['claim_fanout']['p50_ms']} / {b['claim_fanout']['p99_ms']} |"
+    )
     return "\n".join(rows)
 
 
@@ -257,17 +301,22 @@ def main() -> int:
     if options.skip_baseline:
         print(json.dumps(results["summary"]))
         return 0
-    out = ROOT / "bench" / "results" / (
-        dt.date.today().isoformat() + ("-scale" if options.scale else "") + ".json"
+    out = (
+        ROOT
+        / "bench"
+        / "results"
+        / (dt.datetime.now(dt.UTC).date().isoformat() + ("-scale" if options.scale else "") + ".json")
     )
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"bench: results in {out.relative_to(ROOT)}")
     s = results["summary"]
-    print(f"bench: sockets={s['sockets']} stored_per_s={s['stored_per_s']} "
-          f"baseline_per_s={s['baseline_per_s']} ratio={s['ratio']} "
-          f"p99_ms_at_1000={s['p99_ms_at_1000']}")
+    print(
+        f"bench: sockets={s['sockets']} stored_per_s={s['stored_per_s']} "
+        f"baseline_per_s={s['baseline_per_s']} ratio={s['ratio']} "
+        f"p99_ms_at_1000={s['p99_ms_at_1000']}"
+    )
     return 0
 
 

@@ -45,7 +45,9 @@ def main() -> int:
     cookies = []
     for i in range(options.librarians):
         librarian = do_add_librarian(
-            f"bench{i:03d}", password="bench-password-1", campus=campus,
+            f"bench{i:03d}",
+            password="bench-password-1",
+            campus=campus,
             display_name=f"Librarian {i:03d}",
         )
         session = SessionStore()

@@ -80,14 +80,15 @@ def get_librarian_for_session(session_key: str | None) -> Librarian | None:
     return get_librarian_for_user(get_user(holder))  # type: ignore[arg-type]
 
 
-def list_live_sessions(sessions: dict[str, int]) -> set[str]:
-    """Of ``{session key: librarian id}``, the keys whose session still belongs to that
-    librarian: not expired, not logged out, not invalidated by a password change.
+def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
+    """Of ``{session key: librarian id}``, each key whose session still belongs to that
+    librarian (not expired, not logged out, not invalidated by a password change, the
+    account active), with the librarian as the database has them now (role included).
 
-    One query for the sessions and one for the librarians, however many consoles.
+    One query for the sessions and one for the librarians, however many keys.
     """
     if not sessions:
-        return set()
+        return {}
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -98,11 +99,11 @@ def list_live_sessions(sessions: dict[str, int]) -> set[str]:
     decoded = {row.session_key: SessionStore().decode(row.session_data) for row in rows}
     librarians = {
         lib.pk: lib
-        for lib in Librarian.objects.select_related("user").filter(
+        for lib in Librarian.objects.select_related("user", "home_campus").filter(
             pk__in=set(sessions.values()), user__is_active=True
         )
     }
-    live = set()
+    live: dict[str, Librarian] = {}
     for key, data in decoded.items():
         librarian = librarians.get(sessions[key])
         if librarian is None or str(data.get(SESSION_KEY)) != str(librarian.user.pk):
@@ -112,5 +113,10 @@ def list_live_sessions(sessions: dict[str, int]) -> set[str]:
         if constant_time_compare(
             str(data.get(HASH_SESSION_KEY, "")), librarian.user.get_session_auth_hash()
         ):
-            live.add(key)
+            live[key] = librarian
     return live
+
+
+def list_live_sessions(sessions: dict[str, int]) -> set[str]:
+    """The keys of :func:`get_live_librarians`."""
+    return set(get_live_librarians(sessions))

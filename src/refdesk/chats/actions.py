@@ -303,6 +303,8 @@ class NewMessage:
     librarian_name: str = ""
     # The socket it came from, which learns of it from its ack rather than the broadcast.
     origin: str = ""
+    # The librarian's session, re-checked with the batch (not stored).
+    session_key: str = ""
 
 
 def check_send_patron_message(chat: Chat, *, client_id: object, body: object) -> dict[str, Any]:
@@ -372,7 +374,7 @@ def do_store_messages(batch: list[NewMessage]) -> list[dict[str, Any] | ActionEr
             continue
     if len(batch) == 1:
         # The same resend raced itself in another process: the other copy was stored.
-        found = _stored_copies(batch).get(_dedupe_key(batch[0]))
+        found = _stored_copies(batch)[0].get(_dedupe_key(batch[0]))
         if found is None:
             raise IntegrityError("message could not be stored")
         return [found]
@@ -384,7 +386,9 @@ def _dedupe_key(message: NewMessage) -> tuple[int, str, str]:
     return (message.chat_id, message.sender, message.client_id)
 
 
-def _stored_copies(batch: list[NewMessage]) -> dict[tuple[int, str, str], dict[str, Any]]:
+def _stored_copies(
+    batch: list[NewMessage],
+) -> tuple[dict[tuple[int, str, str], dict[str, Any]], dict[tuple[int, str, str], int | None]]:
     """Messages of the batch already stored under their ``client_id`` (resends).
 
     One raw query for the batch: an OR of (chat, sender, client id) terms, each of which
@@ -392,18 +396,21 @@ def _stored_copies(batch: list[NewMessage]) -> dict[tuple[int, str, str], dict[s
     """
     wanted = sorted({_dedupe_key(m) for m in batch if m.client_id})
     if not wanted:
-        return {}
+        return {}, {}
     # Only placeholders are joined into the text; every value is a parameter.
     terms = " OR ".join(["(chat_id = %s AND sender = %s AND client_id = %s)"] * len(wanted))
     sql = (
-        "SELECT chat_id, seq, sender, sender_name, body, client_id, created_at "  # noqa: S608
-        f"FROM chats_message WHERE {terms}"
+        "SELECT chat_id, seq, sender, sender_name, body, client_id, created_at, "  # noqa: S608
+        f"librarian_id FROM chats_message WHERE {terms}"
     )
     found: dict[tuple[int, str, str], dict[str, Any]] = {}
+    owners: dict[tuple[int, str, str], int | None] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [value for key in wanted for value in key])
-        for chat_id, seq, sender, sender_name, body, client_id, created in cursor.fetchall():
+        for row in cursor.fetchall():
+            chat_id, seq, sender, sender_name, body, client_id, created, librarian_id = row
             when = _as_datetime(created)
+            owners[(chat_id, sender, client_id)] = librarian_id
             found[(chat_id, sender, client_id)] = {
                 "type": "message",
                 "chat_id": chat_id,
@@ -414,7 +421,7 @@ def _stored_copies(batch: list[NewMessage]) -> dict[tuple[int, str, str], dict[s
                 "client_id": client_id,
                 "sent_at": when.isoformat() if when else None,
             }
-    return found
+    return found, owners
 
 
 def _as_datetime(value: object) -> dt.datetime | None:
@@ -433,7 +440,7 @@ def _as_datetime(value: object) -> dt.datetime | None:
 
 def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any] | ActionError]:
     results: list[dict[str, Any] | ActionError] = []
-    known = _stored_copies(batch) if lookup else {}
+    known, owners = _stored_copies(batch) if lookup else ({}, {})
     rows: list[tuple[Any, ...]] = []
     events: list[tuple[list[str], dict[str, Any], dict[str, Any] | None]] = []
     now = timezone.now()
@@ -443,7 +450,18 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
         for message in batch:
             key = _dedupe_key(message)
             if message.client_id and key in known:
-                results.append(known[key])
+                copy = known[key]
+                if message.sender == Sender.LIBRARIAN and owners.get(key) != message.librarian_id:
+                    # Another librarian's message: its id is no key to its text.
+                    results.append(
+                        ActionError(
+                            "not_yours",
+                            "Claim the chat before you answer it.",
+                            chat_id=message.chat_id,
+                        )
+                    )
+                    continue
+                results.append(copy)
                 continue
             if message.sender == Sender.LIBRARIAN:
                 cursor.execute(_BUMP_FOR_LIBRARIAN, [message.chat_id, message.librarian_id])
@@ -479,6 +497,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
             }
             if message.client_id:
                 known[key] = payload
+                owners[key] = message.librarian_id
             groups = [chat_group(message.chat_id)]
             if librarian_id is not None and state == ChatState.ACTIVE:
                 groups.append(librarian_group(librarian_id))

@@ -8,6 +8,7 @@ from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import (
     get_librarian_for_user,
+    get_live_librarians,
     list_live_sessions,
     list_presence,
 )
@@ -172,11 +173,36 @@ def _chat_with_messages(chat: Chat) -> dict[str, Any]:
     return {**chat_summary(chat), "messages": list_messages(chat)}
 
 
-def _claim(chat_id: int, librarian: Librarian) -> dict[str, Any]:
+def as_librarian(session_key: str, librarian_id: int) -> Librarian:
+    """The librarian this session still belongs to, as the database has them now (a
+    changed role counts at once); ``ActionError("unauthenticated")`` once it has ended."""
+    librarian = get_live_librarians({session_key: librarian_id}).get(session_key)
+    if librarian is None or librarian.pk != librarian_id:
+        raise ActionError("unauthenticated", "Your session has ended; log in again.")
+    return librarian
+
+
+def _claim(session_key: str, librarian_id: int, chat_id: int) -> dict[str, Any]:
+    librarian = as_librarian(session_key, librarian_id)
     return _chat_with_messages(actions.do_claim_chat(chat_id, acting_librarian=librarian))
 
 
-def _fetch(chat_id: int, librarian: Librarian) -> dict[str, Any]:
+def _end(session_key: str, librarian_id: int, chat_id: int, closing: object) -> Chat:
+    librarian = as_librarian(session_key, librarian_id)
+    return actions.check_end_chat_by_librarian(chat_id, acting_librarian=librarian, closing=closing)
+
+
+def _typing_allowed(session_key: str, librarian_id: int, chat_id: int) -> None:
+    as_librarian(session_key, librarian_id)
+    chat = get_chat_for_staff(chat_id)
+    if chat is None or chat.librarian_id != librarian_id or chat.state != ChatState.ACTIVE:
+        raise ActionError(
+            "not_yours", "You can only type in your own active chats.", chat_id=chat_id
+        )
+
+
+def _fetch(session_key: str, librarian_id: int, chat_id: int) -> dict[str, Any]:
+    librarian = as_librarian(session_key, librarian_id)
     chat = get_chat_for_staff(chat_id)
     if chat is None:
         raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
@@ -234,11 +260,8 @@ class StaffConsumer(FrameConsumer):
 
     async def end_session(self) -> None:
         """The session behind this console has ended: say so and close."""
-        if self.librarian is None:
-            return
-        self.librarian = None
-        await self.send_error("unauthenticated", "Your session has ended; log in again.")
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        if self.librarian is not None:
+            await self.send_error("unauthenticated", "Your session has ended; log in again.")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.librarian is not None:
@@ -254,13 +277,23 @@ class StaffConsumer(FrameConsumer):
             raise ActionError("unauthenticated", "Log in as a librarian.")
         return self.librarian
 
+    @property
+    def session_key(self) -> str:
+        return str(getattr(self.scope.get("session"), "session_key", "") or "")
+
+    async def send_error(self, code: str, message: str, *, ref: Any = None, **extra: Any) -> None:
+        await super().send_error(code, message, ref=ref, **extra)
+        if code == "unauthenticated" and self.librarian is not None:
+            self.librarian = None
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
     async def handle_claim(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
-        return {"chat": await run_action(_claim, chat_id, self._me())}
+        return {"chat": await run_action(_claim, self.session_key, self._me().pk, chat_id)}
 
     async def handle_fetch(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
-        return {"chat": await run_action(_fetch, chat_id, self._me())}
+        return {"chat": await run_action(_fetch, self.session_key, self._me().pk, chat_id)}
 
     async def handle_message_send(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
@@ -273,6 +306,7 @@ class StaffConsumer(FrameConsumer):
             librarian_id=me.pk,
             librarian_name=me.display_name,
             origin=self.channel_name,
+            session_key=self.session_key,
         )
         return {"message": await get_pipeline().submit(message)}
 
@@ -280,11 +314,7 @@ class StaffConsumer(FrameConsumer):
         chat_id = require_int(frame, "chat_id")
         active = require_bool(frame, "active")
         me = self._me()
-        chat = await run_action(get_chat_for_staff, chat_id)
-        if chat is None or chat.librarian_id != me.pk or chat.state != ChatState.ACTIVE:
-            raise ActionError(
-                "not_yours", "You can only type in your own active chats.", chat_id=chat_id
-            )
+        await run_action(_typing_allowed, self.session_key, me.pk, chat_id)
         await actions.do_send_typing(
             chat_id, sender=Sender.LIBRARIAN, active=active, librarian_id=me.pk
         )
@@ -292,9 +322,6 @@ class StaffConsumer(FrameConsumer):
     async def handle_end(self, frame: dict[str, Any]) -> dict[str, Any]:
         chat_id = require_int(frame, "chat_id")
         chat = await run_action(
-            actions.check_end_chat_by_librarian,
-            chat_id,
-            acting_librarian=self._me(),
-            closing=frame.get("closing", ""),
+            _end, self.session_key, self._me().pk, chat_id, frame.get("closing", "")
         )
         return {"chat_id": chat.pk, "state": chat.state}

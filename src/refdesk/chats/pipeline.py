@@ -9,8 +9,10 @@ committed, so an ``ack`` always means "stored".
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
+from refdesk.accounts.selectors import get_live_librarians
 from refdesk.chats.actions import NewMessage, do_store_messages
 from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
@@ -39,21 +41,60 @@ class MessagePipeline:
         while self.pending:
             batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
             try:
-                results = await run_action(do_store_messages, [m for m, _ in batch])
-            except Exception as exc:  # the whole batch failed: tell every sender
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+                results = await run_action(authorise_and_store, [m for m, _ in batch])
+            except Exception as exc:
+                if len(batch) == 1:
+                    if not batch[0][1].done():
+                        batch[0][1].set_exception(exc)
+                    continue
+                # One message broke the batch: write each alone, so only it fails.
+                for message, future in batch:
+                    try:
+                        (result,) = await run_action(authorise_and_store, [message])
+                    except Exception as single:
+                        if not future.done():
+                            future.set_exception(single)
+                        continue
+                    _settle(future, result)
                 continue
             self.batches += 1
             self.messages += len(batch)
             for (_, future), result in zip(batch, results, strict=True):
-                if future.done():
-                    continue
-                if isinstance(result, ActionError):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+                _settle(future, result)
+
+
+def _settle(future: asyncio.Future[dict[str, Any]], result: dict[str, Any] | ActionError) -> None:
+    if future.done():
+        return
+    if isinstance(result, ActionError):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
+def authorise_and_store(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
+    """Check every librarian message's session, in one query for the batch, then store.
+
+    A message whose session has ended is refused with ``unauthenticated``; the others go
+    to :func:`do_store_messages` with the librarian's current name.
+    """
+    sessions = {m.session_key: m.librarian_id for m in batch if m.librarian_id and m.session_key}
+    live = get_live_librarians({k: v for k, v in sessions.items() if v is not None})
+    results: list[dict[str, Any] | ActionError | None] = []
+    allowed: list[NewMessage] = []
+    for message in batch:
+        if message.librarian_id is None:
+            allowed.append(message)
+            results.append(None)
+            continue
+        librarian = live.get(message.session_key)
+        if librarian is None or librarian.pk != message.librarian_id:
+            results.append(ActionError("unauthenticated", "Your session has ended; log in again."))
+            continue
+        allowed.append(replace(message, librarian_name=librarian.display_name))
+        results.append(None)
+    stored = iter(do_store_messages(allowed) if allowed else [])
+    return [next(stored) if result is None else result for result in results]
 
 
 _pipelines: dict[asyncio.AbstractEventLoop, MessagePipeline] = {}

@@ -62,6 +62,17 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+def _clean_ref(ref: object) -> str | int | None:
+    """A frame's ``ref`` if it can be echoed: a short string of real characters, or an int."""
+    if isinstance(ref, bool) or not isinstance(ref, str | int):
+        return None
+    if len(str(ref)) > 64:  # noqa: PLR2004
+        return None
+    if isinstance(ref, str) and any("\ud800" <= char <= "\udfff" for char in ref):
+        return None
+    return ref
+
+
 class TokenBucket:
     """``rate`` frames a second on average, bursts of up to ``burst``."""
 
@@ -161,11 +172,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         frame = await self.parse(text_data)
         if frame is None:
             return
-        ref = frame.get("ref")
-        if ref is not None and not (
-            isinstance(ref, str | int) and not isinstance(ref, bool) and len(str(ref)) <= 64  # noqa: PLR2004
-        ):
-            ref = None
+        ref = _clean_ref(frame.get("ref"))
         wait = self.allowance().take()
         if wait:
             await self.send_error(

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from refdesk.core.errors import ActionError
 
-# C0/C1 controls except tab and newline, plus bidi overrides that can disguise text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0/C1 controls except tab and newline, bidi overrides that can disguise text, and lone
+# surrogates (a JSON "\ud800" escape), which no database or socket can carry.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 def clean_text(
@@ -17,16 +18,17 @@ def clean_text(
 ) -> str:
     """Return ``value`` as clean text or raise ``ActionError``.
 
-    NFC-normalises, drops control and bidi-override characters, normalises line ends and
-    trims. Refuses non-strings, and text over ``max_chars`` (it is not cut: nothing is
-    stored half-way).
+    Normalises line ends, drops control and bidi-override characters and lone
+    surrogates, NFC-normalises and trims. Refuses non-strings, and text over
+    ``max_chars`` (it is not cut: nothing is stored half-way).
     """
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ActionError("invalid", f"{field} must be text.", field=field)
-    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _CONTROL.sub("", text)
+    # Controls go first, so that what they separated composes (e, NUL, U+0301 gives é).
+    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", text)
     if not multiline:
         text = " ".join(text.split())
     text = text.strip()
