@@ -305,7 +305,11 @@ def main() -> int:
         ROOT
         / "bench"
         / "results"
-        / (dt.datetime.now(dt.UTC).date().isoformat() + ("-scale" if options.scale else "") + ".json")
+        / (
+            dt.datetime.now(dt.UTC).date().isoformat()
+            + ("-scale" if options.scale else "")
+            + ".json"
+        )
     )
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

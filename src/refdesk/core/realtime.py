@@ -29,6 +29,11 @@ RELAY_TYPE = "relay.event"
 Outgoing = tuple[tuple[str, ...], dict[str, Any]]
 
 
+def get_layer() -> Any:
+    """The configured channel layer, for consumers to join and leave groups."""
+    return get_channel_layer()
+
+
 def chat_group(chat_id: int) -> str:
     """The group of the patron sockets of one chat."""
     return f"chat.{chat_id}"
