@@ -39,7 +39,9 @@ def _browser_available() -> None:
     pytest.skip(f"Browser tests skipped: {reason}.")
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in this thread while
+# it is open, which the asyncio tests in other folders cannot share.
+@pytest.fixture(scope="package")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     """The desk most browser tests share, with the demo campuses and librarians."""
     served = start_desk(tmp_path_factory.mktemp("desk"))
@@ -47,7 +49,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     stop_desk(served)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
