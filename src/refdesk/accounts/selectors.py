@@ -120,3 +120,76 @@ def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
 def list_live_sessions(sessions: dict[str, int]) -> set[str]:
     """The keys of :func:`get_live_librarians`."""
     return set(get_live_librarians(sessions))
+
+
+# Decoded session data and session-auth hashes, by their inputs: the same session row or
+# password always gives the same result, so a console's frames need not repeat the work.
+_decoded_sessions: dict[str, dict[str, Any]] = {}
+_auth_hashes: dict[str, str] = {}
+_CACHE_LIMIT = 20_000
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def get_live_names(sessions: dict[str, int]) -> dict[str, str]:
+    """Of ``{session key: librarian id}``, each key whose session still belongs to that
+    librarian, with the librarian's display name now: the same test as
+    :func:`get_live_librarians`, in two raw queries, for the message path."""
+    if not sessions:
+        return {}
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.utils import timezone
+    from django.utils.crypto import constant_time_compare
+
+    user_model = get_user_model()
+    keys = list(sessions)
+    ids = sorted(set(sessions.values()))
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    key_marks = ", ".join(["%s"] * len(keys))
+    id_marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT session_key, session_data FROM {Session._meta.db_table} "  # noqa: S608
+            f"WHERE session_key IN ({key_marks}) AND expire_date > %s",
+            [*keys, now],
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            f"SELECT l.id, l.display_name, u.id, u.password FROM {Librarian._meta.db_table} l "  # noqa: S608
+            f"JOIN {user_model._meta.db_table} u ON u.id = l.user_id "
+            f"WHERE u.is_active AND l.id IN ({id_marks})",
+            ids,
+        )
+        librarians = {row[0]: row[1:] for row in cursor.fetchall()}
+    live: dict[str, str] = {}
+    for key, raw in rows:
+        data = _decoded_sessions.get(raw)
+        if data is None:
+            data = _remember(_decoded_sessions, raw, SessionStore().decode(raw))
+        found = librarians.get(sessions[key])
+        if found is None or not data.get(BACKEND_SESSION_KEY):
+            continue
+        name, user_id, password = found
+        if str(data.get(SESSION_KEY)) != str(user_id):
+            continue
+        expected = _auth_hashes.get(password)
+        if expected is None:
+            expected = _remember(
+                _auth_hashes, password, user_model(password=password).get_session_auth_hash()
+            )
+        if constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), expected):
+            live[key] = name
+    return live

@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import replace
 from typing import Any
 
-from refdesk.accounts.selectors import get_live_librarians
+from refdesk.accounts.selectors import get_live_names
 from refdesk.chats.actions import NewMessage, do_store_messages
 from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
@@ -79,7 +79,7 @@ def authorise_and_store(batch: list[NewMessage]) -> list[dict[str, Any] | Action
     to :func:`do_store_messages` with the librarian's current name.
     """
     sessions = {m.session_key: m.librarian_id for m in batch if m.librarian_id and m.session_key}
-    live = get_live_librarians({k: v for k, v in sessions.items() if v is not None})
+    live = get_live_names({k: v for k, v in sessions.items() if v is not None})
     results: list[dict[str, Any] | ActionError | None] = []
     allowed: list[NewMessage] = []
     for message in batch:
@@ -87,11 +87,11 @@ def authorise_and_store(batch: list[NewMessage]) -> list[dict[str, Any] | Action
             allowed.append(message)
             results.append(None)
             continue
-        librarian = live.get(message.session_key)
-        if librarian is None or librarian.pk != message.librarian_id:
+        name = live.get(message.session_key)
+        if name is None:
             results.append(ActionError("unauthenticated", "Your session has ended; log in again."))
             continue
-        allowed.append(replace(message, librarian_name=librarian.display_name))
+        allowed.append(replace(message, librarian_name=name))
         results.append(None)
     stored = iter(do_store_messages(allowed) if allowed else [])
     return [next(stored) if result is None else result for result in results]
