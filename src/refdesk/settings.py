@@ -150,8 +150,8 @@ else:
                     "PRAGMA synchronous=NORMAL;"
                     "PRAGMA foreign_keys=ON;"
                     "PRAGMA busy_timeout=20000;"
-                    # Checkpoints copy the WAL into the database and sync it; fewer, larger
-                    # ones keep that work off most commits (the WAL grows to ~64 MB).
+                    # A thread checkpoints every second (core/checkpoint.py); this
+                    # threshold is only the safety net if it cannot.
                     "PRAGMA wal_autocheckpoint=16000;"
                     "PRAGMA cache_size=-65536;"
                     "PRAGMA temp_store=MEMORY;"

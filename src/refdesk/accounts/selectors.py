@@ -117,11 +117,6 @@ def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
     return live
 
 
-def list_live_sessions(sessions: dict[str, int]) -> set[str]:
-    """The keys of :func:`get_live_librarians`."""
-    return set(get_live_librarians(sessions))
-
-
 # Decoded session data and session-auth hashes, by their inputs: the same session row or
 # password always gives the same result, so a console's frames need not repeat the work.
 _decoded_sessions: dict[str, dict[str, Any]] = {}

@@ -9,7 +9,7 @@ from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import (
     get_librarian_for_user,
     get_live_librarians,
-    list_live_sessions,
+    get_live_names,
     list_presence,
 )
 from refdesk.chats import actions
@@ -160,7 +160,7 @@ async def recheck_console_sessions() -> int:
         if console.librarian is not None
     }
     sessions = {key: lib.pk for key, lib in watched.values() if key and lib is not None}
-    live = await run_action(list_live_sessions, sessions)
+    live = await run_action(get_live_names, sessions)
     ended = 0
     for channel, (key, _librarian) in watched.items():
         if key not in live and channel in _consoles:
