@@ -37,6 +37,7 @@ from refdesk.core.actions import do_hit_rate_limit, rate_key
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
     STAFF_GROUP,
+    EncodedEvent,
     chat_group,
     librarian_group,
     send_event,
@@ -485,16 +486,18 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
                     stamp,
                 )
             )
-            payload = {
-                "type": "message",
-                "chat_id": message.chat_id,
-                "seq": seq,
-                "sender": message.sender,
-                "sender_name": sender_name,
-                "body": message.body,
-                "client_id": message.client_id,
-                "sent_at": sent_at,
-            }
+            payload = EncodedEvent.of(
+                {
+                    "type": "message",
+                    "chat_id": message.chat_id,
+                    "seq": seq,
+                    "sender": message.sender,
+                    "sender_name": sender_name,
+                    "body": message.body,
+                    "client_id": message.client_id,
+                    "sent_at": sent_at,
+                }
+            )
             if message.client_id:
                 known[key] = payload
                 owners[key] = message.librarian_id

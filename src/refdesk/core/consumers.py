@@ -24,7 +24,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from refdesk.core.errors import ActionError
-from refdesk.core.realtime import encode, get_layer
+from refdesk.core.realtime import EncodedEvent, encode, get_layer
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ def _parse_cursor(query_string: bytes, name: str) -> int:
 
 def _too_deep(text: str) -> bool:
     """Whether brackets nest deeper than any frame of the protocol needs."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
     depth = 0
     in_string = escaped = False
     for char in text:
@@ -236,8 +238,15 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             logger.exception("frame %s failed", frame_type)
             await self.send_error("internal", "Something went wrong; nothing was changed.", ref=ref)
             return
-        if result is not None:
-            await self.send_json({"type": "ack", "ref": ref, **result})
+        if result is None:
+            return
+        message = result.get("message")
+        if len(result) == 1 and isinstance(message, EncodedEvent):
+            # The stored message is already JSON (its broadcast): splice it into the ack.
+            ack = f'{{"type":"ack","ref":{json.dumps(ref)},"message":{message.text}}}'
+            await self.send(text_data=ack)
+            return
+        await self.send_json({"type": "ack", "ref": ref, **result})
 
     async def relay_event(self, message: dict[str, Any]) -> None:
         """Forward an event published by an action to this socket (already encoded)."""

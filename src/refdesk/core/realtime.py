@@ -45,7 +45,22 @@ def librarian_group(librarian_id: int) -> str:
 
 
 def encode(event: Mapping[str, Any]) -> str:
+    if isinstance(event, EncodedEvent):
+        return event.text
     return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+
+
+class EncodedEvent(dict[str, Any]):
+    """An event that remembers its JSON text: encoded once for every socket that gets it,
+    the sender's ``ack`` included."""
+
+    text: str
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any]) -> EncodedEvent:
+        made = cls(event)
+        made.text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        return made
 
 
 def layer_message(
