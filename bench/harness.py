@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,3 +117,37 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def fresh_postgres(server_url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``server_url``; its URL."""
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+    return f"{server_url.rsplit('/', 1)[0]}/{name}"
+
+
+def make_desk(
+    env: dict[str, str], out: Path, *, patrons: int, librarians: int, waiting: int
+) -> dict[str, Any]:
+    """Fill a fresh desk with bench/setup_desk.py; the setup it wrote."""
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "setup_desk.py"),
+            "--out",
+            str(out),
+            "--patrons",
+            str(patrons),
+            "--librarians",
+            str(librarians),
+            "--waiting",
+            str(waiting),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return dict(json.loads(out.read_text()))

@@ -32,6 +32,8 @@ from bench.harness import (
     clean_env,
     cpu_seconds,
     free_port,
+    fresh_postgres,
+    make_desk,
     rss_bytes,
 )
 
@@ -139,36 +141,6 @@ def count_postgres(url: str) -> int:
         return int(row[0]) if row else 0
 
 
-def fresh_postgres(name: str) -> str:
-    import psycopg
-
-    base = PG_URL.rsplit("/", 1)[0]
-    with psycopg.connect(PG_URL, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{name}"')
-    return f"{base}/{name}"
-
-
-def setup_desk(env: dict[str, str], out: Path, options: Any) -> dict[str, Any]:
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "setup_desk.py"),
-            "--out",
-            str(out),
-            "--patrons",
-            str(options.patrons),
-            "--librarians",
-            str(options.librarians),
-            "--waiting",
-            str(options.waiting),
-        ],
-        env=env,
-        check=True,
-    )
-    return json.loads(out.read_text())
-
-
 def run(options: Any) -> dict[str, Any]:
     raise_file_limit()
     work = Path(tempfile.mkdtemp(prefix="refdesk-bench-"))
@@ -185,13 +157,19 @@ def run(options: Any) -> dict[str, Any]:
         "PYTHONPATH": str(ROOT / "src"),
     }
     if options.scale:
-        base_env["REFDESK_DATABASE_URL"] = fresh_postgres("refdesk_bench")
+        base_env["REFDESK_DATABASE_URL"] = fresh_postgres(PG_URL, "refdesk_bench")
         base_env["REFDESK_REDIS_URL"] = REDIS_URL
     env = clean_env(**base_env)
     print(
         f"bench: setting up {options.patrons} chats and {options.librarians} librarians", flush=True
     )
-    setup = setup_desk(env, work / "setup.json", options)
+    setup = make_desk(
+        env,
+        work / "setup.json",
+        patrons=options.patrons,
+        librarians=options.librarians,
+        waiting=options.waiting,
+    )
 
     results: dict[str, Any] = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

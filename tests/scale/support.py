@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bench import harness
 from bench.harness import ROOT, ServerProcess, clean_env
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -41,12 +42,7 @@ def require_services() -> None:
 
 
 def fresh_postgres(name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(PG_URL, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG_URL.rsplit('/', 1)[0]}/{name}"
+    return harness.fresh_postgres(PG_URL, name)
 
 
 def desk_env(tmp: Path, *, postgres: str | None = None, redis: bool = False) -> dict[str, str]:
@@ -72,25 +68,9 @@ def desk_env(tmp: Path, *, postgres: str | None = None, redis: bool = False) -> 
 def make_desk(
     env: dict[str, str], tmp: Path, *, patrons: int, librarians: int, waiting: int
 ) -> dict[str, Any]:
-    out = tmp / "setup.json"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "setup_desk.py"),
-            "--out",
-            str(out),
-            "--patrons",
-            str(patrons),
-            "--librarians",
-            str(librarians),
-            "--waiting",
-            str(waiting),
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
+    return harness.make_desk(
+        env, tmp / "setup.json", patrons=patrons, librarians=librarians, waiting=waiting
     )
-    return dict(json.loads(out.read_text()))
 
 
 @contextmanager
