@@ -66,20 +66,6 @@ def count_online_by_campus() -> dict[int, int]:
     return counts
 
 
-def get_librarian_for_session(session_key: str | None) -> Librarian | None:
-    """The librarian a session still belongs to, or None once it has expired, been logged
-    out, or been invalidated by a password change (Django's session auth hash)."""
-    if not session_key:
-        return None
-    from types import SimpleNamespace
-
-    from django.contrib.auth import get_user
-    from django.contrib.sessions.backends.db import SessionStore
-
-    holder = SimpleNamespace(session=SessionStore(session_key))
-    return get_librarian_for_user(get_user(holder))  # type: ignore[arg-type]
-
-
 def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
     """Of ``{session key: librarian id}``, each key whose session still belongs to that
     librarian (not expired, not logged out, not invalidated by a password change, the

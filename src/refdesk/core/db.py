@@ -56,10 +56,5 @@ def _close_all() -> None:
     connections.close_all()
 
 
-async def close_connections() -> None:
-    """Close the database thread's connections (tests, shutdown)."""
-    await asyncio.get_running_loop().run_in_executor(_executor, _close_all)
-
-
 def close_connections_sync() -> None:
     _executor.submit(_close_all).result()
