@@ -174,3 +174,17 @@ def get_live_names(sessions: dict[str, int]) -> dict[str, str]:
         if constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), expected):
             live[key] = name
     return live
+
+
+def get_librarian_for_session_key(session_key: str | None) -> Librarian | None:
+    """The librarian whose session this is, checked as Django checks a request's session
+    (expiry, the password's session hash, an active account); None otherwise."""
+    if not session_key:
+        return None
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.db import SessionStore
+
+    holder = SimpleNamespace(session=SessionStore(session_key))
+    return get_librarian_for_user(get_user(holder))  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from typing import Any
 from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import (
-    get_librarian_for_user,
+    get_librarian_for_session_key,
     get_live_librarians,
     get_live_names,
     list_presence,
@@ -35,6 +35,22 @@ from refdesk.core.realtime import STAFF_GROUP, chat_group, librarian_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+
+
+def _session_key(scope: dict[str, Any]) -> str:
+    """The session cookie of a websocket handshake.
+
+    The console needs nothing else from Django's session machinery, and reads the session
+    itself (at connect, and again with every frame), so the staff socket does without
+    Channels' session middleware and the work it adds to every frame sent.
+    """
+    from django.conf import settings
+    from django.http.cookie import parse_cookie
+
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin-1")).get(settings.SESSION_COOKIE_NAME, "")
+    return ""
 
 
 def _patron_state(token: str, after: int) -> tuple[Chat, dict[str, Any]] | None:
@@ -155,7 +171,7 @@ _consoles: dict[str, StaffConsumer] = {}
 async def recheck_console_sessions() -> int:
     """Close every console of this process whose session has ended; returns how many."""
     watched = {
-        channel: (getattr(console.scope.get("session"), "session_key", None), console.librarian)
+        channel: (console.session_key, console.librarian)
         for channel, console in list(_consoles.items())
         if console.librarian is not None
     }
@@ -233,10 +249,12 @@ class StaffConsumer(FrameConsumer):
     }
     librarian: Librarian | None = None
     joined: Librarian | None = None
+    session_key: str = ""
 
     async def connect(self) -> None:
         await self.accept()
-        librarian = await run_action(get_librarian_for_user, self.scope.get("user"))
+        self.session_key = _session_key(self.scope)
+        librarian = await run_action(get_librarian_for_session_key, self.session_key)
         if librarian is None:
             await self.send_error("unauthenticated", "Log in as a librarian to use the console.")
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -276,10 +294,6 @@ class StaffConsumer(FrameConsumer):
         if self.librarian is None:  # pragma: no cover - connect closed the socket
             raise ActionError("unauthenticated", "Log in as a librarian.")
         return self.librarian
-
-    @property
-    def session_key(self) -> str:
-        return str(getattr(self.scope.get("session"), "session_key", "") or "")
 
     async def send_error(self, code: str, message: str, *, ref: Any = None, **extra: Any) -> None:
         await super().send_error(code, message, ref=ref, **extra)
