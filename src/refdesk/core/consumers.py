@@ -105,37 +105,39 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     bucket: TokenBucket
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Run the consumer: client frames and layer events, handled one at a time.
+        """Run the consumer: client frames in order, and layer events in order, each on a
+        feeder of its own.
 
-        Channels' loop makes a new task and an ``asyncio.wait`` for every message; two
-        long-lived feeders and one queue do the same work for a fraction of the cost,
-        which matters with thousands of sockets.
+        Channels' loop makes a new task and an ``asyncio.wait`` for every message, and
+        holds events back while a frame's handler waits for the database. Here a frame
+        waiting for its batch to commit does not delay the events to the same socket;
+        frames are still handled one after another, and so are events.
         """
         self.scope = scope
         self.channel_layer = get_layer()
         self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
-        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
         async def feed(source: Callable[[], Awaitable[dict[str, Any]]]) -> None:
             while True:
-                inbox.put_nowait(await source())
+                await self.dispatch(await source())
 
-        feeders = [
-            asyncio.create_task(feed(receive)),
-            asyncio.create_task(feed(self.channel_receive)),
-        ]
+        # The handshake first: events that arrive while connect() reads the snapshot wait
+        # in the channel's queue, so the snapshot is always the first frame.
         try:
-            while True:
-                await self.dispatch(await inbox.get())
+            await self.dispatch(await receive())
         except StopConsumer:
-            pass
+            return
+        client = asyncio.create_task(feed(receive))
+        events = asyncio.create_task(feed(self.channel_receive))
+        try:
+            await asyncio.wait((client, events), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for feeder in feeders:
+            for feeder in (client, events):
                 feeder.cancel()
-            for feeder in feeders:
-                with contextlib.suppress(asyncio.CancelledError):
+            for feeder in (client, events):
+                with contextlib.suppress(asyncio.CancelledError, StopConsumer):
                     await feeder
 
     def query_int(self, name: str) -> int:
@@ -254,7 +256,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if meta is not None and meta.get("origin") == self.channel_name:
             return  # the sender has it from its ack
         self.observe(message)
-        await self.send(text_data=message["text"])
+        await self.base_send({"type": "websocket.send", "text": message["text"]})
 
     def observe(self, message: dict[str, Any]) -> None:
         """Let a consumer learn from an event it forwards (hook)."""
