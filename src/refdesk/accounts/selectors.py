@@ -71,36 +71,15 @@ def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
     librarian (not expired, not logged out, not invalidated by a password change, the
     account active), with the librarian as the database has them now (role included).
 
-    One query for the sessions and one for the librarians, however many keys.
+    The session test is :func:`get_live_names`'s; one more query loads the librarians.
     """
-    if not sessions:
+    live = get_live_names(sessions)
+    if not live:
         return {}
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-    from django.utils.crypto import constant_time_compare
-
-    rows = Session.objects.filter(session_key__in=list(sessions), expire_date__gt=timezone.now())
-    decoded = {row.session_key: SessionStore().decode(row.session_data) for row in rows}
-    librarians = {
-        lib.pk: lib
-        for lib in Librarian.objects.select_related("user", "home_campus").filter(
-            pk__in=set(sessions.values()), user__is_active=True
-        )
-    }
-    live: dict[str, Librarian] = {}
-    for key, data in decoded.items():
-        librarian = librarians.get(sessions[key])
-        if librarian is None or str(data.get(SESSION_KEY)) != str(librarian.user.pk):
-            continue
-        if not data.get(BACKEND_SESSION_KEY):
-            continue
-        if constant_time_compare(
-            str(data.get(HASH_SESSION_KEY, "")), librarian.user.get_session_auth_hash()
-        ):
-            live[key] = librarian
-    return live
+    found = Librarian.objects.select_related("user", "home_campus").in_bulk(
+        {sessions[key] for key in live}
+    )
+    return {key: found[sessions[key]] for key in live if sessions[key] in found}
 
 
 # Decoded session data and session-auth hashes, by their inputs: the same session row or

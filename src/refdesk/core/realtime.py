@@ -113,9 +113,7 @@ def send_event_on_commit(
     ``meta`` travels beside the event to the consumers and is not sent to the socket.
     Outside a transaction the send happens at once (Django's ``on_commit`` contract).
     """
-    frozen = tuple(groups)
-    message = layer_message(event, meta)
-    transaction.on_commit(lambda: _after_commit(frozen, message))
+    send_events_on_commit([(groups, event, meta)])
 
 
 def send_events_on_commit(
