@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -87,3 +88,30 @@ def _close_database_thread(django_db_setup: None, django_db_blocker: Any) -> Ite
         close_connections_sync()
         # Channels' session middleware reads through asgiref's shared sync thread.
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture
+def sent_events(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[list[tuple[tuple[str, ...], dict[str, Any]]]]:
+    """Every event the actions publish, as (groups, event), recorded after commit."""
+    from refdesk.core import realtime
+
+    sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
+    original = realtime._after_commit
+
+    def record(groups: tuple[str, ...], message: dict[str, Any]) -> None:
+        sent.append((groups, json.loads(message["text"])))
+        original(groups, message)
+
+    monkeypatch.setattr(realtime, "_after_commit", record)
+    yield sent
+
+
+@pytest.fixture(autouse=True)
+def _forget_abandoned_consoles() -> Iterator[None]:
+    """Consoles a test left open belong to that test's event loop: forget them after it."""
+    yield
+    from refdesk.chats import consumers
+
+    consumers._consoles.clear()

@@ -40,6 +40,7 @@ from refdesk.accounts.models import ConsoleConnection, Librarian
 from refdesk.asgi import application
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, Message
+from refdesk.tickets.models import Ticket, TicketEvent
 
 HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 SENTINEL = {"type": "matrix.sentinel", "ref": "sentinel"}
@@ -236,6 +237,12 @@ class Request:
 
 ANA_LOGIN = {"username": "ana", "password": "refdesk-demo"}
 NEW_CHAT = {"campus": "north", "name": "Sam", "email": "", "question": "Do you have APA guides?"}
+NEW_TICKET = {
+    "campus": "north",
+    "name": "Sam",
+    "email": "sam@example.edu",
+    "question": "Can you email me the APA guide?",
+}
 
 #   resource: (request, (anonymous, librarian, supervisor, admin, non-librarian))
 HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
@@ -268,6 +275,26 @@ HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
         (Http(400, code="invalid"),) * 5,
     ),
     "GET /api/chats": (Request("get", "/api/chats"), (NOT_ALLOWED,) * 5),
+    # The offline form is public: anyone may file a ticket, logged in or not.
+    "POST /api/tickets": (
+        Request("post", "/api/tickets", NEW_TICKET, json_body=True),
+        (Http(201, change="ticket_created"),) * 5,
+    ),
+    "POST /api/tickets from a foreign origin": (
+        Request(
+            "post",
+            "/api/tickets",
+            NEW_TICKET,
+            json_body=True,
+            headers={"Origin": "https://evil.example"},
+        ),
+        (Http(403, code="forbidden"),) * 5,
+    ),
+    "POST /api/tickets as a form": (
+        Request("post", "/api/tickets", NEW_TICKET),
+        (Http(400, code="invalid"),) * 5,
+    ),
+    "GET /api/tickets": (Request("get", "/api/tickets"), (NOT_ALLOWED,) * 5),
     "GET /console/": (Request("get", "/console/"), (LOGIN_FIRST, OK, OK, OK, Http(403))),
     "GET /accounts/login/": (
         Request("get", "/accounts/login/"),
@@ -389,6 +416,10 @@ def snapshot() -> dict[str, Any]:
             )
         ),
         "events": list(ChatEvent.objects.order_by("pk").values_list("chat_id", "type")),
+        "tickets": list(
+            Ticket.objects.order_by("pk").values_list("pk", "state", "patron_email", "question")
+        ),
+        "ticket_events": list(TicketEvent.objects.order_by("pk").values_list("ticket_id", "type")),
     }
 
 
@@ -883,6 +914,17 @@ def test_an_http_request_gets_exactly_its_cell_of_the_matrix(
         assert after["events"] == [*before["events"], (new_id, "chat.created")]
         del after["chats"][new_id]
         assert after["chats"] == before["chats"]
+    elif expected.change == "ticket_created":
+        (new_id,) = {row[0] for row in after["tickets"]} - {row[0] for row in before["tickets"]}
+        assert response.json() == {"ticket_id": new_id}
+        assert after["tickets"] == [
+            *before["tickets"],
+            (new_id, "new", NEW_TICKET["email"], NEW_TICKET["question"]),
+        ]
+        assert after["ticket_events"] == [*before["ticket_events"], (new_id, "ticket.created")]
+        assert {key: after[key] for key in ("chats", "messages", "events")} == {
+            key: before[key] for key in ("chats", "messages", "events")
+        }
     else:
         assert after == before
 

@@ -25,6 +25,7 @@ from refdesk.asgi import application
 from refdesk.chats import actions, events
 from refdesk.chats.consumers import PatronConsumer, StaffConsumer
 from refdesk.chats.models import Chat
+from refdesk.tickets.actions import check_create_ticket
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "refdesk"
@@ -236,6 +237,7 @@ def test_the_nested_shapes_are_documented_field_by_field() -> None:
         events.MessageEvent,
         events.Me,
         events.PresenceEntry,
+        events.TicketSummary,
     ):
         for key in get_type_hints(shape):
             assert f"`{key}`" in text, f"docs/protocol.md never names {shape.__name__}.{key}"
@@ -454,6 +456,11 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         for staff in (ana, ben):
             await staff.until("chat.created", lambda f: f["chat"]["id"] == other.pk)
+        ticket = await database_sync_to_async(check_create_ticket)(
+            campus_slug="south", name="Kim", email="kim@example.edu", question="Renew by email?"
+        )
+        for staff in (ana, ben):
+            await staff.until("ticket.created", lambda f: f["ticket"]["id"] == ticket.pk)
 
         patron = keep(await open_patron(token, seen))
         assert (await patron.receive())["type"] == "chat.state"
@@ -491,6 +498,7 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         snapshot = await second.until("snapshot")
         assert [c["id"] for c in snapshot["waiting"]] == [other.pk]
         assert [c["id"] for c in snapshot["active"]] == [chat.pk]
+        assert [t["id"] for t in snapshot["tickets"]] == [ticket.pk]
         await second.close()
 
         await ana.send({"type": "chat.end", "chat_id": chat.pk, "closing": "Bye!", "ref": "end"})

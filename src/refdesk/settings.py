@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "refdesk.campuses",
     "refdesk.accounts",
     "refdesk.chats",
+    "refdesk.tickets",
     "refdesk.widget",
     "refdesk.console",
 ]
@@ -278,6 +279,10 @@ class DeskSettings(TypedDict):
     NEW_CHATS_BROWSER_WINDOW: int
     NEW_CHATS_PER_ADDRESS: int
     NEW_CHATS_ADDRESS_WINDOW: int
+    NEW_TICKETS_PER_BROWSER: int
+    NEW_TICKETS_BROWSER_WINDOW: int
+    NEW_TICKETS_PER_ADDRESS: int
+    NEW_TICKETS_ADDRESS_WINDOW: int
     LOGIN_FAILURES_BEFORE_LOCKOUT: int
     LOGIN_LOCKOUT_SECONDS: int
     LOGIN_FAILURES_PER_ADDRESS: int
@@ -306,6 +311,14 @@ REFDESK: DeskSettings = {
     "NEW_CHATS_BROWSER_WINDOW": _env_int("RATE_CHATS_BROWSER_WINDOW", 600),
     "NEW_CHATS_PER_ADDRESS": _env_int("RATE_CHATS_PER_ADDRESS", 60),
     "NEW_CHATS_ADDRESS_WINDOW": _env_int("RATE_CHATS_ADDRESS_WINDOW", 3600),
+    # Tickets from the offline form: a patron needs one, perhaps a correction or two, so a
+    # browser gets three an hour. The address limit is for floods only: a campus lab or a
+    # residence hall puts dozens of patrons behind one address, and a class of thirty that
+    # all ask after hours must each get their ticket in.
+    "NEW_TICKETS_PER_BROWSER": _env_int("RATE_TICKETS_PER_BROWSER", 3),
+    "NEW_TICKETS_BROWSER_WINDOW": _env_int("RATE_TICKETS_BROWSER_WINDOW", 3600),
+    "NEW_TICKETS_PER_ADDRESS": _env_int("RATE_TICKETS_PER_ADDRESS", 60),
+    "NEW_TICKETS_ADDRESS_WINDOW": _env_int("RATE_TICKETS_ADDRESS_WINDOW", 3600),
     # Logins: after this many failures for one username in 15 minutes the username is
     # locked for LOGIN_LOCKOUT_SECONDS, doubling with each further failure (up to an hour).
     "LOGIN_FAILURES_BEFORE_LOCKOUT": _env_int("RATE_LOGIN_FAILURES", 5),

@@ -6,6 +6,7 @@ from django.urls import include, path
 from refdesk.campuses.views import campus_colours, campus_list
 from refdesk.chats.views import chat_create
 from refdesk.core import views as core_views
+from refdesk.tickets.views import ticket_create
 
 urlpatterns = [
     path("", core_views.home_show, name="home"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/campuses", campus_list, name="api-campuses"),
     path("campuses.css", campus_colours, name="campus-colours"),
     path("api/chats", chat_create, name="api-chat-create"),
+    path("api/tickets", ticket_create, name="api-ticket-create"),
     path("accounts/", include("refdesk.accounts.urls")),
     path("console/", include("refdesk.console.urls")),
     path("", include("refdesk.widget.urls")),

@@ -107,3 +107,46 @@ def test_axe_finds_nothing_serious_on_the_patron_and_librarian_pages(
     expect(waiting_patron.locator("#new-chat")).to_be_visible()
     chatting.get_by_role("button", name="Leave chat").click()
     expect(pane.locator(".ended-note")).to_have_text("Patron left.")
+
+
+def test_axe_finds_nothing_serious_on_the_offline_ticket_form_or_the_ticket_list(
+    desk: Desk, contexts: Contexts
+) -> None:
+    axe = Axe()
+    problems: list[str] = []
+    console = log_in(contexts.new(), desk, "dee")
+
+    # Librarians are online on the shared desk: the page is told that nobody is.
+    patron = contexts.new(phone=True).new_page()
+    patron.route(
+        "**/api/campuses",
+        lambda route: route.fulfill(
+            json={"campuses": [{"slug": "north", "online": False, "hours_today": "8am–10pm"}]}
+        ),
+    )
+    for name, path in (
+        ("ask-offline", "/ask/north/"),
+        ("ask-offline-embedded", "/ask/north/?embed=1"),
+    ):
+        patron.goto(f"{desk.url}{path}")
+        expect(patron.locator("#ticket")).to_be_visible()
+        problems += audit(patron, name, axe)
+
+    patron.get_by_role("button", name="Send question").click()
+    expect(patron.locator("#ticket-question-error")).to_be_visible()
+    problems += audit(patron, "ask-offline-errors", axe)
+
+    patron.locator("#ticket-name").fill("Ada Offline")
+    patron.locator("#ticket-email").fill("ada@example.edu")
+    patron.locator("#ticket-question").fill("Could you email me the interlibrary loan form?")
+    with patron.expect_response(lambda r: r.url.endswith("/api/tickets")) as answered:
+        patron.get_by_role("button", name="Send question").click()
+    ticket_id = answered.value.json()["ticket_id"]
+    expect(patron.locator("#ticket-done")).to_be_visible()
+    save_screenshot(patron, "ask-offline-sent.png")
+    problems += audit(patron, "ask-offline-sent", axe)
+
+    expect(console.locator(f'#tickets .ticket-item[data-ticket-id="{ticket_id}"]')).to_be_visible()
+    problems += audit(console, "console-tickets", axe)
+
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)

@@ -78,3 +78,20 @@ def test_the_example_campus_page_embeds_the_widget_with_one_tag(make_campus: Any
     make_campus("north")
     html = Client().get("/example/north/").content.decode()
     assert '<script src="/widget.js" data-campus="north" async></script>' in html
+
+
+def test_the_offline_panel_carries_a_labelled_ticket_form_and_no_inline_script(
+    make_campus: Any,
+) -> None:
+    make_campus("north")
+    html = Client().get("/ask/north/").content.decode()
+    assert 'id="ticket"' in html
+    for field in ("ticket-name", "ticket-email", "ticket-question"):
+        assert f'<label for="{field}">' in html
+        assert f'id="{field}-error"' in html
+    assert 'aria-describedby="ticket-name-error"' in html
+    assert 'aria-describedby="ticket-email-hint ticket-email-error"' in html
+    assert 'aria-describedby="ticket-question-error"' in html
+    assert 'id="ticket-email" name="email" type="email"' in html
+    assert 'role="status"' in html
+    assert "<script>" not in html

@@ -70,6 +70,41 @@ def _record_event(
 # ---------------------------------------------------------------------------
 
 
+def clean_name_and_question(name: object, question: object) -> tuple[str, str, bool]:
+    """The name and question of a patron's form, and whether the name box held the question.
+
+    A question typed into the name box becomes the question (before any typed in the
+    question box) and the name is left empty. Raises ``ActionError`` (``invalid`` or
+    ``too_long``, with the field) when either is not usable.
+    """
+    limits = settings.REFDESK
+    max_chars = limits["MAX_MESSAGE_CHARS"]
+    # The name box may hold a whole question, so it is read with the question's limit.
+    clean_name = clean_text(name, field="name", max_chars=max_chars, multiline=False)
+    clean_question = clean_text(question, field="question", max_chars=max_chars)
+    name_was_question = bool(clean_name) and looks_like_question(clean_name)
+    if name_was_question:
+        clean_question = f"{clean_name}\n{clean_question}" if clean_question else clean_name
+        clean_name = ""
+        if len(clean_question) > max_chars:
+            raise ActionError(
+                "too_long",
+                f"Your question is limited to {max_chars:,} characters.",
+                field="question",
+                limit=max_chars,
+            )
+    elif len(clean_name) > limits["MAX_NAME_CHARS"]:
+        raise ActionError(
+            "too_long",
+            f"Name is limited to {limits['MAX_NAME_CHARS']} characters.",
+            field="name",
+            limit=limits["MAX_NAME_CHARS"],
+        )
+    if not clean_question:
+        raise ActionError("invalid", "Please type your question.", field="question")
+    return clean_name, clean_question, name_was_question
+
+
 def check_create_chat(
     *,
     campus_slug: object,
@@ -91,32 +126,7 @@ def check_create_chat(
     campus = get_campus_by_slug(campus_slug) if isinstance(campus_slug, str) else None
     if campus is None:
         raise ActionError("unknown_campus", "There is no such campus.", field="campus")
-    limits = settings.REFDESK
-    # The name box may hold a whole question, so it is read with the question's limit.
-    clean_name = clean_text(
-        name, field="name", max_chars=limits["MAX_MESSAGE_CHARS"], multiline=False
-    )
-    clean_question = clean_text(question, field="question", max_chars=limits["MAX_MESSAGE_CHARS"])
-    name_was_question = bool(clean_name) and looks_like_question(clean_name)
-    if name_was_question:
-        clean_question = f"{clean_name}\n{clean_question}" if clean_question else clean_name
-        clean_name = ""
-        if len(clean_question) > limits["MAX_MESSAGE_CHARS"]:
-            raise ActionError(
-                "too_long",
-                f"Your question is limited to {limits['MAX_MESSAGE_CHARS']:,} characters.",
-                field="question",
-                limit=limits["MAX_MESSAGE_CHARS"],
-            )
-    elif len(clean_name) > limits["MAX_NAME_CHARS"]:
-        raise ActionError(
-            "too_long",
-            f"Name is limited to {limits['MAX_NAME_CHARS']} characters.",
-            field="name",
-            limit=limits["MAX_NAME_CHARS"],
-        )
-    if not clean_question:
-        raise ActionError("invalid", "Please type your question.", field="question")
+    clean_name, clean_question, name_was_question = clean_name_and_question(name, question)
     clean_mail = clean_email(email)
     if not is_anyone_online():
         raise ActionError(

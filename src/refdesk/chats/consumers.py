@@ -148,6 +148,8 @@ def _leave(chat_id: int) -> None:
 
 
 def _snapshot(librarian: Librarian, after: int) -> dict[str, Any]:
+    from refdesk.tickets.selectors import list_new_tickets
+
     return {
         "type": "snapshot",
         "event_id": get_last_event_id(),
@@ -161,6 +163,7 @@ def _snapshot(librarian: Librarian, after: int) -> dict[str, Any]:
         "active": list_active_chats_with_messages(librarian),
         "ended": list_recently_ended_chats(librarian, after_event=after),
         "presence": list_presence(),
+        "tickets": list_new_tickets(),
     }
 
 

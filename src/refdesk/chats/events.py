@@ -1,11 +1,12 @@
 """Every frame the patron and staff sockets carry, as ``TypedDict``s: one per event type.
 
 The server builds its frames as plain dicts (in ``chats.actions``, ``chats.selectors``,
-``accounts.actions`` and the consumers); these declarations are the contract those dicts
-keep, and docs/protocol.md describes the same shapes field by field. The contract test
-(tests/test_protocol_contract.py) checks that every type the server sends is declared here,
-documented there and handled by the JavaScript client that receives it, and that the
-frames a real conversation produces carry exactly the declared keys.
+``tickets.actions``, ``tickets.selectors``, ``accounts.actions`` and the consumers); these
+declarations are the contract those dicts keep, and docs/protocol.md describes the same
+shapes field by field. The contract test (tests/test_protocol_contract.py) checks that every
+type the server sends is declared here, documented there and handled by the JavaScript
+client that receives it, and that the frames a real conversation produces carry exactly the
+declared keys.
 
 This module deliberately does not use ``from __future__ import annotations``: on Python
 3.11 a ``TypedDict`` only sorts ``NotRequired`` keys into ``__optional_keys__`` when the
@@ -21,6 +22,7 @@ from typing import Literal, NotRequired, TypedDict
 ChatStateName = Literal["waiting", "active", "ended"]
 EndReasonName = Literal["closed", "patron_left", "idle", "ticketed", "blocked", "unanswered"]
 SenderName = Literal["patron", "librarian", "system"]
+TicketStateName = Literal["new", "open", "pending", "closed"]
 RoleName = Literal["librarian", "supervisor", "admin"]
 # ``away`` is in the design (DESIGN.md §1) but nothing sets it yet.
 PresenceStatus = Literal["online", "offline"]
@@ -98,6 +100,20 @@ class ChatWithMessages(ChatSummary):
     messages: list[MessageEvent]
 
 
+class TicketSummary(TypedDict):
+    """A ticket as the console lists it (``tickets.selectors.ticket_summary``)."""
+
+    id: int
+    state: TicketStateName
+    campus: str
+    campus_name: str
+    # The patron's name as given (may be ""), and the email the answer goes to.
+    name: str
+    email: str
+    question: str
+    created_at: str
+
+
 class PatronChatView(TypedDict):
     """A chat as its patron sees it (``chats.selectors.patron_chat_view``): no staff details."""
 
@@ -155,6 +171,8 @@ class Snapshot(TypedDict):
     # My chats that ended after ``?after=`` (empty when ``after`` is 0 or absent).
     ended: list[ChatWithMessages]
     presence: list[PresenceEntry]
+    # New tickets of every campus, newest first (at most 100).
+    tickets: list[TicketSummary]
 
 
 class ChatCreated(TypedDict):
@@ -207,6 +225,17 @@ class PatronChatEnded(TypedDict):
     type: Literal["chat.ended"]
     chat_id: int
     reason: EndReasonName
+
+
+class TicketCreated(TypedDict):
+    """``ticket.created``, to the staff group: a patron filed a ticket.
+
+    No ``event_id``: tickets are not in the chat event cursor; a console that reconnects
+    has every new ticket in its snapshot.
+    """
+
+    type: Literal["ticket.created"]
+    ticket: TicketSummary
 
 
 class TypingEvent(TypedDict):
@@ -354,6 +383,7 @@ STAFF_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
     "message": (MessageEvent,),
     "typing": (TypingEvent,),
     "presence": (PresenceEvent,),
+    "ticket.created": (TicketCreated,),
     "ack": (MessageAck, ChatAck, ChatEndedAck),
     "error": (ErrorEvent,),
 }

@@ -28,10 +28,7 @@ def chat_create(request: HttpRequest) -> JsonResponse:
             browser_id=data.get("browser"),
         )
     except ActionError as exc:
-        response = error_response(exc)
-        if "retry_after" in exc.extra:
-            response["Retry-After"] = str(exc.extra["retry_after"])
-        return response
+        return error_response(exc)
     return JsonResponse(
         {
             "chat_id": chat.pk,

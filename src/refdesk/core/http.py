@@ -15,7 +15,11 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def error_response(exc: ActionError) -> JsonResponse:
-    return JsonResponse(exc.as_dict(), status=exc.status)
+    """The refusal as JSON; a rate limit's wait is also in the ``Retry-After`` header."""
+    response = JsonResponse(exc.as_dict(), status=exc.status)
+    if "retry_after" in exc.extra:
+        response["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 def parse_json_body(request: HttpRequest) -> dict[str, Any]:

@@ -24,12 +24,14 @@ def sweep_once() -> None:
     from refdesk.accounts.actions import do_sweep_stale_connections, do_touch_connections
     from refdesk.chats.actions import do_purge_expired_chats
     from refdesk.core.actions import do_forget_old_counters
+    from refdesk.tickets.actions import do_purge_expired_tickets
 
     do_touch_connections(PROCESS_ID)
     do_sweep_stale_connections()
     if time.monotonic() - _last_purge >= PURGE_EVERY_SECONDS or not _last_purge:
         _last_purge = time.monotonic()
         do_purge_expired_chats()
+        do_purge_expired_tickets()
         do_forget_old_counters()
 
 

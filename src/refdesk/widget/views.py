@@ -33,6 +33,7 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
             "weekly_hours": get_weekly_hours(found),
             "page_url": strip_query(request.GET.get("from", "")),
             "max_message_chars": settings.REFDESK["MAX_MESSAGE_CHARS"],
+            "max_name_chars": settings.REFDESK["MAX_NAME_CHARS"],
         },
     )
     response.refdesk_framable = True  # type: ignore[attr-defined]

@@ -9,16 +9,22 @@ from django.core.management.base import BaseCommand
 
 from refdesk.chats.actions import do_purge_expired_chats
 from refdesk.core.actions import do_forget_old_counters
+from refdesk.tickets.actions import do_purge_expired_tickets
 
 
 class Command(BaseCommand):
-    help = "Remove patron details and message text of chats ended over the retention period ago."
+    help = (
+        "Remove patron details and message text of chats ended, and tickets closed, over "
+        "the retention period ago."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = do_purge_expired_chats()
+        tickets = do_purge_expired_tickets()
         counters = do_forget_old_counters()
         days = settings.REFDESK["RETENTION_DAYS"]
         self.stdout.write(
             f"Purged {result.chats} chats ({result.messages} messages) ended over {days} days "
-            f"ago; forgot {counters} old rate counters."
+            f"ago and {tickets} tickets closed over {days} days ago; forgot {counters} old "
+            "rate counters."
         )

@@ -116,9 +116,144 @@ async function startChat(event) {
 function showOffline(hoursToday, { focus = true } = {}) {
   setStatus("");
   if (hoursToday) $("hours-today").textContent = hoursToday;
+  prefillTicket();
   $("prechat").hidden = true;
   $("offline").hidden = false;
   if (focus) $("offline-title").focus();
+}
+
+// --- the offline ticket form ---------------------------------------------
+
+const TICKET_FIELDS = ["name", "email", "question"];
+// A plausible address; the server has the last word.
+const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/u;
+
+// What the patron already typed into the chat form is not typed twice. A question typed
+// into the name box goes where the question goes, as the chat form would have sent it.
+function prefillTicket() {
+  let name = $("name").value.trim();
+  let question = $("question").value.trim();
+  if (name && looksLikeQuestion(name)) {
+    question = question ? `${name}\n${question}` : name;
+    name = "";
+  }
+  const typed = { name, email: $("email").value.trim(), question };
+  for (const field of TICKET_FIELDS) {
+    const box = $(`ticket-${field}`);
+    if (!box.value && typed[field]) box.value = typed[field];
+  }
+}
+
+function setFieldError(field, text) {
+  const box = $(`ticket-${field}`);
+  const note = $(`ticket-${field}-error`);
+  note.textContent = text || "";
+  note.hidden = !text;
+  if (text) box.setAttribute("aria-invalid", "true");
+  else box.removeAttribute("aria-invalid");
+}
+
+function clearTicketErrors() {
+  for (const field of TICKET_FIELDS) setFieldError(field, "");
+  $("ticket-error").hidden = true;
+  $("ticket-error").textContent = "";
+}
+
+function announceTicket(text) {
+  // Emptied first, so that the same sentence twice is still read out twice.
+  const live = $("ticket-status");
+  live.textContent = "";
+  setTimeout(() => (live.textContent = text), 50);
+}
+
+// A refusal: next to its field when it names one, else above the button.
+function showTicketError(text, field) {
+  if (TICKET_FIELDS.includes(field)) {
+    setFieldError(field, text);
+    $(`ticket-${field}`).focus();
+  } else {
+    $("ticket-error").textContent = text;
+    $("ticket-error").hidden = false;
+  }
+  announceTicket(`Your question was not sent. ${text}`);
+}
+
+function checkTicketForm() {
+  const email = $("ticket-email").value.trim();
+  const question = $("ticket-question").value.trim();
+  const max = Number(root.dataset.maxChars);
+  if (!question && !looksLikeQuestion($("ticket-name").value)) {
+    return ["Please type your question.", "question"];
+  }
+  if (question.length > max) return [`Your question is limited to ${max.toLocaleString()} characters.`, "question"];
+  if (!email) return ["Please give your email address, so that we can answer you.", "email"];
+  if (!EMAIL_SHAPE.test(email)) return ["That email address does not look right.", "email"];
+  return null;
+}
+
+function retryWhen(seconds) {
+  const at = new Date(Date.now() + Math.max(1, seconds) * 1000).toISOString();
+  return ` You can send one again after ${formatClock(at)}.`;
+}
+
+async function sendTicket(event) {
+  event.preventDefault();
+  clearTicketErrors();
+  const problem = checkTicketForm();
+  if (problem) {
+    showTicketError(...problem);
+    return;
+  }
+  const button = $("ticket").querySelector("button[type=submit]");
+  button.disabled = true;
+  const email = $("ticket-email").value.trim();
+  try {
+    const response = await fetch("/api/tickets", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        campus,
+        name: $("ticket-name").value,
+        email,
+        question: $("ticket-question").value,
+        page_url: root.dataset.pageUrl || (window.parent === window ? location.href : ""),
+        browser: browserId(),
+      }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (response.status === 201) {
+      showTicketDone(email);
+      return;
+    }
+    let text = data.message || "Something went wrong. Please try again.";
+    if (data.code === "rate_limited" && data.retry_after) text += retryWhen(data.retry_after);
+    showTicketError(text, data.field);
+  } catch {
+    showTicketError("We could not reach the library. Check your connection and try again.");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showTicketDone(email) {
+  const text = `Thanks — we'll email you at ${email}.`;
+  $("ticket-done-text").textContent = text;
+  $("ticket").hidden = true;
+  $("ticket-done").hidden = false;
+  // The form and its button are gone: the confirmation takes the focus.
+  $("ticket-done-text").focus();
+  announceTicket(text);
+  // Sent, so the chat form does not offer the same question again.
+  $("question").value = "";
+  $("ticket-question").value = "";
+}
+
+function anotherTicket() {
+  clearTicketErrors();
+  $("ticket-done").hidden = true;
+  $("ticket").hidden = false;
+  $("ticket-status").textContent = "";
+  $("ticket-question").focus();
 }
 
 // Whether a librarian is online to take a chat: true, false, or null when we cannot tell
@@ -155,6 +290,11 @@ async function retryAfterOffline() {
   if (online === false) {
     setStatus("Still no librarian online. Please try again later.");
     return;
+  }
+  // What was typed only into the ticket form comes back to the chat form.
+  if (formIsUntouched()) {
+    for (const field of TICKET_FIELDS) $(field).value = $(`ticket-${field}`).value;
+    nameHint();
   }
   $("offline").hidden = true;
   $("prechat").hidden = false;
@@ -406,6 +546,8 @@ $("body").addEventListener("keydown", (event) => {
 $("leave").addEventListener("click", leave);
 $("new-chat").addEventListener("click", resetToForm);
 $("offline-retry").addEventListener("click", retryAfterOffline);
+$("ticket").addEventListener("submit", sendTicket);
+$("ticket-another").addEventListener("click", anotherTicket);
 
 // Inside the widget's frame, Escape closes the widget: key presses in a frame never reach
 // the campus page, so the frame asks its parent (widget.js checks where this came from).

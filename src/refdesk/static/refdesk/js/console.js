@@ -7,6 +7,10 @@ const me = { id: Number(root.dataset.meId), name: root.dataset.meName, campus: r
 const $ = (id) => document.getElementById(id);
 const CLOSING_LINE = "I hope that helps. Have a great day!";
 const CLAIMED_LINGER_MS = 30000;
+// The snapshot sends at most this many new tickets; live ones do not grow the list past it.
+const TICKETS_SHOWN = 100;
+// A ticket's question is shown whole up to this length, and behind a disclosure beyond it.
+const TICKET_EXCERPT = 280;
 const END_REASONS = {
   closed: "The chat has ended.",
   patron_left: "Patron left.",
@@ -39,6 +43,7 @@ const state = {
   chats: new Map(), // chat_id -> {summary, lastSeq, unread, pane, tab, ended}
   current: null,
   presence: new Map(),
+  tickets: new Map(), // ticket_id -> summary, state "new"
   outbox: new Map(), // client_id -> {chat, text}, until acknowledged
   soundOn: readSetting("refdesk.sound") !== "off",
   unseen: 0,
@@ -212,6 +217,65 @@ function showReminder(text) {
   box.hidden = false;
   clearTimeout(state.reminderTimer);
   state.reminderTimer = setTimeout(() => (box.hidden = true), 8000);
+}
+
+// --- new tickets -----------------------------------------------------------
+
+function formatWhen(iso) {
+  const when = new Date(iso);
+  if (when.toDateString() === new Date().toDateString()) return formatClock(iso);
+  return when.toLocaleString([], { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+}
+
+// Every part of an address is encoded, so that nothing in it reads as a mailto: header.
+function mailto(email) {
+  return `mailto:${email.split("@").map(encodeURIComponent).join("@")}`;
+}
+
+function renderTickets() {
+  const filter = $("campus-filter").value;
+  const list = $("tickets");
+  const items = [...state.tickets.values()]
+    .filter((ticket) => !filter || ticket.campus === filter)
+    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
+  // A keyboard user on a ticket's link keeps their place when a new one arrives.
+  const focusedId = list.contains(document.activeElement) ? document.activeElement.closest(".ticket-item")?.dataset.ticketId : null;
+  list.replaceChildren(...items.map(ticketItem));
+  if (focusedId) list.querySelector(`.ticket-item[data-ticket-id="${CSS.escape(focusedId)}"] a`)?.focus();
+  $("tickets-count").textContent = String(items.length);
+  $("tickets-empty").hidden = items.length > 0;
+}
+
+function ticketItem(ticket) {
+  const question = el("p", { class: "ticket-question", dir: "auto" });
+  const long = ticket.question.length > TICKET_EXCERPT;
+  renderRichText(question, long ? `${ticket.question.slice(0, TICKET_EXCERPT - 1)}…` : ticket.question);
+  let more = null;
+  if (long) {
+    const whole = el("p", { class: "ticket-question", dir: "auto" });
+    renderRichText(whole, ticket.question);
+    more = el("details", { class: "ticket-more" }, el("summary", { text: "Whole question" }), whole);
+  }
+  return el(
+    "li",
+    { class: `ticket-item campus-${ticket.campus}`, "data-ticket-id": ticket.id },
+    el("div", { class: "queue-line" }, el("span", { class: "ticket-who", dir: "auto", text: ticket.name || "(no name given)" }), badge(ticket)),
+    el("a", { class: "ticket-email", href: mailto(ticket.email), text: ticket.email }),
+    question,
+    more,
+    el("time", { class: "ticket-time", datetime: ticket.created_at, text: formatWhen(ticket.created_at) })
+  );
+}
+
+function addTicket(ticket) {
+  if (state.tickets.has(ticket.id)) return;
+  state.tickets.set(ticket.id, ticket);
+  if (state.tickets.size > TICKETS_SHOWN) {
+    const oldest = [...state.tickets.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id)[0];
+    state.tickets.delete(oldest.id);
+  }
+  renderTickets();
+  announce(`New ticket from ${ticket.name || ticket.email} at ${ticket.campus_name}.`);
 }
 
 // --- the patron panel ------------------------------------------------------
@@ -557,6 +621,9 @@ function applySnapshot(frame) {
   state.presence.clear();
   for (const p of frame.presence) state.presence.set(p.librarian_id, p);
   renderPresence();
+  state.tickets.clear();
+  for (const ticket of frame.tickets) state.tickets.set(ticket.id, ticket);
+  renderTickets();
 }
 
 function onFrame(frame) {
@@ -612,6 +679,9 @@ function onFrame(frame) {
       state.presence.set(frame.librarian_id, frame);
       renderPresence();
       break;
+    case "ticket.created":
+      addTicket(frame.ticket);
+      break;
     case "error":
       // Errors without a ref answer notifications (typing); say them, do not hide them.
       if (frame.code === "unauthenticated") announce("Your session has ended. Log in again.");
@@ -645,6 +715,7 @@ $("campus-filter").value = readSetting("refdesk.filter") || "";
 $("campus-filter").addEventListener("change", () => {
   writeSetting("refdesk.filter", $("campus-filter").value);
   renderQueue();
+  renderTickets();
 });
 const soundButton = $("sound-toggle");
 function renderSound() {

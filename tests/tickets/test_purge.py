@@ -1,0 +1,123 @@
+"""Retention: the patron's details and question go from closed tickets; the statistics stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from refdesk.tickets import actions
+from refdesk.tickets.models import Ticket, TicketEvent, TicketState
+
+pytestmark = pytest.mark.django_db
+
+
+def aged(ticket: Ticket, *, state: str, days_ago: int) -> Ticket:
+    """The ticket as if it had been filed, and (when closed) closed, ``days_ago`` days ago.
+
+    Nothing closes a ticket yet, so the test sets the state the way the database holds it.
+    """
+    when = timezone.now() - dt.timedelta(days=days_ago)
+    Ticket.objects.filter(pk=ticket.pk).update(
+        state=state,
+        created_at=when - dt.timedelta(hours=1),
+        closed_at=when if state == TicketState.CLOSED else None,
+        page_url="https://lib.example.edu/north/",
+        ip_hash="a" * 64,
+    )
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def test_tickets_closed_over_ninety_days_ago_lose_everything_that_identifies_the_patron(
+    new_ticket: Callable[..., Ticket],
+) -> None:
+    old = aged(
+        new_ticket(name="Sam Patron", question="my card is 1234"), state="closed", days_ago=91
+    )
+    assert actions.do_purge_expired_tickets() == 1
+    ticket = Ticket.objects.get(pk=old.pk)
+    assert (
+        ticket.patron_name,
+        ticket.patron_email,
+        ticket.question,
+        ticket.page_url,
+        ticket.ip_hash,
+    ) == ("", "", "", "", "")
+    assert ticket.purged_at is not None
+    assert [e.data for e in TicketEvent.objects.filter(ticket=ticket)] == [{}]
+    # The anonymous facts stay.
+    assert (ticket.campus.slug, ticket.state, ticket.source) == ("north", "closed", "form")
+    assert (ticket.created_at, ticket.closed_at) == (old.created_at, old.closed_at)
+    assert list(TicketEvent.objects.filter(ticket=ticket).values_list("type", flat=True)) == [
+        "ticket.created"
+    ]
+
+
+def test_new_open_pending_and_recently_closed_tickets_are_kept_whole(
+    new_ticket: Callable[..., Ticket],
+) -> None:
+    kept = [
+        aged(new_ticket(question="closed lately"), state="closed", days_ago=89),
+        aged(new_ticket(question="new for ages"), state="new", days_ago=400),
+        aged(new_ticket(question="open for ages"), state="open", days_ago=400),
+        aged(new_ticket(question="pending for ages"), state="pending", days_ago=400),
+    ]
+    assert actions.do_purge_expired_tickets() == 0
+    for ticket in kept:
+        fresh = Ticket.objects.get(pk=ticket.pk)
+        assert (fresh.question, fresh.patron_email, fresh.purged_at) == (
+            ticket.question,
+            "sam@example.edu",
+            None,
+        )
+        assert TicketEvent.objects.get(ticket=fresh).data["ticket"]["question"] == ticket.question
+
+
+def test_purging_twice_changes_nothing_the_second_time(
+    new_ticket: Callable[..., Ticket],
+) -> None:
+    aged(new_ticket(), state="closed", days_ago=120)
+    assert actions.do_purge_expired_tickets() == 1
+    first = Ticket.objects.get().purged_at
+    assert actions.do_purge_expired_tickets(now=timezone.now() + dt.timedelta(days=1)) == 0
+    assert Ticket.objects.get().purged_at == first
+
+
+def test_a_long_backlog_is_purged_in_batches(new_ticket: Callable[..., Ticket]) -> None:
+    for i in range(7):
+        aged(new_ticket(question=f"question {i}"), state="closed", days_ago=100 + i)
+    assert actions.do_purge_expired_tickets(batch=3) == 7
+    assert set(Ticket.objects.values_list("question", flat=True)) == {""}
+
+
+def test_the_retention_period_comes_from_the_settings(
+    new_ticket: Callable[..., Ticket], settings: Any
+) -> None:
+    settings.REFDESK = {**settings.REFDESK, "RETENTION_DAYS": 7}
+    aged(new_ticket(), state="closed", days_ago=8)
+    assert actions.do_purge_expired_tickets() == 1
+
+
+def test_the_purge_command_reports_tickets_too(new_ticket: Callable[..., Ticket]) -> None:
+    aged(new_ticket(), state="closed", days_ago=100)
+    aged(new_ticket(), state="closed", days_ago=100)
+    out = StringIO()
+    call_command("purge", stdout=out)
+    assert "2 tickets closed over 90 days ago" in out.getvalue()
+    assert set(Ticket.objects.values_list("patron_email", flat=True)) == {""}
+
+
+def test_the_hourly_sweep_purges_tickets(
+    new_ticket: Callable[..., Ticket], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refdesk.core import sweeper
+
+    aged(new_ticket(), state="closed", days_ago=100)
+    monkeypatch.setattr(sweeper, "_last_purge", 0.0)
+    sweeper.sweep_once()
+    assert Ticket.objects.get().purged_at is not None
