@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -449,6 +450,73 @@ def _as_datetime(value: object) -> dt.datetime | None:
     return when if timezone.is_aware(when) else when.replace(tzinfo=dt.UTC)
 
 
+# On SQLite the whole batch is a fixed handful of statements, whatever its size: one read
+# of the chats it touches, one UPDATE of their seqs and one INSERT of every row, the rows
+# passed as one JSON parameter. SQLite's Python driver lets go of the interpreter lock for
+# every statement step, and each step then waits for the event loop to let go of it in
+# turn; a statement per message made a batch wait for the loop hundreds of times. The
+# batch runs in an IMMEDIATE transaction, which holds SQLite's one write lock from BEGIN,
+# so the seqs read are still the seqs when the UPDATE runs, in any number of processes.
+_READ_CHATS = (
+    "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name)) "
+    "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
+)
+_SET_SEQS = (
+    "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]') FROM json_each(%s) AS j "
+    "WHERE chats_chat.id = json_extract(j.value, '$[0]')"
+)
+_INSERT_ROWS = (
+    "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
+    "client_id, created_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
+    "json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]') "
+    "FROM json_each(%s)"
+)
+
+# A chat as the batch sees it: [last_seq, state, librarian_id, patron_name].
+_ChatRow = list[Any]
+
+
+def _read_chats(cursor: Any, batch: list[NewMessage]) -> dict[int, _ChatRow]:
+    ids = sorted({message.chat_id for message in batch})
+    cursor.execute(_READ_CHATS, [json.dumps(ids)])
+    row = cursor.fetchone()
+    return {item[0]: item[1:] for item in json.loads(row[0] if row and row[0] else "[]")}
+
+
+def _may_send(message: NewMessage, state: str, librarian_id: int | None) -> bool:
+    """The rule the per-message UPDATEs state in SQL: the chat is open, and a librarian
+    holds the chat they write to."""
+    if message.sender == Sender.LIBRARIAN:
+        return state == ChatState.ACTIVE and librarian_id == message.librarian_id
+    return state in (ChatState.WAITING, ChatState.ACTIVE)
+
+
+def _bump(
+    cursor: Any, message: NewMessage, chats: dict[int, _ChatRow] | None
+) -> tuple[int, int | None, str, str] | ActionError:
+    """The message's seq and its chat's librarian, state and patron name, the chat's seq
+    moved on; or why the message may not be stored. ``chats`` is the batch's read of its
+    chats (SQLite), kept current here; without it each message is one conditional UPDATE."""
+    if chats is not None:
+        chat = chats.get(message.chat_id)
+        if chat is None:
+            return _refusal(message, None)
+        if not _may_send(message, chat[1], chat[2]):
+            return _refusal(message, chat[1])
+        chat[0] += 1
+        return chat[0], chat[2], chat[1], chat[3]
+    if message.sender == Sender.LIBRARIAN:
+        cursor.execute(_BUMP_FOR_LIBRARIAN, [message.chat_id, message.librarian_id])
+    else:
+        cursor.execute(_BUMP_FOR_PATRON, [message.chat_id])
+    bumped = cursor.fetchone()
+    if bumped is None:
+        state = Chat.objects.filter(pk=message.chat_id).values_list("state", flat=True).first()
+        return _refusal(message, state)
+    return bumped[0], bumped[1], bumped[2], bumped[3]
+
+
 def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any] | ActionError]:
     results: list[dict[str, Any] | ActionError] = []
     known, owners = _stored_copies(batch) if lookup else ({}, {})
@@ -457,7 +525,9 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     sent_at = now.isoformat()
+    bulk = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
+        chats = _read_chats(cursor, batch) if bulk else {}
         for message in batch:
             key = _dedupe_key(message)
             if message.client_id and key in known:
@@ -474,13 +544,9 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
                     continue
                 results.append(copy)
                 continue
-            if message.sender == Sender.LIBRARIAN:
-                cursor.execute(_BUMP_FOR_LIBRARIAN, [message.chat_id, message.librarian_id])
-            else:
-                cursor.execute(_BUMP_FOR_PATRON, [message.chat_id])
-            bumped = cursor.fetchone()
-            if bumped is None:
-                results.append(_refusal(message))
+            bumped = _bump(cursor, message, chats if bulk else None)
+            if isinstance(bumped, ActionError):
+                results.append(bumped)
                 continue
             seq, librarian_id, state, patron_name = bumped
             sender_name = message.librarian_name if message.librarian_id else patron_name
@@ -516,17 +582,21 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
                 groups.append(librarian_group(librarian_id))
             events.append((groups, payload, {"origin": message.origin} if message.origin else None))
             results.append(payload)
-        if rows:
+        if rows and bulk:
+            seqs = sorted({row[0]: row[1] for row in rows}.items())
+            cursor.execute(_SET_SEQS, [json.dumps(seqs)])
+            cursor.execute(_INSERT_ROWS, [json.dumps(rows, ensure_ascii=False)])
+        elif rows:
             cursor.executemany(_INSERT, rows)
     send_events_on_commit(events)
     return results
 
 
-def _refusal(message: NewMessage) -> ActionError:
-    state = Chat.objects.filter(pk=message.chat_id).values_list("state", "librarian_id").first()
+def _refusal(message: NewMessage, state: str | None) -> ActionError:
+    """Why ``message`` may not be stored, from its chat's state (None: no such chat)."""
     if state is None:
         return ActionError("not_found", "There is no such chat.", chat_id=message.chat_id)
-    if state[0] == ChatState.ENDED:
+    if state == ChatState.ENDED:
         return ActionError("chat_ended", "This chat has ended.", chat_id=message.chat_id)
     return ActionError("not_yours", "Claim the chat before you answer it.", chat_id=message.chat_id)
 

@@ -60,11 +60,21 @@ class Chat(models.Model):
 
 
 class Message(models.Model):
-    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    # Every insert pays for every index, and this table takes one insert per message: the
+    # unique (chat, seq) index already serves lookups by chat, and nothing looks messages
+    # up by librarian (removing a librarian, which is rare, may scan).
+    chat = models.ForeignKey(
+        Chat, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     seq = models.PositiveIntegerField()
     sender = models.CharField(max_length=9, choices=Sender.choices)
     librarian = models.ForeignKey(
-        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Librarian,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     sender_name = models.CharField(max_length=120, blank=True)
     body = models.TextField()
