@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.conf import settings
@@ -118,22 +119,42 @@ def get_live_names(sessions: dict[str, int]) -> dict[str, str]:
     keys = list(sessions)
     ids = sorted(set(sessions.values()))
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    key_marks = ", ".join(["%s"] * len(keys))
-    id_marks = ", ".join(["%s"] * len(ids))
+    sessions_table = Session._meta.db_table
+    users_table = user_model._meta.db_table
+    librarians_table = Librarian._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT session_key, session_data FROM {Session._meta.db_table} "  # noqa: S608
-            f"WHERE session_key IN ({key_marks}) AND expire_date > %s",
-            [*keys, now],
-        )
-        rows = cursor.fetchall()
-        cursor.execute(
-            f"SELECT l.id, l.display_name, u.id, u.password FROM {Librarian._meta.db_table} l "  # noqa: S608
-            f"JOIN {user_model._meta.db_table} u ON u.id = l.user_id "
-            f"WHERE u.is_active AND l.id IN ({id_marks})",
-            ids,
-        )
-        librarians = {row[0]: row[1:] for row in cursor.fetchall()}
+        if connection.vendor == "sqlite":
+            # One statement that returns one row: SQLite's driver releases the interpreter
+            # lock for each row it steps through, and the event loop must give it back.
+            cursor.execute(
+                "SELECT (SELECT json_group_array(json_array(session_key, session_data)) "  # noqa: S608
+                f"FROM {sessions_table} WHERE session_key IN (SELECT value FROM json_each(%s)) "
+                "AND expire_date > %s), (SELECT json_group_array(json_array(l.id, "
+                f"l.display_name, u.id, u.password)) FROM {librarians_table} l "
+                f"JOIN {users_table} u ON u.id = l.user_id "
+                "WHERE u.is_active AND l.id IN (SELECT value FROM json_each(%s)))",
+                [json.dumps(keys), now, json.dumps(ids)],
+            )
+            found_sessions, found_librarians = cursor.fetchone()
+            rows = json.loads(found_sessions)
+            librarian_rows = json.loads(found_librarians)
+        else:
+            key_marks = ", ".join(["%s"] * len(keys))
+            id_marks = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"SELECT session_key, session_data FROM {sessions_table} "  # noqa: S608
+                f"WHERE session_key IN ({key_marks}) AND expire_date > %s",
+                [*keys, now],
+            )
+            rows = cursor.fetchall()
+            cursor.execute(
+                f"SELECT l.id, l.display_name, u.id, u.password FROM {librarians_table} l "  # noqa: S608
+                f"JOIN {users_table} u ON u.id = l.user_id "
+                f"WHERE u.is_active AND l.id IN ({id_marks})",
+                ids,
+            )
+            librarian_rows = cursor.fetchall()
+    librarians = {row[0]: row[1:] for row in librarian_rows}
     live: dict[str, str] = {}
     for key, raw in rows:
         data = _decoded_sessions.get(raw)
