@@ -46,6 +46,7 @@ def _serve(args: list[str]) -> int:
     django.setup()
     _raise_open_file_limit()
     _tune_garbage_collector()
+    _share_the_interpreter_lock()
 
     uvicorn.run(
         "refdesk.asgi:application",
@@ -76,6 +77,18 @@ def _tune_garbage_collector() -> None:
         gc.set_threshold(threshold, 20, 50)
     # What Django and the app imported at start-up lives for the life of the process.
     gc.freeze()
+
+
+def _share_the_interpreter_lock() -> None:
+    """Hand the interpreter lock over sooner (0.5 ms instead of 5).
+
+    The database thread lets go of the lock for each statement and must get it back from
+    the event loop to go on; with the default interval a busy loop kept a batch of
+    messages waiting several milliseconds per statement.
+    """
+    import sys
+
+    sys.setswitchinterval(0.0005)
 
 
 def _raise_open_file_limit() -> None:

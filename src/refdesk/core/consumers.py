@@ -24,7 +24,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from refdesk.core.errors import ActionError
-from refdesk.core.realtime import EncodedEvent, encode, get_layer
+from refdesk.core.realtime import RELAY_TYPE, EncodedEvent, encode, get_layer
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,21 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
         self.base_send = send
 
-        async def feed(source: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+        async def feed_frames() -> None:
             while True:
-                await self.dispatch(await source())
+                message = await receive()
+                if message["type"] == "websocket.receive":
+                    await self.receive(message.get("text"), message.get("bytes"))
+                else:
+                    await self.dispatch(message)
+
+        async def feed_events() -> None:
+            while True:
+                message = await self.channel_receive()
+                if message["type"] == RELAY_TYPE:
+                    await self.relay_event(message)
+                else:
+                    await self.dispatch(message)
 
         # The handshake first: events that arrive while connect() reads the snapshot wait
         # in the channel's queue, so the snapshot is always the first frame.
@@ -129,8 +141,8 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.dispatch(await receive())
         except StopConsumer:
             return
-        client = asyncio.create_task(feed(receive))
-        events = asyncio.create_task(feed(self.channel_receive))
+        client = asyncio.create_task(feed_frames())
+        events = asyncio.create_task(feed_events())
         try:
             await asyncio.wait((client, events), return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -157,7 +169,11 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         raise StopConsumer
 
     async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=encode(content))
+        await self.send_text(encode(content))
+
+    async def send_text(self, text: str) -> None:
+        """One text frame to the client, straight to the server's ``send``."""
+        await self.base_send({"type": "websocket.send", "text": text})
 
     async def send_error(self, code: str, message: str, *, ref: Any = None, **extra: Any) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code, "message": message, **extra}
@@ -175,7 +191,9 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         limit = settings.REFDESK["MAX_FRAME_BYTES"]
         if text_data is None:
             problem = ("bad_frame", "Binary frames are not accepted; send JSON text.")
-        elif len(text_data) > limit or len(text_data.encode("utf-8", "surrogatepass")) > limit:
+        elif len(text_data) * 4 > limit and (
+            len(text_data) > limit or len(text_data.encode("utf-8", "surrogatepass")) > limit
+        ):
             problem = ("too_large", f"Frames are limited to {limit // 1024} KiB.")
         elif _too_deep(text_data):
             problem = ("bad_json", "That frame nests too deeply.")
@@ -246,7 +264,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if len(result) == 1 and isinstance(message, EncodedEvent):
             # The stored message is already JSON (its broadcast): splice it into the ack.
             ack = f'{{"type":"ack","ref":{json.dumps(ref)},"message":{message.text}}}'
-            await self.send(text_data=ack)
+            await self.send_text(ack)
             return
         await self.send_json({"type": "ack", "ref": ref, **result})
 

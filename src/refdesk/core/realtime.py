@@ -44,10 +44,14 @@ def librarian_group(librarian_id: int) -> str:
     return f"librarian.{librarian_id}"
 
 
+# One encoder for every frame: json.dumps with options builds a new encoder per call.
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def encode(event: Mapping[str, Any]) -> str:
     if isinstance(event, EncodedEvent):
         return event.text
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return _encode(event)
 
 
 class EncodedEvent(dict[str, Any]):
@@ -59,7 +63,7 @@ class EncodedEvent(dict[str, Any]):
     @classmethod
     def of(cls, event: Mapping[str, Any]) -> EncodedEvent:
         made = cls(event)
-        made.text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        made.text = _encode(event)
         return made
 
 
