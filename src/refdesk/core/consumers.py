@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
@@ -206,7 +206,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 if not isinstance(frame, dict):
                     problem = ("bad_frame", "A frame is a JSON object with a type.")
         if problem is None:
-            return dict(frame)
+            return cast(dict[str, Any], frame)
         wait = self.allowance().take()
         if wait:
             await self.send_error(

@@ -9,6 +9,7 @@ uses (channels, groups, group sends) without those costs:
 - no expiry walk: a consumer's channel is removed from its groups when it disconnects;
 - events are shared, not copied: every event is built once, encoded once, and never
   mutated after it is published;
+- an event is not queued for the channel it came from (its ``meta.origin``);
 - a channel that falls ``capacity`` messages behind (a stalled client) is not silently
   trimmed: it receives one ``relay.overflow`` message, and its consumer closes the
   socket so the client reconnects and resumes from its last ``seq`` or event id.
@@ -17,6 +18,7 @@ uses (channels, groups, group sends) without those costs:
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 from typing import Any
 
@@ -25,12 +27,50 @@ from channels.layers import BaseChannelLayer
 OVERFLOW = {"type": "relay.overflow"}
 
 
+class Mailbox:
+    """A channel's queue: one reader (its consumer), any number of senders.
+
+    ``asyncio.Queue`` does more than a channel needs (bounded puts, many getters, task
+    accounting); this is a deque and at most one waiting future.
+    """
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: collections.deque[dict[str, Any]] = collections.deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put(self, message: dict[str, Any]) -> None:
+        self.items.append(message)
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def get(self) -> dict[str, Any]:
+        while not self.items:
+            waiter = self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                if self.waiter is waiter:
+                    self.waiter = None
+        return self.items.popleft()
+
+    def qsize(self) -> int:
+        return len(self.items)
+
+    def empty(self) -> bool:
+        return not self.items
+
+
 class LocalChannelLayer(BaseChannelLayer):  # type: ignore[misc]
     extensions = ["groups", "flush"]
 
     def __init__(self, capacity: int = 10_000, **kwargs: Any) -> None:
         super().__init__(capacity=capacity, **kwargs)
-        self.channels: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self.channels: dict[str, Mailbox] = {}
         self.overflowed: set[str] = set()
         self.groups: dict[str, set[str]] = {}
         self.memberships: dict[str, set[str]] = {}
@@ -39,10 +79,10 @@ class LocalChannelLayer(BaseChannelLayer):  # type: ignore[misc]
     async def new_channel(self, prefix: str = "specific.") -> str:
         return f"{prefix}.local!{next(self._names)}"
 
-    def _queue(self, channel: str) -> asyncio.Queue[dict[str, Any]]:
+    def _queue(self, channel: str) -> Mailbox:
         queue = self.channels.get(channel)
         if queue is None:
-            queue = self.channels[channel] = asyncio.Queue()
+            queue = self.channels[channel] = Mailbox()
         return queue
 
     def send_nowait(self, channel: str, message: dict[str, Any]) -> None:
@@ -51,9 +91,9 @@ class LocalChannelLayer(BaseChannelLayer):  # type: ignore[misc]
         queue = self._queue(channel)
         if queue.qsize() >= self.capacity:
             self.overflowed.add(channel)
-            queue.put_nowait(OVERFLOW)
+            queue.put(OVERFLOW)
             return
-        queue.put_nowait(message)
+        queue.put(message)
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         self.send_nowait(channel, message)
@@ -92,8 +132,13 @@ class LocalChannelLayer(BaseChannelLayer):  # type: ignore[misc]
                 self.overflowed.discard(channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        # An event is not queued back to the socket it came from (``meta.origin``): that
+        # socket has it from its ack, and would only wake up to drop it.
+        meta = message.get("meta")
+        origin = meta.get("origin") if meta else None
         for channel in tuple(self.groups.get(group, ())):
-            self.send_nowait(channel, message)
+            if channel != origin:
+                self.send_nowait(channel, message)
 
     async def flush(self) -> None:
         self.channels.clear()
