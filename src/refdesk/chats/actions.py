@@ -350,15 +350,6 @@ def do_send_message(message: NewMessage) -> dict[str, Any]:
     return result
 
 
-_BUMP_FOR_PATRON = (
-    "UPDATE chats_chat SET last_seq = last_seq + 1 "
-    "WHERE id = %s AND state IN ('waiting', 'active') "
-    "RETURNING last_seq, librarian_id, state, patron_name"
-)
-_BUMP_FOR_LIBRARIAN = (
-    "UPDATE chats_chat SET last_seq = last_seq + 1 WHERE id = %s AND state = 'active' "
-    "AND librarian_id = %s RETURNING last_seq, librarian_id, state, patron_name"
-)
 _INSERT = (
     "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
     "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
@@ -368,9 +359,10 @@ _INSERT = (
 def do_store_messages(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
     """Store a batch of messages in one transaction; broadcast each after the commit.
 
-    Each message takes its chat's next ``seq`` from a conditional increment of the chat
-    row, which also checks that the chat is open (and, for a librarian, that they hold
-    it) and serialises senders of one chat. A message whose ``client_id`` is already
+    Each message takes its chat's next ``seq`` from the batch's locked read of its chats,
+    which also decides that the chat is open (and, for a librarian, that they hold it);
+    the lock serialises senders of one chat with each other and with claims and ends. A
+    message whose ``client_id`` is already
     stored for that chat and sender is answered with the stored one and not broadcast
     again. Returns, in order, each message's payload or the ``ActionError`` refusing it;
     one refusal does not hold back the others.
@@ -450,27 +442,38 @@ def _as_datetime(value: object) -> dt.datetime | None:
     return when if timezone.is_aware(when) else when.replace(tzinfo=dt.UTC)
 
 
-# On SQLite the whole batch is a fixed handful of statements, whatever its size: one read
-# of the chats it touches, one UPDATE of their seqs and one INSERT of every row, the rows
-# passed as one JSON parameter. SQLite's Python driver lets go of the interpreter lock for
-# every statement step, and each step then waits for the event loop to let go of it in
-# turn; a statement per message made a batch wait for the loop hundreds of times. The
-# batch runs in an IMMEDIATE transaction, which holds SQLite's one write lock from BEGIN,
-# so the seqs read are still the seqs when the UPDATE runs, in any number of processes.
-_READ_CHATS = (
+# A batch is a fixed handful of statements, whatever its size: one read of the chats it
+# touches, one UPDATE of their seqs and one INSERT of every row. The read decides each
+# message (the chat open; a librarian's chat held by them) and its seq, under a lock that
+# lasts to the commit: on SQLite the IMMEDIATE transaction holds the one write lock from
+# BEGIN; on PostgreSQL the read locks the chat rows (FOR UPDATE, in id order), so a claim,
+# an end or another process's batch waits for this one and then sees its seqs.
+#
+# SQLite's rows travel as one JSON parameter and its reads come back as one JSON row:
+# the driver lets go of the interpreter lock for every row it steps through, and each
+# step then waits for the event loop to give it back.
+_READ_CHATS_SQLITE = (
     "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name)) "
     "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
 )
-_SET_SEQS = (
+_SET_SEQS_SQLITE = (
     "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]') FROM json_each(%s) AS j "
     "WHERE chats_chat.id = json_extract(j.value, '$[0]')"
 )
-_INSERT_ROWS = (
+_INSERT_ROWS_SQLITE = (
     "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
     "client_id, created_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
     "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
     "json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]') "
     "FROM json_each(%s)"
+)
+_READ_CHATS_POSTGRES = (
+    "SELECT id, last_seq, state, librarian_id, patron_name FROM chats_chat "
+    "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+)
+_SET_SEQS_POSTGRES = (
+    "UPDATE chats_chat SET last_seq = v.seq FROM unnest(%s::bigint[], %s::bigint[]) "
+    "AS v(id, seq) WHERE chats_chat.id = v.id"
 )
 
 # A chat as the batch sees it: [last_seq, state, librarian_id, patron_name].
@@ -479,42 +482,46 @@ _ChatRow = list[Any]
 
 def _read_chats(cursor: Any, batch: list[NewMessage]) -> dict[int, _ChatRow]:
     ids = sorted({message.chat_id for message in batch})
-    cursor.execute(_READ_CHATS, [json.dumps(ids)])
-    row = cursor.fetchone()
-    return {item[0]: item[1:] for item in json.loads(row[0] if row and row[0] else "[]")}
+    if connection.vendor == "sqlite":
+        cursor.execute(_READ_CHATS_SQLITE, [json.dumps(ids)])
+        row = cursor.fetchone()
+        found = json.loads(row[0] if row and row[0] else "[]")
+    else:
+        cursor.execute(_READ_CHATS_POSTGRES, [ids])
+        found = cursor.fetchall()
+    return {item[0]: list(item[1:]) for item in found}
+
+
+def _write_batch(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+    """Move each chat's seq to its last new message and insert the rows."""
+    seqs = sorted({row[0]: row[1] for row in rows}.items())
+    if connection.vendor == "sqlite":
+        cursor.execute(_SET_SEQS_SQLITE, [json.dumps(seqs)])
+        cursor.execute(_INSERT_ROWS_SQLITE, [json.dumps(rows, ensure_ascii=False)])
+    else:
+        cursor.execute(_SET_SEQS_POSTGRES, [[c for c, _ in seqs], [q for _, q in seqs]])
+        cursor.executemany(_INSERT, rows)
 
 
 def _may_send(message: NewMessage, state: str, librarian_id: int | None) -> bool:
-    """The rule the per-message UPDATEs state in SQL: the chat is open, and a librarian
-    holds the chat they write to."""
+    """The chat is open, and a librarian holds the chat they write to."""
     if message.sender == Sender.LIBRARIAN:
         return state == ChatState.ACTIVE and librarian_id == message.librarian_id
     return state in (ChatState.WAITING, ChatState.ACTIVE)
 
 
 def _bump(
-    cursor: Any, message: NewMessage, chats: dict[int, _ChatRow] | None
+    message: NewMessage, chats: dict[int, _ChatRow]
 ) -> tuple[int, int | None, str, str] | ActionError:
     """The message's seq and its chat's librarian, state and patron name, the chat's seq
-    moved on; or why the message may not be stored. ``chats`` is the batch's read of its
-    chats (SQLite), kept current here; without it each message is one conditional UPDATE."""
-    if chats is not None:
-        chat = chats.get(message.chat_id)
-        if chat is None:
-            return _refusal(message, None)
-        if not _may_send(message, chat[1], chat[2]):
-            return _refusal(message, chat[1])
-        chat[0] += 1
-        return chat[0], chat[2], chat[1], chat[3]
-    if message.sender == Sender.LIBRARIAN:
-        cursor.execute(_BUMP_FOR_LIBRARIAN, [message.chat_id, message.librarian_id])
-    else:
-        cursor.execute(_BUMP_FOR_PATRON, [message.chat_id])
-    bumped = cursor.fetchone()
-    if bumped is None:
-        state = Chat.objects.filter(pk=message.chat_id).values_list("state", flat=True).first()
-        return _refusal(message, state)
-    return bumped[0], bumped[1], bumped[2], bumped[3]
+    moved on in ``chats`` (the batch's read of its chats); or why it may not be stored."""
+    chat = chats.get(message.chat_id)
+    if chat is None:
+        return _refusal(message, None)
+    if not _may_send(message, chat[1], chat[2]):
+        return _refusal(message, chat[1])
+    chat[0] += 1
+    return chat[0], chat[2], chat[1], chat[3]
 
 
 def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any] | ActionError]:
@@ -525,9 +532,8 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     sent_at = now.isoformat()
-    bulk = connection.vendor == "sqlite"
     with connection.cursor() as cursor:
-        chats = _read_chats(cursor, batch) if bulk else {}
+        chats = _read_chats(cursor, batch)
         for message in batch:
             key = _dedupe_key(message)
             if message.client_id and key in known:
@@ -544,7 +550,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
                     continue
                 results.append(copy)
                 continue
-            bumped = _bump(cursor, message, chats if bulk else None)
+            bumped = _bump(message, chats)
             if isinstance(bumped, ActionError):
                 results.append(bumped)
                 continue
@@ -582,12 +588,8 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
                 groups.append(librarian_group(librarian_id))
             events.append((groups, payload, {"origin": message.origin} if message.origin else None))
             results.append(payload)
-        if rows and bulk:
-            seqs = sorted({row[0]: row[1] for row in rows}.items())
-            cursor.execute(_SET_SEQS, [json.dumps(seqs)])
-            cursor.execute(_INSERT_ROWS, [json.dumps(rows, ensure_ascii=False)])
-        elif rows:
-            cursor.executemany(_INSERT, rows)
+        if rows:
+            _write_batch(cursor, rows)
     send_events_on_commit(events)
     return results
 
