@@ -130,6 +130,9 @@ def test_axe_finds_nothing_serious_on_the_offline_ticket_form_or_the_ticket_list
     ):
         patron.goto(f"{desk.url}{path}")
         expect(patron.locator("#ticket")).to_be_visible()
+        # The header and the panel both say the hours the desk just gave.
+        expect(patron.locator(".ask-header")).to_contain_text("Hours today: 8am–10pm")
+        expect(patron.locator("#offline")).to_contain_text("Hours today: 8am–10pm.")
         problems += audit(patron, name, axe)
 
     patron.get_by_role("button", name="Send question").click()

@@ -115,7 +115,10 @@ async function startChat(event) {
 // a screen reader reads it out (on a fresh page the reader starts at the top anyway).
 function showOffline(hoursToday, { focus = true } = {}) {
   setStatus("");
-  if (hoursToday) $("hours-today").textContent = hoursToday;
+  if (hoursToday) {
+    $("hours-today").textContent = hoursToday;
+    $("offline-hours").textContent = hoursToday;
+  }
   prefillTicket();
   $("prechat").hidden = true;
   $("offline").hidden = false;
