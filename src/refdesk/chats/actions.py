@@ -34,7 +34,7 @@ from refdesk.chats.selectors import (
     hash_token,
     message_payload,
 )
-from refdesk.core.actions import do_hit_rate_limit, rate_key
+from refdesk.core.actions import do_limit_patron
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
     STAFF_GROUP,
@@ -150,33 +150,15 @@ def check_create_chat(
 
 
 def _limit_new_chats(*, address: str, browser_id: object) -> None:
-    checks = []
-    if isinstance(browser_id, str) and 0 < len(browser_id) <= 64:  # noqa: PLR2004
-        checks.append(
-            (
-                rate_key("chat-browser", browser_id),
-                settings.REFDESK["NEW_CHATS_PER_BROWSER"],
-                settings.REFDESK["NEW_CHATS_BROWSER_WINDOW"],
-            )
-        )
-    if address:
-        checks.append(
-            (
-                rate_key("chat-address", address),
-                settings.REFDESK["NEW_CHATS_PER_ADDRESS"],
-                settings.REFDESK["NEW_CHATS_ADDRESS_WINDOW"],
-            )
-        )
-    for key, limit, window in checks:
-        decision = do_hit_rate_limit(key, limit=limit, window_seconds=window)
-        if not decision.allowed:
-            minutes = max(1, round(decision.retry_after / 60))
-            raise ActionError(
-                "rate_limited",
-                f"Too many new chats from here. Please try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}.",
-                retry_after=decision.retry_after,
-            )
+    limits = settings.REFDESK
+    do_limit_patron(
+        "chat",
+        browser_id=browser_id,
+        address=address,
+        per_browser=(limits["NEW_CHATS_PER_BROWSER"], limits["NEW_CHATS_BROWSER_WINDOW"]),
+        per_address=(limits["NEW_CHATS_PER_ADDRESS"], limits["NEW_CHATS_ADDRESS_WINDOW"]),
+        refusal="Too many new chats from here",
+    )
 
 
 def do_create_chat(

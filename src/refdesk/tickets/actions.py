@@ -19,7 +19,7 @@ from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug
 from refdesk.chats.actions import clean_name_and_question, hash_address
-from refdesk.core.actions import do_hit_rate_limit, rate_key
+from refdesk.core.actions import do_limit_patron
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
 from refdesk.core.text import clean_text, strip_query
@@ -27,7 +27,6 @@ from refdesk.tickets.models import Ticket, TicketEvent, TicketSource, TicketStat
 from refdesk.tickets.selectors import ticket_summary
 
 _EMAIL = EmailValidator()
-_MAX_BROWSER_ID = 64
 
 
 def _record_event(ticket: Ticket, event: dict[str, Any], *, actor: Librarian | None = None) -> None:
@@ -96,33 +95,14 @@ def _clean_required_email(value: object) -> str:
 
 def _limit_new_tickets(*, address: str, browser_id: object) -> None:
     limits = settings.REFDESK
-    checks = []
-    if isinstance(browser_id, str) and 0 < len(browser_id) <= _MAX_BROWSER_ID:
-        checks.append(
-            (
-                rate_key("ticket-browser", browser_id),
-                limits["NEW_TICKETS_PER_BROWSER"],
-                limits["NEW_TICKETS_BROWSER_WINDOW"],
-            )
-        )
-    if address:
-        checks.append(
-            (
-                rate_key("ticket-address", address),
-                limits["NEW_TICKETS_PER_ADDRESS"],
-                limits["NEW_TICKETS_ADDRESS_WINDOW"],
-            )
-        )
-    for key, limit, window in checks:
-        decision = do_hit_rate_limit(key, limit=limit, window_seconds=window)
-        if not decision.allowed:
-            minutes = max(1, round(decision.retry_after / 60))
-            raise ActionError(
-                "rate_limited",
-                f"Too many questions sent from here. Please try again in {minutes} minute"
-                f"{'s' if minutes != 1 else ''}.",
-                retry_after=decision.retry_after,
-            )
+    do_limit_patron(
+        "ticket",
+        browser_id=browser_id,
+        address=address,
+        per_browser=(limits["NEW_TICKETS_PER_BROWSER"], limits["NEW_TICKETS_BROWSER_WINDOW"]),
+        per_address=(limits["NEW_TICKETS_PER_ADDRESS"], limits["NEW_TICKETS_ADDRESS_WINDOW"]),
+        refusal="Too many questions sent from here",
+    )
 
 
 def do_create_ticket(
