@@ -20,7 +20,8 @@ from refdesk.core.lifespan import LifespanMiddleware  # noqa: E402
 from refdesk.core.origins import OriginCheck  # noqa: E402
 from refdesk.routing import websocket_urlpatterns  # noqa: E402
 
-websocket_app = OriginCheck(URLRouter(websocket_urlpatterns))
+# Every socket comes from the desk or an embedding site; each route narrows that further.
+websocket_app = OriginCheck(URLRouter(websocket_urlpatterns), embedding=True)
 
 application = LifespanMiddleware(
     ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_app})

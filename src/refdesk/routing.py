@@ -4,11 +4,22 @@ A patron is known by the token in the path; a console by its session cookie, whi
 staff consumer reads itself (see ``chats.consumers._session_key``).
 """
 
+from typing import Any
+
 from django.urls import path
 
 from refdesk.chats.consumers import PatronConsumer, StaffConsumer
+from refdesk.core.origins import OriginCheck
 
+
+def _from(app: Any, *, embedding: bool) -> Any:
+    """``app`` behind its origin rule (Django's ``path`` is typed for views, not ASGI)."""
+    return OriginCheck(app, embedding=embedding)
+
+
+# The staff socket accepts only the desk's own origins; the patron's side also accepts
+# the configured embedding sites (see core/origins.py).
 websocket_urlpatterns = [
-    path("ws/patron/<str:token>/", PatronConsumer.as_asgi()),
-    path("ws/staff/", StaffConsumer.as_asgi()),
+    path("ws/patron/<str:token>/", _from(PatronConsumer.as_asgi(), embedding=True)),
+    path("ws/staff/", _from(StaffConsumer.as_asgi(), embedding=False)),
 ]

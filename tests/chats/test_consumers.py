@@ -235,6 +235,56 @@ async def test_a_socket_from_a_foreign_origin_is_refused(people: dict[str, Libra
     assert not connected
 
 
+async def handshake(
+    path: str, *, origin: bytes, cookie: bytes | None = None, scheme: str = "ws"
+) -> bool:
+    """Whether a handshake from ``origin`` to the desk at 127.0.0.1 is accepted."""
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    communicator.scope["scheme"] = scheme
+    connected, _ = await communicator.connect()
+    if connected:
+        await communicator.disconnect()
+    return connected
+
+
+async def test_an_embedding_site_cannot_open_the_staff_socket_with_a_librarians_cookie(
+    people: dict[str, Librarian], settings: Any
+) -> None:
+    settings.EMBED_ORIGINS = ["https://library.example.edu", "http://127.0.0.1:8080"]
+    cookie = await database_sync_to_async(session_cookie)(people["ana"])
+    for embedding_site in (b"https://library.example.edu", b"http://127.0.0.1:8080"):
+        assert not await handshake("/ws/staff/", origin=embedding_site, cookie=cookie)
+    assert await handshake("/ws/staff/", origin=b"http://127.0.0.1", cookie=cookie)
+
+
+async def test_the_staff_socket_matches_the_desks_scheme(
+    people: dict[str, Librarian],
+) -> None:
+    cookie = await database_sync_to_async(session_cookie)(people["ana"])
+    # The desk reached over plain http is not the https page of the same host, and back.
+    assert not await handshake("/ws/staff/", origin=b"https://127.0.0.1", cookie=cookie)
+    assert not await handshake(
+        "/ws/staff/", origin=b"http://127.0.0.1", cookie=cookie, scheme="wss"
+    )
+    assert await handshake("/ws/staff/", origin=b"https://127.0.0.1", cookie=cookie, scheme="wss")
+
+
+async def test_a_trusted_desk_origin_opens_the_staff_socket_behind_a_tls_proxy(
+    people: dict[str, Librarian], settings: Any
+) -> None:
+    # A proxy that terminates TLS without telling the server: the desk's public origin is
+    # listed in REFDESK_CSRF_TRUSTED_ORIGINS.
+    settings.CSRF_TRUSTED_ORIGINS = ["https://desk.example.edu", "https://*.example.edu"]
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "desk.example.edu"]
+    cookie = await database_sync_to_async(session_cookie)(people["ana"])
+    assert await handshake("/ws/staff/", origin=b"https://desk.example.edu", cookie=cookie)
+    # A wildcard is a CSRF convenience, never a socket origin.
+    assert not await handshake("/ws/staff/", origin=b"https://cms.example.edu", cookie=cookie)
+
+
 async def test_an_unknown_patron_token_is_closed_with_4403(people: dict[str, Librarian]) -> None:
     communicator = await connect("/ws/patron/not-a-real-token/")
     assert (await communicator.receive_json_from())["code"] == "not_found"

@@ -8,8 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 
+from refdesk.core import origins
 from refdesk.core.errors import ActionError
-from refdesk.core.origins import origin_allowed as socket_origin_allowed
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -47,7 +47,10 @@ def parse_json_body(request: HttpRequest) -> dict[str, Any]:
 
 
 def origin_allowed(origin: str, request: HttpRequest) -> bool:
-    return socket_origin_allowed(origin, request.get_host())
+    """The patron API's origin rule: the desk itself or a configured embedding site."""
+    return origins.origin_allowed(
+        origin, request.get_host(), secure=request.is_secure(), embedding=True
+    )
 
 
 def client_address(request: HttpRequest) -> str:
