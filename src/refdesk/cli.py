@@ -37,7 +37,9 @@ def _serve(args: list[str]) -> int:
 
     import django
     import uvicorn
-    from uvicorn.config import WS_PROTOCOLS
+    from uvicorn.config import LOGGING_CONFIG, WS_PROTOCOLS
+
+    from refdesk.core.logs import server_log_config
 
     def available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
@@ -61,6 +63,8 @@ def _serve(args: list[str]) -> int:
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("REFDESK_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         log_level=os.environ.get("REFDESK_LOG_LEVEL", "info").strip().lower() or "info",
+        # No log line names a patron's address or token (see core/logs.py).
+        log_config=server_log_config(LOGGING_CONFIG),
         # Access logs would keep every patron's address in plain text; off unless asked for.
         access_log=os.environ.get("REFDESK_ACCESS_LOG", "").strip().lower() in {"1", "true", "on"},
     )
