@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -55,10 +56,19 @@ def run_refdesk(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 class ServerProcess:
     """``refdesk serve`` on a free port, with its own log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        port: int | None = None,
+        *,
+        open_files: int | None = None,
+    ) -> None:
         self.env = env
         self.port = port or free_port()
         self.log_path = log_path
+        # A hard limit on the server's open files (it raises its soft limit to the hard).
+        self.open_files = open_files
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,11 +82,18 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> ServerProcess:
         log = self.log_path.open("ab")
+        limit = self.open_files
+
+        def limit_open_files() -> None:
+            if limit is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
         self.process = subprocess.Popen(
             refdesk_command("serve", "--host", "127.0.0.1", "--port", str(self.port)),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=limit_open_files if limit is not None else None,  # noqa: PLW1509
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -89,6 +106,12 @@ class ServerProcess:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush; what a crash or the OOM killer does."""

@@ -40,6 +40,7 @@ def _serve(args: list[str]) -> int:
     from uvicorn.config import LOGGING_CONFIG, WS_PROTOCOLS
 
     from refdesk.core.logs import server_log_config
+    from refdesk.core.server import HeaderDeadlineProtocol
 
     def available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
@@ -59,7 +60,7 @@ def _serve(args: list[str]) -> int:
         ws_max_size=1024 * 1024,
         ws_per_message_deflate=False,
         loop="uvloop" if available("uvloop") else "auto",
-        http="httptools" if available("httptools") else "auto",
+        http=HeaderDeadlineProtocol,
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("REFDESK_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         log_level=os.environ.get("REFDESK_LOG_LEVEL", "info").strip().lower() or "info",

@@ -286,6 +286,11 @@ class DeskSettings(TypedDict):
     LOGIN_FAILURES_BEFORE_LOCKOUT: int
     LOGIN_LOCKOUT_SECONDS: int
     LOGIN_FAILURES_PER_ADDRESS: int
+    MESSAGES_PER_CHAT_MINUTE: int
+    MAX_SOCKETS: int
+    MAX_SOCKETS_PER_ADDRESS: int
+    MAX_SOCKETS_PER_CHAT: int
+    HEADER_TIMEOUT_SECONDS: int
 
 
 REFDESK: DeskSettings = {
@@ -324,6 +329,17 @@ REFDESK: DeskSettings = {
     "LOGIN_FAILURES_BEFORE_LOCKOUT": _env_int("RATE_LOGIN_FAILURES", 5),
     "LOGIN_LOCKOUT_SECONDS": _env_int("RATE_LOGIN_LOCKOUT", 60),
     "LOGIN_FAILURES_PER_ADDRESS": _env_int("RATE_LOGIN_FAILURES_PER_ADDRESS", 30),
+    # A patron's messages into one chat, over all of its sockets in a process: a steady
+    # rate of this many a minute, in bursts of as many.
+    "MESSAGES_PER_CHAT_MINUTE": _env_int("RATE_MESSAGES_PER_CHAT_MINUTE", 30),
+    # Websockets one process holds: in all (0: the open-file limit less a reserve for the
+    # database, pages and static files), from one address (a campus lab shares one), and
+    # on one patron token (a patron's tabs). See core/sockets.py.
+    "MAX_SOCKETS": _env_int("MAX_SOCKETS", 0),
+    "MAX_SOCKETS_PER_ADDRESS": _env_int("MAX_SOCKETS_PER_ADDRESS", 200),
+    "MAX_SOCKETS_PER_CHAT": _env_int("MAX_SOCKETS_PER_CHAT", 8),
+    # A connection must finish its request headers within this long, or it is closed.
+    "HEADER_TIMEOUT_SECONDS": _env_int("HEADER_TIMEOUT_SECONDS", 10),
 }
 
 LOGGING = {

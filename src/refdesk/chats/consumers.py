@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from django.conf import settings
 
 from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.models import Librarian
@@ -27,11 +30,12 @@ from refdesk.chats.selectors import (
     list_waiting_chats,
     patron_chat_view,
 )
-from refdesk.core.consumers import FrameConsumer, require_bool, require_int
+from refdesk.core.consumers import FrameConsumer, TokenBucket, require_bool, require_int
 from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
 from refdesk.core.process import PROCESS_ID
 from refdesk.core.realtime import STAFF_GROUP, chat_group, librarian_group
+from refdesk.core.sockets import census
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -91,6 +95,9 @@ class PatronConsumer(FrameConsumer):
             await self.send_error("not_found", "This chat link is not valid.")
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        if not census.admit_chat(found_id):
+            await self.refuse("chat", accepted=True)
+            return
         self.chat_id = found_id
         await self.channel_layer.group_add(chat_group(found_id), self.channel_name)
         found = await run_action(_patron_state, token, self.query_int("after"))
@@ -104,6 +111,9 @@ class PatronConsumer(FrameConsumer):
     async def disconnect(self, code: int) -> None:
         if self.chat_id:
             await self.channel_layer.group_discard(chat_group(self.chat_id), self.channel_name)
+            if census.release_chat(self.chat_id) == 0:
+                _chat_allowances.pop(self.chat_id, None)
+            self.chat_id = 0
 
     def observe(self, message: dict[str, Any]) -> None:
         event_type = message.get("event_type")
@@ -114,6 +124,7 @@ class PatronConsumer(FrameConsumer):
             self.chat_state = ChatState.ENDED
 
     async def handle_message_send(self, frame: dict[str, Any]) -> dict[str, Any]:
+        self.take_chat_allowance()
         message = NewMessage(
             self.chat_id,
             Sender.PATRON,
@@ -122,6 +133,21 @@ class PatronConsumer(FrameConsumer):
             origin=self.channel_name,
         )
         return {"message": await get_pipeline().submit(message)}
+
+    def take_chat_allowance(self) -> None:
+        """One message from this chat's allowance, shared by all its sockets in this
+        process (each socket also has its own frame allowance)."""
+        allowance = _chat_allowances.get(self.chat_id)
+        if allowance is None:
+            per_minute = settings.REFDESK["MESSAGES_PER_CHAT_MINUTE"]
+            allowance = _chat_allowances[self.chat_id] = TokenBucket(per_minute / 60, per_minute)
+        wait = allowance.take()
+        if wait:
+            raise ActionError(
+                "rate_limited",
+                "This chat is sending messages too fast; wait a moment.",
+                retry_after=math.ceil(wait * 10) / 10,
+            )
 
     async def handle_typing(self, frame: dict[str, Any]) -> None:
         active = require_bool(frame, "active")
@@ -133,6 +159,10 @@ class PatronConsumer(FrameConsumer):
     async def handle_leave(self, frame: dict[str, Any]) -> dict[str, Any]:
         await run_action(_leave, self.chat_id)
         return {"chat_id": self.chat_id, "state": ChatState.ENDED}
+
+
+# Each open chat's message allowance in this process, while it has a socket here.
+_chat_allowances: dict[int, TokenBucket] = {}
 
 
 def _chat_id_for_token(token: str) -> int | None:

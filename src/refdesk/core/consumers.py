@@ -25,6 +25,7 @@ from django.conf import settings
 
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import RELAY_TYPE, EncodedEvent, encode, get_layer
+from refdesk.core.sockets import CLOSE_TOO_MANY, REFUSALS, census, socket_address
 
 logger = logging.getLogger(__name__)
 
@@ -135,22 +136,39 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 else:
                     await self.dispatch(message)
 
-        # The handshake first: events that arrive while connect() reads the snapshot wait
-        # in the channel's queue, so the snapshot is always the first frame.
-        try:
-            await self.dispatch(await receive())
-        except StopConsumer:
+        handshake = await receive()
+        self.address = socket_address(scope)
+        refusal = census.admit(address=self.address)
+        if refusal is not None:
+            await self.refuse(refusal)
             return
-        client = asyncio.create_task(feed_frames())
-        events = asyncio.create_task(feed_events())
         try:
-            await asyncio.wait((client, events), return_when=asyncio.FIRST_COMPLETED)
+            # The handshake first: events that arrive while connect() reads the snapshot
+            # wait in the channel's queue, so the snapshot is always the first frame.
+            try:
+                await self.dispatch(handshake)
+            except StopConsumer:
+                return
+            client = asyncio.create_task(feed_frames())
+            events = asyncio.create_task(feed_events())
+            try:
+                await asyncio.wait((client, events), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for feeder in (client, events):
+                    feeder.cancel()
+                for feeder in (client, events):
+                    with contextlib.suppress(asyncio.CancelledError, StopConsumer):
+                        await feeder
         finally:
-            for feeder in (client, events):
-                feeder.cancel()
-            for feeder in (client, events):
-                with contextlib.suppress(asyncio.CancelledError, StopConsumer):
-                    await feeder
+            census.release(address=self.address)
+
+    async def refuse(self, cap: str, *, accepted: bool = False) -> None:
+        """Say which connection cap this socket passes (accepting it first, so that the
+        client can read why), and close with 4429."""
+        if not accepted:
+            await self.base_send({"type": "websocket.accept"})
+        await self.send_error("too_many_connections", REFUSALS[cap])
+        await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_MANY})
 
     def query_int(self, name: str) -> int:
         return _parse_cursor(self.scope.get("query_string", b""), name)
