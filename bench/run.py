@@ -151,9 +151,12 @@ def run(options: Any) -> dict[str, Any]:
         "REFDESK_SECURE": "0",
         "REFDESK_DATA_DIR": str(work / "data"),
         "REFDESK_LOG_LEVEL": "WARNING",
-        # The load is the point: per-socket frame limits would cap it.
+        # The load is the point: per-socket frame limits would cap it, and every one of
+        # its 2,100 sockets comes from one address.
         "REFDESK_RATE_FRAMES_PER_SECOND": "1000000",
         "REFDESK_RATE_FRAMES_BURST": "1000000",
+        "REFDESK_RATE_MESSAGES_PER_CHAT_MINUTE": "1000000",
+        "REFDESK_MAX_SOCKETS_PER_ADDRESS": "100000",
         "PYTHONPATH": str(ROOT / "src"),
     }
     if options.scale:

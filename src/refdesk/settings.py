@@ -290,6 +290,7 @@ class DeskSettings(TypedDict):
     MAX_SOCKETS: int
     MAX_SOCKETS_PER_ADDRESS: int
     MAX_SOCKETS_PER_CHAT: int
+    SOCKET_QUEUE_BYTES: int
     HEADER_TIMEOUT_SECONDS: int
 
 
@@ -338,6 +339,9 @@ REFDESK: DeskSettings = {
     "MAX_SOCKETS": _env_int("MAX_SOCKETS", 0),
     "MAX_SOCKETS_PER_ADDRESS": _env_int("MAX_SOCKETS_PER_ADDRESS", 200),
     "MAX_SOCKETS_PER_CHAT": _env_int("MAX_SOCKETS_PER_CHAT", 8),
+    # What may wait to be written to one socket whose client reads too slowly (or not at
+    # all) before the server closes it with 4008; the client then resumes from its cursor.
+    "SOCKET_QUEUE_BYTES": _env_int("SOCKET_QUEUE_BYTES", 1024 * 1024),
     # A connection must finish its request headers within this long, or it is closed.
     "HEADER_TIMEOUT_SECONDS": _env_int("HEADER_TIMEOUT_SECONDS", 10),
 }

@@ -56,6 +56,8 @@ def desk_env(tmp: Path, *, postgres: str | None = None, redis: bool = False) -> 
         # These tests fire claims as fast as sockets allow; the allowance is tested elsewhere.
         "REFDESK_RATE_FRAMES_PER_SECOND": "100000",
         "REFDESK_RATE_FRAMES_BURST": "100000",
+        "REFDESK_RATE_MESSAGES_PER_CHAT_MINUTE": "100000",
+        "REFDESK_MAX_SOCKETS_PER_ADDRESS": "100000",
         "PYTHONPATH": str(ROOT / "src"),
     }
     if postgres:

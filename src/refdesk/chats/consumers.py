@@ -305,9 +305,10 @@ class StaffConsumer(FrameConsumer):
         _consoles.pop(self.channel_name, None)
         if self.joined is None:
             return
+        joined, self.joined, self.librarian = self.joined, None, None
         await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
-        await self.channel_layer.group_discard(librarian_group(self.joined.pk), self.channel_name)
-        await run_action(do_close_console, self.joined, channel_name=self.channel_name)
+        await self.channel_layer.group_discard(librarian_group(joined.pk), self.channel_name)
+        await run_action(do_close_console, joined, channel_name=self.channel_name)
 
     async def end_session(self) -> None:
         """The session behind this console has ended: say so and close."""

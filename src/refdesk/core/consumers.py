@@ -9,11 +9,13 @@ and nothing is stored. A socket that sends faster than its allowance gets
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import json
 import logging
 import math
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -99,11 +101,35 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+def _writable_flag(send: Any) -> asyncio.Event | None:
+    """uvicorn's flag for "the client is reading", if ``send`` is uvicorn's.
+
+    uvicorn's websocket protocol pauses writing when the client stops reading (its write
+    buffer passes the high-water mark), and its ``send`` then waits. Peeking at the flag
+    lets a socket whose client keeps up write at once, with no extra task switch; without
+    it (another server, the test communicator) every event goes through the queue.
+    """
+    flag = getattr(getattr(send, "__self__", None), "writable", None)
+    return flag if isinstance(flag, asyncio.Event) else None
+
+
 class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
-    """A JSON-envelope websocket: every frame is ``{"type": ..., "ref"?: ...}``."""
+    """A JSON-envelope websocket: every frame is ``{"type": ..., "ref"?: ...}``.
+
+    What the socket is sent goes straight to the client while it keeps up. While a write
+    waits for a slow client, later frames queue in the consumer itself, counted in bytes;
+    past ``REFDESK_SOCKET_QUEUE_BYTES`` the socket leaves its groups, drops the queue and
+    is closed with 4008, and its client resumes from its cursor. Events are read from the
+    channel layer as they come, whatever the client does, so no layer (in-process or
+    Redis) holds a queue for a client that does not read.
+    """
 
     handlers: dict[str, str] = {}
     bucket: TokenBucket
+    address: str = ""
+    # The task that empties the queue for a slow client, and the one that closes it.
+    writer: asyncio.Task[None] | None = None
+    closing: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Run the consumer: client frames in order, and layer events in order, each on a
@@ -115,6 +141,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         frames are still handled one after another, and so are events.
         """
         self.scope = scope
+        self.start_outgoing(send)
         self.channel_layer = get_layer()
         self.channel_name = await self.channel_layer.new_channel()
         self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
@@ -154,11 +181,13 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             try:
                 await asyncio.wait((client, events), return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for feeder in (client, events):
-                    feeder.cancel()
-                for feeder in (client, events):
+                tasks = [client, events]
+                tasks.extend(task for task in (self.writer, self.closing) if task is not None)
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError, StopConsumer):
-                        await feeder
+                        await task
         finally:
             census.release(address=self.address)
 
@@ -169,6 +198,15 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.base_send({"type": "websocket.accept"})
         await self.send_error("too_many_connections", REFUSALS[cap])
         await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_MANY})
+
+    def start_outgoing(self, send: Any) -> None:
+        """An empty queue of what waits to be written to the client."""
+        self.outgoing: collections.deque[str] = collections.deque()
+        self.outgoing_bytes = 0
+        self.sending = 0
+        self.more_to_write = asyncio.Event()
+        self.overflowed = False
+        self.writable = _writable_flag(send)
 
     def query_int(self, name: str) -> int:
         return _parse_cursor(self.scope.get("query_string", b""), name)
@@ -190,8 +228,83 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.send_text(encode(content))
 
     async def send_text(self, text: str) -> None:
-        """One text frame to the client, straight to the server's ``send``."""
-        await self.base_send({"type": "websocket.send", "text": text})
+        """One text frame to the client: at once if nothing is waiting, else after what
+        is (an answer to the client's own frame may wait for a slow client)."""
+        if self.outgoing or self.sending:
+            self.queue_text(text)
+            return
+        self.sending += 1
+        try:
+            await self.base_send({"type": "websocket.send", "text": text})
+        finally:
+            self.sending -= 1
+            if self.outgoing:
+                self.more_to_write.set()
+
+    async def relay_text(self, text: str) -> None:
+        """An event to the client without waiting for the client: written at once when
+        it keeps up, else queued (and past the cap, the socket is closed)."""
+        if self.overflowed:
+            return
+        if not self.outgoing and not self.sending and self.writable and self.writable.is_set():
+            # While the client keeps up, uvicorn's send writes to the transport and returns
+            # without suspending; nothing else runs between the check and the write.
+            self.sending += 1
+            try:
+                await self.base_send({"type": "websocket.send", "text": text})
+            finally:
+                self.sending -= 1
+            return
+        self.queue_text(text)
+
+    def queue_text(self, text: str) -> None:
+        if self.overflowed:
+            return
+        self.outgoing.append(text)
+        self.outgoing_bytes += sys.getsizeof(text)
+        if self.outgoing_bytes > settings.REFDESK["SOCKET_QUEUE_BYTES"]:
+            self.overflow()
+            return
+        self.start_writer()
+
+    def start_writer(self) -> None:
+        if self.writer is None:
+            self.writer = asyncio.create_task(self.write_out())
+        else:
+            self.more_to_write.set()
+
+    async def write_out(self) -> None:
+        """The writer: empties the queue, in order, at the pace the client reads."""
+        while True:
+            while self.outgoing and not self.overflowed:
+                text = self.outgoing.popleft()
+                self.outgoing_bytes -= sys.getsizeof(text)
+                self.sending += 1
+                try:
+                    await self.base_send({"type": "websocket.send", "text": text})
+                finally:
+                    self.sending -= 1
+            self.more_to_write.clear()
+            if not self.outgoing:
+                await self.more_to_write.wait()
+
+    def overflow(self) -> None:
+        """The client stopped reading: forget what waits for it and close with 4008."""
+        if self.overflowed:
+            return
+        self.overflowed = True
+        waiting = self.outgoing_bytes
+        self.outgoing.clear()
+        self.outgoing_bytes = 0
+        logger.warning("closing a socket whose client is %d bytes behind", waiting)
+        self.closing = asyncio.create_task(self.close_behind())
+
+    async def close_behind(self) -> None:
+        # Leave the groups at once, so nothing more is queued for this socket anywhere;
+        # the close frame itself goes out when (if ever) the client reads again.
+        await self.disconnect(CLOSE_TOO_SLOW)
+        with contextlib.suppress(Exception):
+            await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
 
     async def send_error(self, code: str, message: str, *, ref: Any = None, **extra: Any) -> None:
         frame: dict[str, Any] = {"type": "error", "code": code, "message": message, **extra}
@@ -292,15 +405,14 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if meta is not None and meta.get("origin") == self.channel_name:
             return  # the sender has it from its ack
         self.observe(message)
-        await self.base_send({"type": "websocket.send", "text": message["text"]})
+        await self.relay_text(message["text"])
 
     def observe(self, message: dict[str, Any]) -> None:
         """Let a consumer learn from an event it forwards (hook)."""
 
     async def relay_overflow(self, message: dict[str, Any]) -> None:
-        """This socket fell too far behind: close it; the client resumes where it was."""
-        logger.warning("closing a socket that fell behind: %s", self.channel_name)
-        await self.close(code=CLOSE_TOO_SLOW)
+        """The in-process layer's own backstop: this socket fell too far behind."""
+        self.overflow()
 
 
 def require_int(frame: dict[str, Any], field: str) -> int:
