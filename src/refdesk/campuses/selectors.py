@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -46,8 +47,15 @@ def list_campuses() -> list[Campus]:
     return list(Campus.objects.prefetch_related("hours").order_by("position", "name"))
 
 
+# What a slug can be (Django's SlugField); anything else names no campus and is never sent
+# to the database (a lone surrogate or a NUL would make the driver fail).
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
 def get_campus_by_slug(slug: str) -> Campus | None:
     """The campus with that slug (hours prefetched), or None."""
+    if not _SLUG.fullmatch(slug):
+        return None
     return Campus.objects.prefetch_related("hours").filter(slug=slug).first()
 
 

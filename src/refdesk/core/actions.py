@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -60,7 +61,9 @@ def do_hit_rate_limit(key: str, *, limit: int, window_seconds: int) -> RateDecis
     return RateDecision(False, count, max(retry, 1))
 
 
-_MAX_BROWSER_ID = 64
+# The widget's browser id is a random UUID; anything that does not look like an id is
+# treated as no id (the address limit still counts it).
+_BROWSER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def do_limit_patron(
@@ -78,7 +81,7 @@ def do_limit_patron(
     ``refusal`` starts the message ("Too many new chats from here").
     """
     checks = []
-    if isinstance(browser_id, str) and 0 < len(browser_id) <= _MAX_BROWSER_ID:
+    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
         checks.append((rate_key(f"{kind}-browser", browser_id), *per_browser))
     if address:
         checks.append((rate_key(f"{kind}-address", address), *per_address))

@@ -56,16 +56,21 @@ def clean_email(value: object, *, max_chars: int = 254) -> str:
 
 
 def strip_query(url: object, *, max_chars: int = 2000) -> str:
-    """An http(s) page address without query string or fragment; anything else is dropped.
+    """An http(s) page address without user name, password, query string or fragment;
+    anything else (another scheme, control characters, lone surrogates) is dropped.
 
-    Query strings often carry search terms and session ids, which the desk never needs.
+    Query strings often carry search terms and session ids, and a ``user:password@`` part
+    a password, none of which the desk needs.
     """
-    if not isinstance(url, str) or len(url) > max_chars * 4:
+    if not isinstance(url, str) or len(url) > max_chars * 4 or _CONTROL.search(url):
         return ""
     try:
         parts = urlsplit(url.strip())
+        port = parts.port
     except ValueError:
         return ""
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
         return ""
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))[:max_chars]
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))[:max_chars]
