@@ -150,6 +150,9 @@ else:
                     "PRAGMA journal_mode=WAL;"
                     "PRAGMA synchronous=NORMAL;"
                     "PRAGMA foreign_keys=ON;"
+                    # Deleted and overwritten content is zeroed, so purged patron text
+                    # leaves no copy in the file's free space.
+                    "PRAGMA secure_delete=ON;"
                     "PRAGMA busy_timeout=20000;"
                     # A thread checkpoints every second (core/checkpoint.py); this
                     # threshold is only the safety net if it cannot.

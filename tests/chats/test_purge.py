@@ -108,3 +108,35 @@ def test_the_retention_period_comes_from_the_settings(
     settings.REFDESK = {**settings.REFDESK, "RETENTION_DAYS": 7}
     ended_chat(new_chat, make_librarian("ana"), days_ago=8)
     assert actions.do_purge_expired_chats().chats == 1
+
+
+MARKER = "Quetzalcoatl-7f3a9"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_purge_no_copy_of_the_text_is_left_in_the_database_files(
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
+) -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's own files")
+    ana = make_librarian("ana")
+    chat, _token = new_chat(
+        name=f"Sam {MARKER}", email="sam@example.edu", question=f"about {MARKER} please"
+    )
+    actions.do_claim_chat(chat.pk, acting_librarian=ana)
+    for i in range(30):
+        actions.check_send_patron_message(chat, client_id=f"p{i}", body=f"{MARKER} line {i}")
+    actions.do_end_chat(chat, reason="closed")
+    Chat.objects.filter(pk=chat.pk).update(ended_at=timezone.now() - dt.timedelta(days=91))
+    path = settings.DATABASES["default"]["NAME"]
+    files = [path, f"{path}-wal"]
+    assert any(MARKER.encode() in open(name, "rb").read() for name in files)  # noqa: SIM115
+    out = StringIO()
+    call_command("purge", stdout=out, stderr=out)
+    assert "Purged 1 chats (32 messages)" in out.getvalue()
+    for name in files:
+        with open(name, "rb") as handle:
+            assert MARKER.encode() not in handle.read(), name

@@ -17,6 +17,48 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 1.0
+# How long one attempt at truncating the log may wait for readers and the writer.
+TRUNCATE_WAIT_SECONDS = 5.0
+# A truncation asked for by the purge: the thread retries it every round until it is done.
+_truncate_wanted = threading.Event()
+
+
+def is_sqlite() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3")
+
+
+def truncate_log(*, wait_seconds: float = TRUNCATE_WAIT_SECONDS) -> bool:
+    """Copy the whole write-ahead log into the database and empty the log file, on a
+    connection of its own; whether it was done (False: readers kept it busy).
+
+    The purge blanks patron text, but the log still holds the pages as they were before,
+    until the next checkpoint reuses it; with ``secure_delete`` on, the database file
+    keeps no copy either once the log is copied in. Never run on the writer's own
+    connection: the wait for readers must not hold up a message.
+    """
+    if not is_sqlite():
+        return True
+    try:
+        connection = sqlite3.connect(
+            str(settings.DATABASES["default"]["NAME"]), timeout=wait_seconds
+        )
+    except sqlite3.Error:
+        logger.exception("cannot open the database to truncate its log")
+        return False
+    try:
+        connection.execute("PRAGMA secure_delete=ON")
+        busy, _log, _copied = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error as exc:
+        logger.warning("the log was not truncated: %s", exc)
+        return False
+    finally:
+        connection.close()
+    return not busy
+
+
+def request_truncate() -> None:
+    """Ask this process's checkpoint thread to truncate the log soon (after a purge)."""
+    _truncate_wanted.set()
 
 
 def start_checkpointer() -> threading.Event | None:
@@ -34,6 +76,9 @@ def start_checkpointer() -> threading.Event | None:
             return
         try:
             while not stop.wait(INTERVAL_SECONDS):
+                if _truncate_wanted.is_set() and truncate_log(wait_seconds=0.5):
+                    _truncate_wanted.clear()
+                    continue
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as exc:  # busy now: the next round will do it

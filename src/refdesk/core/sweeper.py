@@ -8,6 +8,7 @@ import time
 
 from django.conf import settings
 
+from refdesk.core.checkpoint import request_truncate
 from refdesk.core.db import run_action
 from refdesk.core.process import PROCESS_ID
 
@@ -33,6 +34,9 @@ def sweep_once() -> None:
         do_purge_expired_chats()
         do_purge_expired_tickets()
         do_forget_old_counters()
+        # Purged text (this purge's, or `refdesk purge`'s) stays in SQLite's log until it
+        # is emptied; the checkpoint thread does it once readers allow.
+        request_truncate()
 
 
 async def run_sweeper() -> None:

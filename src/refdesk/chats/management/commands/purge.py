@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from refdesk.chats.actions import do_purge_expired_chats
 from refdesk.core.actions import do_forget_old_counters
+from refdesk.core.checkpoint import is_sqlite, truncate_log
 from refdesk.tickets.actions import do_purge_expired_tickets
 
 
@@ -28,3 +29,9 @@ class Command(BaseCommand):
             f"ago and {tickets} tickets closed over {days} days ago; forgot {counters} old "
             "rate counters."
         )
+        if is_sqlite() and not truncate_log():
+            self.stderr.write(
+                "The database's write-ahead log could not be emptied now (a server process "
+                "was busy reading); the server does it within the hour. Run "
+                "`refdesk purge` again later to be sure."
+            )
