@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "refdesk.accounts.middleware.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "refdesk.core.middleware.ContentSecurityPolicyMiddleware",
@@ -193,6 +194,9 @@ else:
 # Accounts and sessions
 # ---------------------------------------------------------------------------
 
+# The only backend: every way of logging in (the desk's page, the admin's, code that calls
+# authenticate()) goes through one throttle.
+AUTHENTICATION_BACKENDS = ["refdesk.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "console:console-show"
 LOGOUT_REDIRECT_URL = "accounts:login"
