@@ -12,13 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from refdesk.accounts import throttle
+from refdesk.accounts.actions import do_record_login_failure, do_record_login_success
+from refdesk.accounts.selectors import get_login_wait
 from refdesk.core.http import client_address
 
 UserModel = get_user_model()
 
 
 class ThrottledModelBackend(ModelBackend):
-    """``ModelBackend`` that refuses a throttled name before it looks at the password.
+    """``ModelBackend`` that refuses a throttled log-in before it looks at the password.
 
     As the only entry of ``AUTHENTICATION_BACKENDS`` it throttles every way of logging
     in: the desk's log-in page, the admin's, and ``authenticate()`` from code. A refusal
@@ -41,16 +43,16 @@ class ThrottledModelBackend(ModelBackend):
         # authenticate() may not, and the lookup and the throttle must see the same name.
         username = UserModel.normalize_username(username)
         address = client_address(request) if request is not None else ""
-        wait = throttle.seconds_locked(username, address)
+        wait = get_login_wait(username, address=address)
         if wait:
             if request is not None:
                 throttle.remember_wait(request, wait)
             raise PermissionDenied
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
-            throttle.record_failure(username, address)
+            do_record_login_failure(username, address=address)
         else:
-            throttle.record_success(username)
+            do_record_login_success(username, address=address)
         return user
 
     async def aauthenticate(

@@ -1,26 +1,57 @@
-"""Log-in throttling: a name locks after repeated failures, with a doubling backoff.
+"""Log-in throttling: the policy, the keys it counts under, and how a refusal reads.
 
 Every way of logging in goes through :class:`refdesk.accounts.backends.ThrottledModelBackend`,
 so the desk's log-in page, the admin's and any other caller of ``authenticate()`` share
-one throttle. The name is counted in its folded form (:func:`account_name`), so that no
-spelling of it that Django would let in gets fresh guesses.
+one throttle. It counts failed log-ins under three keys, each a salted hash
+(:func:`refdesk.core.actions.rate_key`), in one-minute buckets read as a sliding window of
+:data:`WINDOW_SECONDS`:
+
+- the **pair**, an account (:func:`account_name`) from one address;
+- the **account**, from any address;
+- the **address**, for any name.
+
+The policy, from the pair's latest failure (so that ``Retry-After`` is the real wait):
+
+1. A pair with ``LOGIN_FAILURES_BEFORE_LOCKOUT`` (5) failures is locked for
+   ``LOGIN_LOCKOUT_SECONDS`` (60), doubling with each further failure, at most
+   :data:`MAX_LOCKOUT_SECONDS`. It is refused before the password is checked, right or
+   wrong: whoever guessed sits at that address.
+2. While the account has ``LOGIN_FAILURES_PER_ACCOUNT`` (20) failures from anywhere, or
+   the address ``LOGIN_FAILURES_PER_ADDRESS`` (30) for any names, a pair that has failed
+   is slowed down: :data:`SLOW_DOWN_SECONDS` for each of its failures.
+3. A pair that never failed is never refused: a librarian whose account is guessed from
+   elsewhere, or who shares an address (a lab's NAT) with someone trying made-up names,
+   logs in with the right password at once.
+4. A successful log-in forgets the pair's failures (not the account's or the address's).
+
+Refusals are not counted, so a lock ends when it says it will.
+
+Existing and made-up names are counted alike, under the folded name rather than the
+account it may resolve to, so the answers never tell an attacker which names exist.
+Each made-up name does add its rows; the password hash that Django runs for an unknown
+name as for a known one bounds how fast, and counters go after two days
+(:func:`refdesk.core.actions.do_forget_old_counters`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import unicodedata
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils import timezone
 
-from refdesk.core.actions import do_clear_rate_key, do_hit_rate_limit, rate_key
-from refdesk.core.selectors import get_recent_count
+from refdesk.core.actions import rate_key
 
-USER_WINDOW = 15 * 60
-ADDRESS_WINDOW = 60 * 60
-MAX_LOCKOUT = 60 * 60
+BUCKET_SECONDS = 60
+# Long enough for the doubling to reach its top step: 1 + 2 + … + 32 minutes of waits
+# (63 minutes) before the hour, and several hour-long steps after it.
+WINDOW_SECONDS = 6 * 3600
+MAX_LOCKOUT_SECONDS = 3600
+SLOW_DOWN_SECONDS = 10
 
 # Where the backend leaves the wait for the form's message and the 429's Retry-After.
 _WAIT_ATTRIBUTE = "refdesk_login_wait"
@@ -31,42 +62,63 @@ def account_name(username: str) -> str:
 
     Django's log-in form NFKC-normalises the name, so full-width ("ａｎａ"), mathematical
     ("𝐚𝐧𝐚") and modifier ("ᵃⁿᵃ") letters reach the same account as "ana"; case folding
-    on top keeps "Ana" and "ANA" with it, as the throttle always has.
+    on top keeps "Ana" and "ANA" with it. The folded name, not the user it resolves to,
+    is the key: a key that differed for names that exist would let the answers (which
+    spellings share a lock) tell which names exist.
     """
     folded = unicodedata.normalize("NFKC", username.strip()).casefold()
     return unicodedata.normalize("NFKC", folded)
 
 
-def _keys(username: str, address: str) -> tuple[str, str]:
-    return rate_key("login-user", account_name(username)), rate_key("login-address", address)
+@dataclass(frozen=True)
+class LoginKeys:
+    pair: str
+    account: str
+    address: str | None  # None without an address (authenticate() called with no request)
+
+    def counted(self) -> list[str]:
+        return [key for key in (self.pair, self.account, self.address) if key is not None]
 
 
-def seconds_locked(username: str, address: str) -> int:
-    """How long logins for this username (or from this address) are refused; 0 if not."""
+def login_keys(username: str, address: str) -> LoginKeys:
+    """The counter keys of a log-in as ``username`` from ``address``: hashes only."""
+    account = account_name(username)
+    return LoginKeys(
+        pair=rate_key("login-pair", json.dumps([account, address])),
+        account=rate_key("login-account", account),
+        address=rate_key("login-address", address) if address else None,
+    )
+
+
+@dataclass(frozen=True)
+class Failures:
+    count: int
+    latest: dt.datetime | None
+
+
+NO_FAILURES = Failures(0, None)
+
+
+def seconds_to_wait(
+    *, pair: Failures, account: Failures, address: Failures, now: dt.datetime
+) -> int:
+    """How long the pair must wait before its password is checked; 0 for at once."""
+    if pair.count == 0 or pair.latest is None:
+        return 0
     limits = settings.REFDESK
-    user_key, address_key = _keys(username, address)
-    failures, latest = get_recent_count(user_key, within_seconds=USER_WINDOW)
+    since = (now - pair.latest).total_seconds()
     wait = 0.0
     threshold = limits["LOGIN_FAILURES_BEFORE_LOCKOUT"]
-    if failures >= threshold and latest is not None:
-        backoff = min(limits["LOGIN_LOCKOUT_SECONDS"] * 2 ** (failures - threshold), MAX_LOCKOUT)
-        wait = backoff - (timezone.now() - latest).total_seconds()
-    if address:
-        from_address, latest_address = get_recent_count(address_key, within_seconds=ADDRESS_WINDOW)
-        if from_address >= limits["LOGIN_FAILURES_PER_ADDRESS"] and latest_address is not None:
-            wait = max(wait, ADDRESS_WINDOW - (timezone.now() - latest_address).total_seconds())
+    if pair.count >= threshold:
+        doublings = min(pair.count - threshold, 32)
+        lockout = min(limits["LOGIN_LOCKOUT_SECONDS"] * 2**doublings, MAX_LOCKOUT_SECONDS)
+        wait = lockout - since
+    if (
+        account.count >= limits["LOGIN_FAILURES_PER_ACCOUNT"]
+        or address.count >= limits["LOGIN_FAILURES_PER_ADDRESS"]
+    ):
+        wait = max(wait, SLOW_DOWN_SECONDS * pair.count - since)
     return max(0, math.ceil(wait))
-
-
-def record_failure(username: str, address: str) -> None:
-    user_key, address_key = _keys(username, address)
-    do_hit_rate_limit(user_key, limit=10**9, window_seconds=USER_WINDOW)
-    if address:
-        do_hit_rate_limit(address_key, limit=10**9, window_seconds=ADDRESS_WINDOW)
-
-
-def record_success(username: str) -> None:
-    do_clear_rate_key(_keys(username, "")[0])
 
 
 def remember_wait(request: HttpRequest, seconds: int) -> None:
