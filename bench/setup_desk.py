@@ -52,7 +52,8 @@ def main() -> int:
         )
         session = SessionStore()
         session[SESSION_KEY] = str(librarian.user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        # Django accepts a session only from a backend it lists.
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = librarian.user.get_session_auth_hash()
         session.create()
         librarians.append(librarian)

@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "refdesk.accounts.middleware.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "refdesk.core.middleware.ContentSecurityPolicyMiddleware",
@@ -196,6 +197,9 @@ else:
 # Accounts and sessions
 # ---------------------------------------------------------------------------
 
+# The only backend: every way of logging in (the desk's page, the admin's, code that calls
+# authenticate()) goes through one throttle.
+AUTHENTICATION_BACKENDS = ["refdesk.accounts.backends.ThrottledModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "console:console-show"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -289,6 +293,7 @@ class DeskSettings(TypedDict):
     LOGIN_FAILURES_BEFORE_LOCKOUT: int
     LOGIN_LOCKOUT_SECONDS: int
     LOGIN_FAILURES_PER_ADDRESS: int
+    LOGIN_FAILURES_PER_ACCOUNT: int
     MESSAGES_PER_CHAT_MINUTE: int
     MAX_SOCKETS: int
     MAX_SOCKETS_PER_ADDRESS: int
@@ -328,11 +333,17 @@ REFDESK: DeskSettings = {
     "NEW_TICKETS_BROWSER_WINDOW": _env_int("RATE_TICKETS_BROWSER_WINDOW", 3600),
     "NEW_TICKETS_PER_ADDRESS": _env_int("RATE_TICKETS_PER_ADDRESS", 60),
     "NEW_TICKETS_ADDRESS_WINDOW": _env_int("RATE_TICKETS_ADDRESS_WINDOW", 3600),
-    # Logins: after this many failures for one username in 15 minutes the username is
-    # locked for LOGIN_LOCKOUT_SECONDS, doubling with each further failure (up to an hour).
+    # Log-ins (refdesk/accounts/throttle.py has the policy), failures counted in a sliding
+    # six-hour window. After this many failures of one account from one address, that
+    # account is locked at that address for LOGIN_LOCKOUT_SECONDS, doubling with each
+    # further failure (up to an hour); other addresses are not locked out.
     "LOGIN_FAILURES_BEFORE_LOCKOUT": _env_int("RATE_LOGIN_FAILURES", 5),
     "LOGIN_LOCKOUT_SECONDS": _env_int("RATE_LOGIN_LOCKOUT", 60),
+    # An address that failed this often for any names, or an account that failed this often
+    # from anywhere, is under attack: a pair of the two that has failed is slowed down (ten
+    # seconds a failure); one that never failed logs in at once.
     "LOGIN_FAILURES_PER_ADDRESS": _env_int("RATE_LOGIN_FAILURES_PER_ADDRESS", 30),
+    "LOGIN_FAILURES_PER_ACCOUNT": _env_int("RATE_LOGIN_FAILURES_PER_ACCOUNT", 20),
     # A patron's messages into one chat, over all of its sockets in a process: a steady
     # rate of this many a minute, in bursts of as many.
     "MESSAGES_PER_CHAT_MINUTE": _env_int("RATE_MESSAGES_PER_CHAT_MINUTE", 30),

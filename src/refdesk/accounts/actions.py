@@ -1,4 +1,4 @@
-"""The only writer of librarians and console connections."""
+"""The only writer of librarians, console connections and log-in failure counts."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from refdesk.accounts import throttle
 from refdesk.accounts.models import ConsoleConnection, Librarian, Role
 from refdesk.accounts.selectors import presence_of
 from refdesk.campuses.models import Campus
+from refdesk.core.actions import do_clear_rate_key, do_hit_rate_limit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
 
@@ -115,3 +117,19 @@ def do_sweep_stale_connections() -> int:
             if not _has_fresh_connection(librarian.pk, now=now):
                 _broadcast_presence(librarian, online=False)
     return len(stale)
+
+
+def do_record_login_failure(username: str, *, address: str) -> None:
+    """Count one failed log-in as ``username`` from ``address`` (``""`` for none) under
+    the pair, the account and the address (:mod:`refdesk.accounts.throttle`), in the
+    current one-minute bucket of each. Stores salted hashes only."""
+    with transaction.atomic():
+        for key in throttle.login_keys(username, address).counted():
+            # Counting only: the throttle reads the counts, do_hit_rate_limit refuses nothing.
+            do_hit_rate_limit(key, limit=2**31, window_seconds=throttle.BUCKET_SECONDS)
+
+
+def do_record_login_success(username: str, *, address: str) -> None:
+    """Forget the failures of ``username`` from ``address``; the account's and the
+    address's counts stay, so an attack on either goes on being seen."""
+    do_clear_rate_key(throttle.login_keys(username, address).pair)

@@ -1,4 +1,4 @@
-"""Reads about librarians and who is online."""
+"""Reads about librarians, who is online, and whether a log-in must wait."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
+from refdesk.accounts import throttle
 from refdesk.accounts.models import ConsoleConnection, Librarian
+from refdesk.core.selectors import get_recent_counts
 
 
 def _fresh_since() -> dt.datetime:
@@ -188,3 +190,21 @@ def get_librarian_for_session_key(session_key: str | None) -> Librarian | None:
 
     holder = SimpleNamespace(session=SessionStore(session_key))
     return get_librarian_for_user(get_user(holder))  # type: ignore[arg-type]
+
+
+def get_login_wait(username: str, *, address: str) -> int:
+    """Seconds before the password of a log-in as ``username`` from ``address`` may be
+    checked; 0 for at once. The policy is :mod:`refdesk.accounts.throttle`'s; one query
+    reads the pair's, the account's and the address's failures in the window."""
+    keys = throttle.login_keys(username, address)
+    counts = get_recent_counts(keys.counted(), within_seconds=throttle.WINDOW_SECONDS)
+
+    def failures(key: str | None) -> throttle.Failures:
+        return throttle.Failures(*counts[key]) if key is not None else throttle.NO_FAILURES
+
+    return throttle.seconds_to_wait(
+        pair=failures(keys.pair),
+        account=failures(keys.account),
+        address=failures(keys.address),
+        now=timezone.now(),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from refdesk.core.models import RateCounter
@@ -21,3 +22,19 @@ def get_recent_count(key: str, *, within_seconds: int) -> tuple[int, dt.datetime
         total += count
         latest = updated if latest is None or updated > latest else latest
     return total, latest
+
+
+def get_recent_counts(
+    keys: list[str], *, within_seconds: int
+) -> dict[str, tuple[int, dt.datetime | None]]:
+    """:func:`get_recent_count` for several keys in one query; every key is in the answer
+    (``(0, None)`` for a key with no recent hits)."""
+    since = timezone.now() - dt.timedelta(seconds=within_seconds)
+    found = {
+        row["key"]: (row["total"], row["latest"])
+        for row in RateCounter.objects.filter(key__in=keys, window_start__gte=since)
+        .values("key")
+        .annotate(total=Sum("count"), latest=Max("updated_at"))
+        .order_by()
+    }
+    return {key: found.get(key, (0, None)) for key in keys}
