@@ -137,7 +137,13 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("REFDESK_DATABASE_URL must be a postgresql:// URL.")
 else:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Chats are personal data: the folder and the database are the server account's
+    # alone. SQLite gives its log and shared-memory files the database file's mode, so
+    # creating the (empty) database file owner-only covers all three.
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _database_file = DATA_DIR / "refdesk.sqlite3"
+    if not _database_file.exists():
+        os.close(os.open(_database_file, os.O_CREAT | os.O_WRONLY, 0o600))
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
