@@ -8,6 +8,7 @@ the documentation and the clients, and finally the frames a real conversation pr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import types
@@ -19,13 +20,15 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
 from refdesk.accounts.models import Librarian
 from refdesk.asgi import application
 from refdesk.chats import actions, events
 from refdesk.chats.consumers import PatronConsumer, StaffConsumer
 from refdesk.chats.models import Chat
-from refdesk.tickets.actions import check_create_ticket
+from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
+from refdesk.tickets.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "refdesk"
@@ -394,6 +397,12 @@ class Recorder:
 HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 
 
+def purge_a_year_later(ticket_id: int) -> None:
+    """Age a ticket past the retention of unfinished ones and run the purge."""
+    Ticket.objects.filter(pk=ticket_id).update(created_at=timezone.now() - dt.timedelta(days=366))
+    do_purge_expired_tickets()
+
+
 def session_cookie(librarian: Librarian) -> bytes:
     client = Client()
     client.force_login(librarian.user)
@@ -461,6 +470,13 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         for staff in (ana, ben):
             await staff.until("ticket.created", lambda f: f["ticket"]["id"] == ticket.pk)
+        # A ticket nobody closed for a year: the retention purge closes it.
+        forgotten = await database_sync_to_async(check_create_ticket)(
+            campus_slug="north", name="", email="old@example.edu", question="Lost?"
+        )
+        await database_sync_to_async(purge_a_year_later)(forgotten.pk)
+        for staff in (ana, ben):
+            await staff.until("ticket.updated", lambda f: f["ticket"]["id"] == forgotten.pk)
 
         patron = keep(await open_patron(token, seen))
         assert (await patron.receive())["type"] == "chat.state"

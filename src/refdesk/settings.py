@@ -282,6 +282,7 @@ class DeskSettings(TypedDict):
     MAX_EMAIL_CHARS: int
     MAX_URL_CHARS: int
     RETENTION_DAYS: int
+    RETENTION_OPEN_DAYS: int
     IP_SALT: str
     PRESENCE_TIMEOUT_SECONDS: int
     SWEEP_SECONDS: int
@@ -315,6 +316,9 @@ REFDESK: DeskSettings = {
     "MAX_EMAIL_CHARS": 254,
     "MAX_URL_CHARS": 2000,
     "RETENTION_DAYS": _env_int("RETENTION_DAYS", 90),
+    # A chat never ended or a ticket never closed is ended or closed, and purged, this
+    # long after it was started or filed.
+    "RETENTION_OPEN_DAYS": _env_int("RETENTION_OPEN_DAYS", 365),
     # Salt for hashing patron addresses; derived from the secret key unless given.
     "IP_SALT": _env("IP_SALT") or SECRET_KEY,
     # A console socket counts as online while its process keeps touching it.

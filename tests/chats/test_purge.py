@@ -140,3 +140,53 @@ def test_after_the_purge_no_copy_of_the_text_is_left_in_the_database_files(
     for name in files:
         with open(name, "rb") as handle:
             assert MARKER.encode() not in handle.read(), name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chat_never_ended_is_ended_and_purged_a_year_after_it_started(
+    new_chat: Callable[..., Any],
+    make_librarian: Callable[..., Librarian],
+    sent_events: list[tuple[tuple[str, ...], dict[str, Any]]],
+) -> None:
+    ana = make_librarian("ana")
+    waiting, waiting_token = new_chat(name="Wanda", question="anyone there?")
+    active, _ = new_chat(name="Abe", question="still here")
+    actions.do_claim_chat(active.pk, acting_librarian=ana)
+    recent, _ = new_chat(name="Rita", question="asked yesterday")
+    year_ago = timezone.now() - dt.timedelta(days=366)
+    Chat.objects.filter(pk__in=[waiting.pk, active.pk]).update(created_at=year_ago)
+    Chat.objects.filter(pk=recent.pk).update(created_at=timezone.now() - dt.timedelta(days=364))
+    sent_events.clear()
+
+    result = actions.do_purge_expired_chats()
+
+    assert (result.chats, result.messages) == (2, 4)
+    rows = {
+        c.pk: (c.state, c.end_reason, c.patron_name, c.question, c.purged_at is not None)
+        for c in Chat.objects.all()
+    }
+    assert rows == {
+        waiting.pk: ("ended", "unanswered", "", "", True),
+        active.pk: ("ended", "idle", "", "", True),
+        recent.pk: ("waiting", "", "Rita", "asked yesterday", False),
+    }
+    assert get_chat_by_token(waiting_token) is None
+    ended = [(groups, event) for groups, event in sent_events if event["type"] == "chat.ended"]
+    assert [(groups, event["chat_id"], event["reason"]) for groups, event in ended] == [
+        (("staff",), waiting.pk, "unanswered"),
+        ((f"chat.{waiting.pk}",), waiting.pk, "unanswered"),
+        (("staff",), active.pk, "idle"),
+        ((f"chat.{active.pk}",), active.pk, "idle"),
+    ]
+    # Once is enough: a second purge finds nothing more.
+    assert actions.do_purge_expired_chats() == actions.PurgeResult(0, 0)
+
+
+def test_the_age_for_chats_never_ended_is_a_setting(
+    new_chat: Callable[..., Any], settings: Any
+) -> None:
+    settings.REFDESK = {**settings.REFDESK, "RETENTION_OPEN_DAYS": 30}
+    chat, _ = new_chat()
+    Chat.objects.filter(pk=chat.pk).update(created_at=timezone.now() - dt.timedelta(days=31))
+    assert actions.do_purge_expired_chats().chats == 1
+    assert Chat.objects.get(pk=chat.pk).end_reason == "unanswered"

@@ -102,3 +102,28 @@ def test_no_counter_keeps_the_raw_address_or_browser_id() -> None:
     assert RateCounter.objects.count() == 2
     assert "203.0.113.77" not in keys
     assert "my-browser-id" not in keys
+
+
+def test_a_script_that_changes_its_browser_id_each_time_is_held_by_the_address_limit(
+    settings: Any,
+) -> None:
+    settings.REFDESK = {**settings.REFDESK, "NEW_TICKETS_PER_ADDRESS": 5}
+    statuses = []
+    for i in range(7):
+        for browser in (f"forged-{i}", None, "\ud800"):
+            response = Client(REMOTE_ADDR="198.51.100.9").post(
+                "/api/tickets",
+                json.dumps(
+                    {
+                        "campus": "north",
+                        "email": "junk@example.edu",
+                        "question": f"junk {i}",
+                        "browser": browser,
+                    }
+                ),
+                content_type="application/json",
+            )
+            statuses.append(response.status_code)
+    assert statuses[:5] == [201] * 5
+    assert set(statuses[5:]) == {429}
+    assert Ticket.objects.count() == 5

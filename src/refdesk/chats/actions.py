@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -686,8 +686,39 @@ class PurgeResult:
     messages: int
 
 
+def do_end_abandoned_chats(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """End the chats still waiting or active that were started over
+    ``RETENTION_OPEN_DAYS`` ago (nobody answered, or nobody ended them), so that the purge
+    can take them: a waiting one as ``unanswered``, an active one as ``idle``.
+
+    Each ends as :func:`do_end_chat` ends a chat (system line, ``chat.ended`` to the
+    patron and the staff group). Returns how many it ended; idempotent.
+    """
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
+    ended = 0
+    while True:
+        stale = list(
+            Chat.objects.select_related("campus", "librarian")
+            .filter(created_at__lt=cutoff)
+            .exclude(state=ChatState.ENDED)
+            .order_by("pk")[:batch]
+        )
+        if not stale:
+            return ended
+        for chat in stale:
+            reason = EndReason.UNANSWERED if chat.state == ChatState.WAITING else EndReason.IDLE
+            try:
+                do_end_chat(chat, reason=reason)
+            except ActionError:
+                continue  # ended meanwhile
+            ended += 1
+
+
 def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) -> PurgeResult:
-    """Remove what identifies patrons from chats that ended over the retention period ago.
+    """Remove what identifies patrons from chats that ended over the retention period ago,
+    and from chats started over ``RETENTION_OPEN_DAYS`` ago that never ended (which it
+    ends first, see :func:`do_end_abandoned_chats`).
 
     Blanks the patron's name, email, question, page, browser and hashed address, the
     text and sender names of every message, and the details in the chat's events; the
@@ -697,12 +728,16 @@ def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) 
     """
     moment = now or timezone.now()
     cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_DAYS"])
+    started_before = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
+    do_end_abandoned_chats(now=moment)
     chats = messages = 0
     while True:
         with transaction.atomic():
             ids = list(
                 Chat.objects.filter(
-                    state=ChatState.ENDED, ended_at__lt=cutoff, purged_at__isnull=True
+                    Q(ended_at__lt=cutoff) | Q(created_at__lt=started_before),
+                    state=ChatState.ENDED,
+                    purged_at__isnull=True,
                 ).values_list("pk", flat=True)[:batch]
             )
             if not ids:

@@ -44,6 +44,7 @@ ErrorCode = Literal[
     "chat_ended",
     "unauthenticated",
     "rate_limited",
+    "too_many_connections",
     "internal",
 ]
 
@@ -238,6 +239,14 @@ class TicketCreated(TypedDict):
     ticket: TicketSummary
 
 
+class TicketUpdated(TypedDict):
+    """``ticket.updated``, to the staff group: a ticket changed (today only the retention
+    purge closes one that was never closed). The ticket as it is now."""
+
+    type: Literal["ticket.updated"]
+    ticket: TicketSummary
+
+
 class TypingEvent(TypedDict):
     """``typing``: the other side started or stopped typing. Never stored."""
 
@@ -384,6 +393,7 @@ STAFF_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
     "typing": (TypingEvent,),
     "presence": (PresenceEvent,),
     "ticket.created": (TicketCreated,),
+    "ticket.updated": (TicketUpdated,),
     "ack": (MessageAck, ChatAck, ChatEndedAck),
     "error": (ErrorEvent,),
 }

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from refdesk.accounts.models import Librarian
@@ -143,22 +144,64 @@ def do_create_ticket(
 # ---------------------------------------------------------------------------
 
 
+def do_close_abandoned_tickets(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Close the tickets filed over ``RETENTION_OPEN_DAYS`` ago that nobody closed, so
+    that the purge can take them.
+
+    One conditional update per ticket (``WHERE state <> 'closed'``); each writes a
+    ``ticket.updated`` ``TicketEvent`` (with ``reason: "retention"``) and broadcasts
+    ``ticket.updated`` to the staff group after the commit. Returns how many it closed;
+    idempotent.
+    """
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
+    closed = 0
+    while True:
+        stale = list(
+            Ticket.objects.filter(created_at__lt=cutoff)
+            .exclude(state=TicketState.CLOSED)
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not stale:
+            return closed
+        for ticket_id in stale:
+            with transaction.atomic():
+                changed = (
+                    Ticket.objects.filter(pk=ticket_id)
+                    .exclude(state=TicketState.CLOSED)
+                    .update(state=TicketState.CLOSED, closed_at=moment)
+                )
+                if not changed:
+                    continue
+                ticket = Ticket.objects.select_related("campus").get(pk=ticket_id)
+                event = {"type": "ticket.updated", "ticket": ticket_summary(ticket)}
+                _record_event(ticket, {**event, "reason": "retention"})
+                send_event_on_commit([STAFF_GROUP], event)
+                closed += 1
+
+
 def do_purge_expired_tickets(*, now: dt.datetime | None = None, batch: int = 500) -> int:
-    """Remove what identifies patrons from tickets closed over the retention period ago.
+    """Remove what identifies patrons from tickets closed over the retention period ago,
+    and from tickets filed over ``RETENTION_OPEN_DAYS`` ago that were never closed (which
+    it closes first, see :func:`do_close_abandoned_tickets`).
 
     Blanks the patron's name, email, question, page and hashed address, and the details
     in the ticket's events. Keeps the anonymous facts the statistics use: campus, source,
-    state and times. Tickets not closed are never purged. Idempotent; works in batches so
-    that a long backlog never holds the writer long. Returns how many tickets it purged.
+    state and times. Idempotent; works in batches so that a long backlog never holds the
+    writer long. Returns how many tickets it purged.
     """
     moment = now or timezone.now()
     cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_DAYS"])
+    filed_before = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
+    do_close_abandoned_tickets(now=moment)
     purged = 0
     while True:
         with transaction.atomic():
             ids = list(
                 Ticket.objects.filter(
-                    state=TicketState.CLOSED, closed_at__lt=cutoff, purged_at__isnull=True
+                    Q(closed_at__lt=cutoff) | Q(created_at__lt=filed_before),
+                    state=TicketState.CLOSED,
+                    purged_at__isnull=True,
                 ).values_list("pk", flat=True)[:batch]
             )
             if not ids:

@@ -24,10 +24,12 @@ class Command(BaseCommand):
         tickets = do_purge_expired_tickets()
         counters = do_forget_old_counters()
         days = settings.REFDESK["RETENTION_DAYS"]
+        open_days = settings.REFDESK["RETENTION_OPEN_DAYS"]
         self.stdout.write(
             f"Purged {result.chats} chats ({result.messages} messages) ended over {days} days "
-            f"ago and {tickets} tickets closed over {days} days ago; forgot {counters} old "
-            "rate counters."
+            f"ago and {tickets} tickets closed over {days} days ago (and those never "
+            f"finished, started over {open_days} days ago); forgot {counters} old rate "
+            "counters."
         )
         if is_sqlite() and not truncate_log():
             self.stderr.write(

@@ -682,6 +682,12 @@ function onFrame(frame) {
     case "ticket.created":
       addTicket(frame.ticket);
       break;
+    case "ticket.updated":
+      // The list shows new tickets only: one that moved on leaves it.
+      if (frame.ticket.state === "new") state.tickets.set(frame.ticket.id, frame.ticket);
+      else state.tickets.delete(frame.ticket.id);
+      renderTickets();
+      break;
     case "error":
       // Errors without a ref answer notifications (typing); say them, do not hide them.
       if (frame.code === "unauthenticated") announce("Your session has ended. Log in again.");
