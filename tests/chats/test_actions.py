@@ -291,3 +291,23 @@ def test_after_the_patron_leaves_nobody_can_send(
         )
     assert caught.value.code == "chat_ended"
     assert Chat.objects.get(pk=chat.pk).end_reason == "patron_left"
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b", "\u200b\u200c\u200d\u2060", " \ufeff\u00ad ", "\u3164\u2800", "\u034f\n\u200b"],
+)
+def test_a_message_of_only_zero_width_characters_is_refused_and_not_stored(
+    new_chat: Callable[..., Any], invisible: str
+) -> None:
+    chat, _token = new_chat()
+    with pytest.raises(ActionError) as refused:
+        actions.check_send_patron_message(chat, client_id="z1", body=invisible)
+    assert (refused.value.code, refused.value.extra) == ("invalid", {"field": "message"})
+    assert Message.objects.filter(chat=chat).count() == 1
+    with pytest.raises(ActionError) as asked:
+        actions.clean_name_and_question("Sam", invisible)
+    assert asked.value.extra == {"field": "question"}
+    # Zero-width joiners inside real text are kept: they join emoji and some scripts.
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert actions.check_send_patron_message(chat, client_id="z2", body=family)["body"] == family

@@ -64,11 +64,18 @@ def examples(count: int) -> settings:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
+_BLANKS = set("\u115f\u1160\u3164\uffa0\u2800\u034f\u180e")
+
+
 def cleaned(text: str) -> str:
     """The documented cleaning: line ends to ``\\n``, controls, bidi overrides and lone
-    surrogates removed, then NFC, ends trimmed."""
+    surrogates removed, then NFC, ends trimmed; nothing at all when no character shows."""
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return unicodedata.normalize("NFC", text).strip()
+    text = unicodedata.normalize("NFC", text).strip()
+    shows = any(
+        not c.isspace() and c not in _BLANKS and unicodedata.category(c) != "Cf" for c in text
+    )
+    return text if shows else ""
 
 
 def usable_ref(ref: Any) -> bool:

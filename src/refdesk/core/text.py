@@ -19,7 +19,8 @@ def clean_text(
     """Return ``value`` as clean text or raise ``ActionError``.
 
     Normalises line ends, drops control and bidi-override characters and lone
-    surrogates, NFC-normalises and trims. Refuses non-strings, and text over
+    surrogates, NFC-normalises and trims; text with no visible character (only
+    zero-width characters and blanks) becomes empty. Refuses non-strings, and text over
     ``max_chars`` (it is not cut: nothing is stored half-way).
     """
     if value is None:
@@ -39,9 +40,29 @@ def clean_text(
             field=field,
             limit=max_chars,
         )
+    if not has_visible_text(text):
+        # Nothing but zero-width characters and blanks counts as nothing at all.
+        text = ""
     if required and not text:
         raise ActionError("invalid", f"{field.capitalize()} is required.", field=field)
     return text
+
+
+# Characters that show nothing on their own: format characters (zero-width space and
+# joiners, word joiner, soft hyphen, …) and the blank letters and symbols that pass for
+# text (Hangul fillers, the braille blank, the combining grapheme joiner).
+_BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u180e")
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether ``text`` has at least one character that shows: a message of nothing but
+    zero-width characters and spaces is empty."""
+    return any(
+        not char.isspace()
+        and char not in _BLANK_LOOKALIKES
+        and unicodedata.category(char) != "Cf"
+        for char in text
+    )
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
