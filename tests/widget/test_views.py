@@ -95,3 +95,42 @@ def test_the_offline_panel_carries_a_labelled_ticket_form_and_no_inline_script(
     assert 'id="ticket-email" name="email" type="email"' in html
     assert 'role="status"' in html
     assert "<script>" not in html
+
+
+def test_the_ask_page_of_its_own_refuses_to_be_framed_even_by_an_embedding_site(
+    make_campus: Any, settings: Any
+) -> None:
+    make_campus("north")
+    settings.EMBED_ORIGINS = ["https://library.example.edu"]
+    page = Client().get("/ask/north/")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    framed = Client().get("/ask/north/?embed=1")
+    assert "X-Frame-Options" not in framed.headers
+    assert "library.example.edu" in framed.headers["Content-Security-Policy"]
+
+
+def test_the_ask_page_shows_nothing_of_a_librarians_session(
+    make_campus: Any, make_librarian: Any
+) -> None:
+    make_campus("north")
+    client = Client()
+    client.force_login(make_librarian("ana").user)
+    for url in ("/ask/north/", "/ask/north/?embed=1"):
+        html = client.get(url).content.decode()
+        assert "Log out" not in html, url
+        assert "/console/" not in html, url
+        assert "/accounts/logout/" not in html, url
+    # The staff pages keep theirs.
+    assert "Log out" in client.get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/refdesk/favicon.svg", "/static/refdesk/js/console.js", "/widget.js"]
+)
+def test_static_files_carry_the_content_security_policy(path: str) -> None:
+    response = Client().get(path)
+    assert response.status_code == 200
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy

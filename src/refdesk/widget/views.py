@@ -6,18 +6,17 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.clickjacking import xframe_options_exempt
 
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today, get_weekly_hours
 from refdesk.core.text import strip_query
 
 
-@xframe_options_exempt
 def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
     """``/ask/<campus>/``: the pre-chat form and the chat; ``?embed=1`` inside the widget.
 
-    Framable only by the desk itself and the configured embedding sites (CSP
-    ``frame-ancestors``).
+    Only the ``?embed=1`` page may be framed, and only by the desk itself and the
+    configured embedding sites (CSP ``frame-ancestors``); the page of its own refuses
+    every frame, like every other page.
     """
     found = get_campus_by_slug(campus)
     if found is None:
@@ -36,7 +35,9 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
             "max_name_chars": settings.REFDESK["MAX_NAME_CHARS"],
         },
     )
-    response.refdesk_framable = True  # type: ignore[attr-defined]
+    if embedded:
+        response.refdesk_framable = True  # type: ignore[attr-defined]
+        response.xframe_options_exempt = True
     return response
 
 
