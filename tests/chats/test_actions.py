@@ -35,6 +35,10 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
     assert token not in chat.token_hash
     assert chat.page_url == "https://lib.example.edu/north"
     assert chat.ip_hash and "203.0.113.9" not in chat.ip_hash
+    # Only the summary of the user-agent is kept, never the string itself.
+    assert chat.browser == "Chrome 120 on Android"
+    assert "Mozilla" not in str(Chat.objects.filter(pk=chat.pk).values().get())
+    assert created_summary_browser(sent_events) == "Chrome 120 on Android"
     assert list(chat.messages.values_list("seq", "sender", "body")) == [
         (1, "patron", "Do you have APA guides?")
     ]
@@ -42,6 +46,10 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
     assert len(created) == 1
     assert created[0]["chat"]["patron_name"] == "Sam"
     assert created[0]["event_id"] == ChatEvent.objects.get(type="chat.created").pk
+
+
+def created_summary_browser(sent_events: list[Any]) -> str:
+    return str(next(e for g, e in sent_events if e["type"] == "chat.created")["chat"]["browser"])
 
 
 def test_a_question_in_the_name_box_becomes_the_question_and_leaves_the_name_empty(

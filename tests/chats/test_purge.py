@@ -30,7 +30,9 @@ def ended_chat(
     actions.check_send_patron_message(chat, client_id="p1", body="my card number is 1234")
     actions.do_end_chat(chat, reason="closed")
     Chat.objects.filter(pk=chat.pk).update(
-        ended_at=timezone.now() - dt.timedelta(days=days_ago), ip_hash="abc"
+        ended_at=timezone.now() - dt.timedelta(days=days_ago),
+        ip_hash="abc",
+        browser="Firefox 120 on Linux",
     )
     return chat, token
 
@@ -48,7 +50,7 @@ def test_chats_ended_over_ninety_days_ago_lose_everything_that_identifies_the_pa
         chat.patron_email,
         chat.question,
         chat.page_url,
-        chat.user_agent,
+        chat.browser,
         chat.ip_hash,
     ) == ("", "", "", "", "", "")
     assert chat.purged_at is not None

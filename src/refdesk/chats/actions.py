@@ -34,6 +34,7 @@ from refdesk.chats.selectors import (
     hash_token,
     message_payload,
 )
+from refdesk.chats.useragent import describe_browser
 from refdesk.core.actions import do_limit_patron
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
@@ -144,7 +145,7 @@ def check_create_chat(
         question=clean_question,
         name_was_question=name_was_question,
         page_url=strip_query(page_url),
-        user_agent=user_agent[:400],
+        browser=describe_browser(user_agent[:400]),
         ip_hash=hash_address(address),
     )
 
@@ -169,7 +170,7 @@ def do_create_chat(
     question: str,
     name_was_question: bool = False,
     page_url: str = "",
-    user_agent: str = "",
+    browser: str = "",
     ip_hash: str = "",
 ) -> tuple[Chat, str]:
     """Create a waiting chat whose first message is the question; return it and its token.
@@ -187,7 +188,7 @@ def do_create_chat(
             question=question,
             name_was_question=name_was_question,
             page_url=page_url,
-            user_agent=user_agent,
+            browser=browser,
             ip_hash=ip_hash,
             last_seq=1,
             created_at=now,
@@ -747,7 +748,7 @@ def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) 
                 patron_email="",
                 question="",
                 page_url="",
-                user_agent="",
+                browser="",
                 ip_hash="",
                 token_hash=Concat(Value("purged-"), Cast("id", CharField())),
                 purged_at=moment,

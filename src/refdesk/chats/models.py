@@ -40,7 +40,9 @@ class Chat(models.Model):
     question = models.TextField()
     name_was_question = models.BooleanField(default=False)
     page_url = models.CharField(max_length=2000, blank=True)
-    user_agent = models.CharField(max_length=400, blank=True)
+    # What the browser's user-agent says in short ("Chrome 120 on Android"); the raw
+    # string, which can single a patron out, is never kept.
+    browser = models.CharField(max_length=80, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
     librarian = models.ForeignKey(
         Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"

@@ -9,7 +9,6 @@ from django.db.models import QuerySet
 
 from refdesk.accounts.models import Librarian
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
-from refdesk.chats.useragent import describe_browser
 
 
 def hash_token(token: str) -> str:
@@ -51,7 +50,7 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
         "question": chat.question,
         "name_was_question": chat.name_was_question,
         "page_url": chat.page_url,
-        "browser": describe_browser(chat.user_agent),
+        "browser": chat.browser,
         "created_at": _iso(chat.created_at),
         "claimed_at": _iso(chat.claimed_at),
         "ended_at": _iso(chat.ended_at),

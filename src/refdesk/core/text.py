@@ -58,9 +58,7 @@ def has_visible_text(text: str) -> bool:
     """Whether ``text`` has at least one character that shows: a message of nothing but
     zero-width characters and spaces is empty."""
     return any(
-        not char.isspace()
-        and char not in _BLANK_LOOKALIKES
-        and unicodedata.category(char) != "Cf"
+        not char.isspace() and char not in _BLANK_LOOKALIKES and unicodedata.category(char) != "Cf"
         for char in text
     )
 
