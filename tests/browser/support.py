@@ -56,6 +56,18 @@ def missing_browser() -> str | None:
 # --- the desk ----------------------------------------------------------------
 
 
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# A campus site on the same host as the desk, so the same site for its cookies, as a
+# campus CMS usually is; tests/browser/test_origins.py serves pages there.
+EMBEDDING_PORT = _free_port()
+EMBEDDING_SITE = f"http://127.0.0.1:{EMBEDDING_PORT}"
+
+
 @dataclass
 class Desk:
     url: str
@@ -78,19 +90,18 @@ def _child_env(data_dir: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith("REFDESK_") and key != "DJANGO_SETTINGS_MODULE"
     }
-    env.update(REFDESK_DEBUG="1", REFDESK_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    env.update(
+        REFDESK_DEBUG="1",
+        REFDESK_DATA_DIR=str(data_dir),
+        PYTHONUNBUFFERED="1",
+        REFDESK_EMBED_ORIGINS=EMBEDDING_SITE,
+    )
     return env
 
 
 def _refdesk_command() -> list[str]:
     script = Path(sys.executable).parent / "refdesk"
     return [str(script)] if script.exists() else [sys.executable, "-m", "refdesk"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_desk(data_dir: Path) -> Desk:
