@@ -133,6 +133,19 @@ STAFF_MATRIX: dict[tuple[str, str], tuple[Answer, Answer, Answer, Answer]] = {
     ("chat.end", ENDED_STATE): (NOT_YOURS, CHAT_ENDED, CHAT_ENDED, CHAT_ENDED),
 }
 
+# Frames that name no one chat: every librarian reads every queue and every ticket list.
+#   frame type:   librarian, holder, supervisor, admin
+LIST_MATRIX: dict[str, tuple[Answer, Answer, Answer, Answer]] = {
+    "queue.list": (READ,) * 4,
+    "ticket.list": (READ,) * 4,
+}
+
+LIST_CELLS = [
+    pytest.param(actor, frame_type, answer, id=f"{actor}-{frame_type}-{answer}")
+    for frame_type, answers in LIST_MATRIX.items()
+    for actor, answer in zip(STAFF_ACTORS, answers, strict=True)
+]
+
 STAFF_CELLS = [
     pytest.param(actor, state, frame_type, answer, id=f"{actor}-{frame_type}-{state}-{answer}")
     for (frame_type, state), answers in STAFF_MATRIX.items()
@@ -143,6 +156,8 @@ STAFF_CELLS = [
 # or no chat at all. Nothing may be claimed, read, sent, typed into or ended.
 #   forged id: (answer to chat.claim, chat.fetch, message.send, typing, chat.end)
 STAFF_FRAMES = ("chat.claim", "chat.fetch", "message.send", "typing", "chat.end")
+# The staff frames that name no chat.
+OTHER_STAFF_FRAMES = ("queue.list", "ticket.list")
 FORGED_MATRIX: dict[str, tuple[Answer, Answer, Answer, Answer, Answer]] = {
     "another librarian's chat": (ALREADY_CLAIMED, NOT_YOURS, NOT_YOURS, NOT_YOURS, NOT_YOURS),
     "nonexistent": (NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_YOURS, NOT_FOUND),
@@ -528,6 +543,8 @@ def check_answer(
 
 def staff_frame(frame_type: str, chat_id: Any) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": frame_type, "ref": "cell"}
+    if frame_type in LIST_MATRIX:
+        return frame
     if chat_id is not _MISSING:
         frame["chat_id"] = chat_id
     if frame_type == "message.send":
@@ -603,6 +620,37 @@ async def test_a_forged_chat_id_opens_nothing(
         frame_type=frame_type,
         chat_id=chat_id if isinstance(chat_id, int) else None,
     )
+    assert await database_sync_to_async(snapshot)() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("actor", "frame_type", "expected"), LIST_CELLS)
+async def test_a_list_frame_gets_exactly_its_cell_of_the_matrix(
+    world: World, actor: str, frame_type: str, expected: Answer
+) -> None:
+    def file_ticket() -> int:
+        from refdesk.campuses.models import Campus
+        from refdesk.tickets.actions import do_create_ticket
+
+        return do_create_ticket(
+            Campus.objects.get(slug="south"),
+            patron_name="Kim",
+            patron_email="kim@example.edu",
+            question="Renew by email?",
+        ).pk
+
+    ticket_id = await database_sync_to_async(file_ticket)()
+    before = await database_sync_to_async(snapshot)()
+    ws = await open_staff(world.people[actor])
+    answers = await answers_to(ws, staff_frame(frame_type, _MISSING))
+    await ws.disconnect()
+
+    check_answer(answers, expected, frame_type=frame_type, chat_id=None)
+    (answer,) = answers
+    if frame_type == "queue.list":
+        assert ([c["id"] for c in answer["waiting"]], answer["more"]) == ([world.waiting], False)
+    else:
+        assert ([t["id"] for t in answer["tickets"]], answer["more"]) == ([ticket_id], False)
     assert await database_sync_to_async(snapshot)() == before
 
 
@@ -793,7 +841,7 @@ async def outputs_after(communicator: WebsocketCommunicator, frame: dict[str, An
 
 SESSION_ENDINGS = ("session deleted", "logged out", "password changed", "deactivated")
 PER_FRAME_CELLS = [
-    *[("session deleted", frame_type) for frame_type in STAFF_FRAMES],
+    *[("session deleted", frame_type) for frame_type in (*STAFF_FRAMES, *OTHER_STAFF_FRAMES)],
     *[(how, "message.send") for how in SESSION_ENDINGS[1:]],
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -49,6 +50,17 @@ def list_campuses() -> list[Campus]:
 def get_campus_by_slug(slug: str) -> Campus | None:
     """The campus with that slug (hours prefetched), or None."""
     return Campus.objects.prefetch_related("hours").filter(slug=slug).first()
+
+
+_SLUG = re.compile(r"[-\w]{1,40}", re.ASCII)
+
+
+def get_campus_id(slug: object) -> int | None:
+    """The id of the campus with that slug, or None; anything that cannot be a slug (not
+    text, too long, other characters) is None without a query."""
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        return None
+    return Campus.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
 def badge_text_colour(colour: str) -> str:

@@ -39,6 +39,7 @@ ErrorCode = Literal[
     "invalid",
     "too_long",
     "not_found",
+    "unknown_campus",
     "not_yours",
     "already_claimed",
     "chat_ended",
@@ -163,16 +164,24 @@ class Snapshot(TypedDict):
     """``snapshot``: the first frame on a staff socket."""
 
     type: Literal["snapshot"]
-    # The newest chat event id when the snapshot was taken: the next ``?after=``.
+    # The newest chat event id when the snapshot was taken: the next ``?after=``, and the
+    # last event the counts below include.
     event_id: int
     me: Me
+    # The newest waiting chats (``REFDESK_SNAPSHOT_WAITING``, 100), oldest first.
     waiting: list[ChatSummary]
+    # Every waiting chat, and those per campus slug (campuses with none left out).
+    waiting_total: int
+    waiting_by_campus: dict[str, int]
     active: list[ChatWithMessages]
     # My chats that ended after ``?after=`` (empty when ``after`` is 0 or absent).
     ended: list[ChatWithMessages]
     presence: list[PresenceEntry]
-    # New tickets of every campus, newest first (at most 100).
+    # The newest new tickets of every campus (``REFDESK_SNAPSHOT_TICKETS``, 100), newest
+    # first; and every new ticket counted, in all and per campus slug.
     tickets: list[TicketSummary]
+    tickets_total: int
+    tickets_by_campus: dict[str, int]
 
 
 class ChatCreated(TypedDict):
@@ -282,6 +291,25 @@ class ChatEndedAck(TypedDict):
     state: Literal["ended"]
 
 
+class QueueListAck(TypedDict):
+    """``ack`` of ``queue.list`` (staff): a page of older waiting chats, oldest first."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    waiting: list[ChatSummary]
+    # Whether older waiting chats remain beyond this page.
+    more: bool
+
+
+class TicketListAck(TypedDict):
+    """``ack`` of ``ticket.list`` (staff): a page of tickets, newest first."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    tickets: list[TicketSummary]
+    more: bool
+
+
 class ErrorEvent(TypedDict):
     """``error``: a refused frame, or a refused connection just before it is closed.
 
@@ -360,6 +388,25 @@ class StaffChatEnd(TypedDict):
     closing: NotRequired[str]
 
 
+class StaffQueueList(TypedDict):
+    type: Literal["queue.list"]
+    ref: NotRequired[Ref]
+    # A campus slug; absent, null or "" for every campus.
+    campus: NotRequired[str | None]
+    # The id of the oldest chat the console shows; absent or null for the newest page.
+    before: NotRequired[int | None]
+
+
+class StaffTicketList(TypedDict):
+    type: Literal["ticket.list"]
+    ref: NotRequired[Ref]
+    campus: NotRequired[str | None]
+    # ``new`` when absent.
+    state: NotRequired[TicketStateName | None]
+    # The id of the oldest ticket the console shows; absent or null for the newest page.
+    before: NotRequired[int | None]
+
+
 # ---------------------------------------------------------------------------
 # The registry the contract test reads
 # ---------------------------------------------------------------------------
@@ -384,7 +431,7 @@ STAFF_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
     "typing": (TypingEvent,),
     "presence": (PresenceEvent,),
     "ticket.created": (TicketCreated,),
-    "ack": (MessageAck, ChatAck, ChatEndedAck),
+    "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, TicketListAck),
     "error": (ErrorEvent,),
 }
 
@@ -409,6 +456,8 @@ STAFF_FRAME_TYPES: tuple[str, ...] = (
     "message.send",
     "typing",
     "chat.end",
+    "queue.list",
+    "ticket.list",
 )
 
 PATRON_FRAMES: dict[str, type] = {
@@ -422,4 +471,6 @@ STAFF_FRAMES: dict[str, type] = {
     "message.send": StaffMessageSend,
     "typing": StaffTyping,
     "chat.end": StaffChatEnd,
+    "queue.list": StaffQueueList,
+    "ticket.list": StaffTicketList,
 }
