@@ -468,6 +468,17 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         for staff in (ana, ben):
             await staff.until("chat.created", lambda f: f["chat"]["id"] == other.pk)
+        spam, _spam_token = await create(
+            campus_slug="north", name="", email="", question="Cheap watches"
+        )
+        for staff in (ana, ben):
+            await staff.until("chat.created", lambda f: f["chat"]["id"] == spam.pk)
+        await ana.send({"type": "chat.dismiss", "chat_ids": [spam.pk], "ref": "d0"})
+        assert (await ana.until("error"))["code"] == "forbidden"
+        await ben.send({"type": "chat.dismiss", "chat_ids": [spam.pk, 10**9], "ref": "d1"})
+        dismissed = await ben.until("ack")
+        assert (dismissed["dismissed"], dismissed["skipped"]) == ([spam.pk], [10**9])
+        assert (await ana.until("chat.ended"))["reason"] == "dismissed"
         await ana.send({"type": "queue.list", "campus": "south", "ref": "q1"})
         page = await ana.until("ack")
         assert ([c["id"] for c in page["waiting"]], page["more"]) == ([other.pk], False)
@@ -555,4 +566,4 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
 
     missing = every_declared_form() - seen
     assert not missing, f"the conversation never produced {sorted(missing)}"
-    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 2
+    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 3

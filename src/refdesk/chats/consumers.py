@@ -251,6 +251,14 @@ def _ticket_page(session_key: str, librarian_id: int, frame: dict[str, Any]) -> 
     )
 
 
+def _dismiss(session_key: str, librarian_id: int, frame: dict[str, Any]) -> dict[str, Any]:
+    librarian = as_librarian(session_key, librarian_id)
+    dismissed, skipped = actions.check_dismiss_chats(
+        frame.get("chat_ids"), acting_librarian=librarian, reason=frame.get("reason")
+    )
+    return {"dismissed": dismissed, "skipped": skipped}
+
+
 def _fetch(session_key: str, librarian_id: int, chat_id: int) -> dict[str, Any]:
     librarian = as_librarian(session_key, librarian_id)
     chat = get_chat_for_staff(chat_id)
@@ -282,6 +290,7 @@ class StaffConsumer(FrameConsumer):
         "chat.end": "handle_end",
         "queue.list": "handle_queue_list",
         "ticket.list": "handle_ticket_list",
+        "chat.dismiss": "handle_dismiss",
     }
     librarian: Librarian | None = None
     joined: Librarian | None = None
@@ -381,3 +390,6 @@ class StaffConsumer(FrameConsumer):
 
     async def handle_ticket_list(self, frame: dict[str, Any]) -> dict[str, Any]:
         return await run_action(_ticket_page, self.session_key, self._me().pk, frame)
+
+    async def handle_dismiss(self, frame: dict[str, Any]) -> dict[str, Any]:
+        return await run_action(_dismiss, self.session_key, self._me().pk, frame)

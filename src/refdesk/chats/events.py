@@ -20,7 +20,9 @@ from typing import Literal, NotRequired, TypedDict
 # ---------------------------------------------------------------------------
 
 ChatStateName = Literal["waiting", "active", "ended"]
-EndReasonName = Literal["closed", "patron_left", "idle", "ticketed", "blocked", "unanswered"]
+EndReasonName = Literal[
+    "closed", "patron_left", "idle", "ticketed", "blocked", "unanswered", "dismissed"
+]
 SenderName = Literal["patron", "librarian", "system"]
 TicketStateName = Literal["new", "open", "pending", "closed"]
 RoleName = Literal["librarian", "supervisor", "admin"]
@@ -40,6 +42,7 @@ ErrorCode = Literal[
     "too_long",
     "not_found",
     "unknown_campus",
+    "forbidden",
     "not_yours",
     "already_claimed",
     "chat_ended",
@@ -310,6 +313,15 @@ class TicketListAck(TypedDict):
     more: bool
 
 
+class DismissAck(TypedDict):
+    """``ack`` of ``chat.dismiss`` (staff): which chats ended, and which were not waiting."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    dismissed: list[int]
+    skipped: list[int]
+
+
 class ErrorEvent(TypedDict):
     """``error``: a refused frame, or a refused connection just before it is closed.
 
@@ -407,6 +419,15 @@ class StaffTicketList(TypedDict):
     before: NotRequired[int | None]
 
 
+class StaffChatDismiss(TypedDict):
+    type: Literal["chat.dismiss"]
+    ref: NotRequired[Ref]
+    # 1 to 200 chat ids.
+    chat_ids: list[int]
+    # A note for the record: one line, up to 200 characters.
+    reason: NotRequired[str | None]
+
+
 # ---------------------------------------------------------------------------
 # The registry the contract test reads
 # ---------------------------------------------------------------------------
@@ -431,7 +452,7 @@ STAFF_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
     "typing": (TypingEvent,),
     "presence": (PresenceEvent,),
     "ticket.created": (TicketCreated,),
-    "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, TicketListAck),
+    "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, TicketListAck, DismissAck),
     "error": (ErrorEvent,),
 }
 
@@ -458,6 +479,7 @@ STAFF_FRAME_TYPES: tuple[str, ...] = (
     "chat.end",
     "queue.list",
     "ticket.list",
+    "chat.dismiss",
 )
 
 PATRON_FRAMES: dict[str, type] = {
@@ -473,4 +495,5 @@ STAFF_FRAMES: dict[str, type] = {
     "chat.end": StaffChatEnd,
     "queue.list": StaffQueueList,
     "ticket.list": StaffTicketList,
+    "chat.dismiss": StaffChatDismiss,
 }

@@ -255,6 +255,11 @@ def _attach_messages(chats: list[Chat]) -> list[dict[str, Any]]:
     return [{**chat_summary(c), "messages": by_chat[c.pk]} for c in chats]
 
 
+def list_chats_for_staff(chat_ids: list[int]) -> dict[int, Chat]:
+    """Chats by id with their campus and librarian, in one query; missing ids are left out."""
+    return {chat.pk: chat for chat in _with_relations(Chat.objects.filter(pk__in=chat_ids))}
+
+
 def get_chat_for_staff(chat_id: int) -> Chat | None:
     """A chat by id with its campus and librarian."""
     return _with_relations(Chat.objects.filter(pk=chat_id)).first()

@@ -18,6 +18,7 @@ const END_REASONS = {
   ticketed: "Turned into a ticket.",
   blocked: "Patron blocked.",
   unanswered: "Nobody answered in time.",
+  dismissed: "Dismissed from the queue by a supervisor.",
 };
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
