@@ -7,10 +7,10 @@ const me = { id: Number(root.dataset.meId), name: root.dataset.meName, campus: r
 const $ = (id) => document.getElementById(id);
 const CLOSING_LINE = "I hope that helps. Have a great day!";
 const CLAIMED_LINGER_MS = 30000;
-// The snapshot sends at most this many new tickets; live ones do not grow the list past it.
-const TICKETS_SHOWN = 100;
 // A ticket's question is shown whole up to this length, and behind a disclosure beyond it.
 const TICKET_EXCERPT = 280;
+// New chats that arrive this soon after one another are announced together.
+const ARRIVALS_MS = 2000;
 const END_REASONS = {
   closed: "The chat has ended.",
   patron_left: "Patron left.",
@@ -38,15 +38,212 @@ function writeSetting(key, value) {
   }
 }
 
+// Older first: by created_at, then id (the server's order for queues and tickets).
+function age(a, b) {
+  return a.created_at.localeCompare(b.created_at) || a.id - b.id;
+}
+
+function plural(n, word) {
+  return `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
+}
+
+// --- live lists ------------------------------------------------------------
+
+// A list drawn from a map of items, one node per item. An item that arrives is placed in
+// its sorted spot, one that changes is redrawn in its own node, one that goes is removed:
+// the other nodes stay as they are, and with them a keyboard user's focus. Only a change of
+// the campus filter redraws the list. The server sends the newest page and counts; older
+// items come a page at a time (`request`), and the count says how many are not shown.
+class LiveList {
+  constructor({ list, older, empty, count, order, build, refresh, focusable, idOf, request, pageKey, noun, shows }) {
+    Object.assign(this, { list, older, empty, count, order, build, refresh, focusable, idOf, request, pageKey, noun, shows });
+    this.items = new Map(); // id -> item, whatever the filter
+    this.nodes = new Map(); // id -> its node, built when first shown
+    this.total = 0;
+    this.byCampus = new Map();
+    this.complete = new Map(); // view ("" or a campus) -> the oldest item down to which it holds every item
+    this.exhausted = new Set(); // views whose oldest page has come
+    this.pageSize = 0;
+    this.loading = false;
+    older.addEventListener("click", () => this.loadOlder());
+  }
+
+  view() {
+    return $("campus-filter").value;
+  }
+
+  inView(item, view = this.view()) {
+    return !view || item.campus === view;
+  }
+
+  totalFor(view = this.view()) {
+    return view ? this.byCampus.get(view) || 0 : this.total;
+  }
+
+  shownFor(view = this.view()) {
+    let shown = 0;
+    for (const item of this.items.values()) if (this.shows(item) && this.inView(item, view)) shown += 1;
+    return shown;
+  }
+
+  notShown(view = this.view()) {
+    if (this.exhausted.has("") || this.exhausted.has(view)) return 0;
+    return Math.max(0, this.totalFor(view) - this.shownFor(view));
+  }
+
+  // Count an item in or out of the totals (delta +1 or -1).
+  tally(campus, delta) {
+    this.total = Math.max(0, this.total + delta);
+    this.byCampus.set(campus, Math.max(0, (this.byCampus.get(campus) || 0) + delta));
+  }
+
+  // The oldest position down to which the view holds every item: its own pages, or the
+  // pages of every campus together, whichever reach further back.
+  cursor(view = this.view()) {
+    const all = this.complete.get("");
+    const own = view ? this.complete.get(view) : undefined;
+    if (!all || !own) return all || own || null;
+    return age(all, own) < 0 ? all : own;
+  }
+
+  put(item) {
+    const known = this.items.get(item.id);
+    this.items.set(item.id, item);
+    const node = this.nodes.get(item.id);
+    if (node) {
+      if (known && this.refresh(known, item)) this.redrawNode(node, item);
+    } else if (this.inView(item)) {
+      this.place(this.nodeFor(item), item);
+    }
+  }
+
+  nodeFor(item) {
+    let node = this.nodes.get(item.id);
+    if (!node) {
+      node = this.build(item);
+      this.nodes.set(item.id, node);
+    }
+    return node;
+  }
+
+  // Binary search of the drawn rows for the first that sorts after the item.
+  place(node, item) {
+    const rows = this.list.children;
+    let low = 0;
+    let high = rows.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      const other = this.items.get(this.idOf(rows[middle]));
+      if (other && this.order(other, item) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    this.list.insertBefore(node, rows[low] || null);
+  }
+
+  // The item's own node gets new contents; focus inside it goes to its first control.
+  redrawNode(node, item) {
+    const hadFocus = node.contains(document.activeElement);
+    const fresh = this.build(item);
+    node.className = fresh.className;
+    node.replaceChildren(...fresh.childNodes);
+    if (hadFocus) this.focusable(node)?.focus();
+  }
+
+  remove(id) {
+    this.items.delete(id);
+    const node = this.nodes.get(id);
+    if (!node) return;
+    this.nodes.delete(id);
+    if (node.isConnected && node.contains(document.activeElement)) {
+      // Focus goes to the next row, or the one before, not back to the top of the page.
+      const next = node.nextElementSibling || node.previousElementSibling;
+      node.remove();
+      (next && this.focusable(next))?.focus();
+    } else {
+      node.remove();
+    }
+  }
+
+  // The campus filter changed: the one redraw of the whole list.
+  redraw() {
+    const items = [...this.items.values()].filter((item) => this.inView(item)).sort(this.order);
+    this.list.replaceChildren(...items.map((item) => this.nodeFor(item)));
+    this.render();
+  }
+
+  // A snapshot: its page replaces what the list held; rows still in it keep their nodes.
+  replaceWith(page, total, byCampus) {
+    const fresh = new Set(page.map((item) => item.id));
+    for (const id of [...this.items.keys()]) if (!fresh.has(id)) this.remove(id);
+    for (const item of page) this.put(item);
+    this.total = total;
+    this.byCampus = new Map(Object.entries(byCampus));
+    this.complete = new Map();
+    this.exhausted = new Set();
+    const oldest = page.reduce((found, item) => (!found || age(item, found) < 0 ? item : found), null);
+    if (oldest) this.complete.set("", oldest);
+    if (total > page.length) this.pageSize = Math.max(this.pageSize, page.length);
+    this.render();
+  }
+
+  render() {
+    const more = this.notShown();
+    this.older.hidden = more === 0;
+    this.older.textContent = `Show older ${this.noun}s (${more.toLocaleString()} more)`;
+    this.count.textContent = this.totalFor().toLocaleString();
+    this.empty.hidden = this.list.childElementCount > 0 || more > 0;
+  }
+
+  // The filtered view holds less than a page of what there is: fetch its next page, so
+  // that a filter never hides items that exist.
+  fill() {
+    if (this.notShown() > 0 && this.shownFor() < this.pageSize) this.loadOlder();
+  }
+
+  async loadOlder() {
+    if (this.loading || !state.socket) return;
+    const view = this.view();
+    const cursor = this.cursor(view);
+    const buttonHadFocus = document.activeElement === this.older;
+    // Not disabled while it loads: a disabled button would drop the keyboard focus.
+    this.loading = true;
+    this.older.setAttribute("aria-busy", "true");
+    try {
+      const ack = await state.socket.request({ ...this.request, campus: view || null, before: cursor ? cursor.id : null });
+      const page = ack[this.pageKey];
+      const added = page.filter((item) => !this.items.has(item.id));
+      for (const item of added) this.put(item);
+      const oldest = page.reduce((found, item) => (!found || age(item, found) < 0 ? item : found), null);
+      if (oldest) this.complete.set(view, oldest);
+      if (!ack.more) this.exhausted.add(view);
+      announce(added.length ? `Showing ${plural(added.length, `older ${this.noun}`)}.` : `No older ${this.noun}s.`);
+      if (buttonHadFocus && this.notShown(view) === 0) {
+        const first = added.filter((item) => this.inView(item)).sort(this.order)[0];
+        const target = first && this.nodes.get(first.id);
+        (target ? this.focusable(target) : this.list)?.focus();
+      }
+    } catch (error) {
+      if (error.code !== "disconnected") announce(error.message || `Could not load older ${this.noun}s.`);
+    } finally {
+      this.loading = false;
+      this.older.removeAttribute("aria-busy");
+      this.render();
+    }
+  }
+}
+
 const state = {
   lastEventId: 0,
-  queue: new Map(), // chat_id -> summary (waiting, or lately claimed)
+  // Events up to the snapshot's event_id are in its counts; later ones move them.
+  countedThrough: 0,
+  queue: null, // LiveList of waiting chats (and, for a while, ones just claimed)
+  tickets: null, // LiveList of tickets in state "new"
   chats: new Map(), // chat_id -> {summary, lastSeq, unread, pane, tab, ended}
   current: null,
   presence: new Map(),
-  tickets: new Map(), // ticket_id -> summary, state "new"
   outbox: new Map(), // client_id -> {chat, text}, until acknowledged
   soundOn: readSetting("refdesk.sound") !== "off",
+  arrivals: [],
   unseen: 0,
   socket: null,
 };
@@ -95,54 +292,51 @@ function beep() {
 }
 
 function updateTitle() {
-  const waiting = [...state.queue.values()].filter((c) => c.state === "waiting").length;
-  $("waiting-count").textContent = String(waiting);
+  const waiting = state.queue.total;
   const unread = [...state.chats.values()].reduce((n, c) => n + c.unread, 0);
   const count = waiting + unread;
   document.title = count ? `(${count}) Console — refdesk` : "Console — refdesk";
 }
 
+// The first new chat is announced at once; those that follow it closely (a flood) are
+// announced together when they stop, with one sound.
 function notifyNewChat(chat) {
+  if (state.arrivalsTimer) {
+    state.arrivals.push(chat);
+    return;
+  }
   beep();
   announce(`New chat from ${displayName(chat)} at ${chat.campus_name}.`);
   if (document.hidden && "Notification" in window && Notification.permission === "granted") {
     const note = new Notification(`New chat: ${chat.campus_name}`, { body: displayName(chat), tag: `chat-${chat.id}` });
     note.onclick = () => window.focus();
   }
+  state.arrivalsTimer = setTimeout(function flush() {
+    const more = state.arrivals.length;
+    state.arrivals = [];
+    if (!more) {
+      state.arrivalsTimer = null;
+      return;
+    }
+    beep();
+    announce(`${plural(more, "more new chat")}.`);
+    state.arrivalsTimer = setTimeout(flush, ARRIVALS_MS);
+  }, ARRIVALS_MS);
 }
 
 // --- the queue -------------------------------------------------------------
 
-function renderQueue() {
-  const filter = $("campus-filter").value;
-  const list = $("queue");
-  const items = [...state.queue.values()]
-    .filter((chat) => !filter || chat.campus === filter)
-    .sort((a, b) => a.created_at.localeCompare(b.created_at));
-  // The queue is redrawn on every event: a keyboard user tabbing through it keeps their place.
-  const focused = list.contains(document.activeElement) ? document.activeElement : null;
-  const focusedId = focused?.closest(".queue-item")?.dataset.chatId;
-  const focusedClaim = focused?.classList.contains("claim");
-  list.replaceChildren(...items.map(queueItem));
-  if (focusedId) {
-    const item = list.querySelector(`.queue-item[data-chat-id="${CSS.escape(focusedId)}"]`);
-    const target = (focusedClaim && item?.querySelector(".claim:not(:disabled)")) || item?.querySelector(".patron-name");
-    if (target) target.focus();
-  }
-  $("queue-empty").hidden = items.length > 0;
-  updateTitle();
-}
-
 function queueItem(chat) {
   const claimed = chat.state !== "waiting";
+  const name = displayName(chat);
   const who = el("button", {
     type: "button",
     class: "patron-name link-button",
     "aria-controls": "patron-panel",
-    text: displayName(chat),
-    onclick: () => showPatron(chat),
+    text: name,
+    onclick: () => showPatron(state.queue.items.get(chat.id) || chat),
   });
-  const item = el(
+  return el(
     "li",
     { class: `queue-item${claimed ? " claimed" : ""}`, "data-chat-id": chat.id },
     el("div", { class: "queue-line" }, who, badge(chat)),
@@ -159,13 +353,27 @@ function queueItem(chat) {
         : el("button", {
             type: "button",
             class: "button primary claim",
-            "aria-label": `Claim Chat with ${displayName(chat)}`,
+            "aria-label": `Claim Chat with ${name}`,
             text: "Claim Chat",
             onclick: (event) => claim(chat.id, event.currentTarget),
           })
     )
   );
-  return item;
+}
+
+// What a queue row shows; a change of any of it redraws the row.
+function queueRowChanged(before, after) {
+  const shown = (c) => [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus].join("\u0000");
+  return shown(before) !== shown(after);
+}
+
+function focusableInRow(node) {
+  return node.querySelector(".claim:not(:disabled)") || node.querySelector(".patron-name");
+}
+
+function renderQueue() {
+  state.queue.render();
+  updateTitle();
 }
 
 function tickWaits() {
@@ -175,21 +383,26 @@ function tickWaits() {
   }
 }
 
-function markClaimed(chatId, by, byId) {
-  const chat = state.queue.get(chatId);
-  if (!chat) return;
-  chat.state = "active";
-  chat.claimed_ms ||= chat.claimed_at ? Date.parse(chat.claimed_at) : Date.now();
-  chat.claimed_by = by;
-  chat.claimed_by_id = byId;
+function markClaimed(chatId, by, byId, summary = null) {
+  const chat = state.queue.items.get(chatId);
+  if (!chat || chat.state !== "waiting") return;
+  const { messages: _messages, ...fields } = summary || {};
+  const claimed = { ...chat, ...fields, state: "active", claimed_by: by, claimed_by_id: byId };
+  claimed.claimed_ms = claimed.claimed_at ? Date.parse(claimed.claimed_at) : Date.now();
+  state.queue.put(claimed);
   renderQueue();
   setTimeout(() => {
-    const current = state.queue.get(chatId);
+    const current = state.queue.items.get(chatId);
     if (current && current.state !== "waiting") {
-      state.queue.delete(chatId);
+      state.queue.remove(chatId);
       renderQueue();
     }
   }, CLAIMED_LINGER_MS);
+}
+
+function dropFromQueue(chatId) {
+  state.queue.remove(chatId);
+  renderQueue();
 }
 
 async function claim(chatId, button) {
@@ -197,17 +410,15 @@ async function claim(chatId, button) {
   const activeBefore = [...state.chats.values()].filter((c) => !c.ended).length;
   try {
     const ack = await state.socket.request({ type: "chat.claim", chat_id: chatId });
-    markClaimed(chatId, me.name, me.id);
+    markClaimed(chatId, me.name, me.id, ack.chat);
     openChat(ack.chat, { focus: true, prefill: true });
     if (activeBefore > 0) {
       showReminder(`You already have ${activeBefore} active chat${activeBefore > 1 ? "s" : ""}.`);
     }
   } catch (error) {
     if (error.code === "already_claimed") markClaimed(chatId, error.by, error.by_id);
-    else if (error.code === "chat_ended") {
-      state.queue.delete(chatId);
-      renderQueue();
-    } else button.disabled = false;
+    else if (error.code === "chat_ended") dropFromQueue(chatId);
+    else button.disabled = false;
     announce(error.message || "Could not claim the chat.");
   }
 }
@@ -233,20 +444,6 @@ function mailto(email) {
   return `mailto:${email.split("@").map(encodeURIComponent).join("@")}`;
 }
 
-function renderTickets() {
-  const filter = $("campus-filter").value;
-  const list = $("tickets");
-  const items = [...state.tickets.values()]
-    .filter((ticket) => !filter || ticket.campus === filter)
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
-  // A keyboard user on a ticket's link keeps their place when a new one arrives.
-  const focusedId = list.contains(document.activeElement) ? document.activeElement.closest(".ticket-item")?.dataset.ticketId : null;
-  list.replaceChildren(...items.map(ticketItem));
-  if (focusedId) list.querySelector(`.ticket-item[data-ticket-id="${CSS.escape(focusedId)}"] a`)?.focus();
-  $("tickets-count").textContent = String(items.length);
-  $("tickets-empty").hidden = items.length > 0;
-}
-
 function ticketItem(ticket) {
   const question = el("p", { class: "ticket-question", dir: "auto" });
   const long = ticket.question.length > TICKET_EXCERPT;
@@ -268,16 +465,46 @@ function ticketItem(ticket) {
   );
 }
 
+// A live ticket is added to the list and counted; it never pushes an older one out.
 function addTicket(ticket) {
-  if (state.tickets.has(ticket.id)) return;
-  state.tickets.set(ticket.id, ticket);
-  if (state.tickets.size > TICKETS_SHOWN) {
-    const oldest = [...state.tickets.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id)[0];
-    state.tickets.delete(oldest.id);
-  }
-  renderTickets();
+  if (state.tickets.items.has(ticket.id)) return;
+  state.tickets.put(ticket);
+  state.tickets.tally(ticket.campus, 1);
+  state.tickets.render();
   announce(`New ticket from ${ticket.name || ticket.email} at ${ticket.campus_name}.`);
 }
+
+state.queue = new LiveList({
+  list: $("queue"),
+  older: $("queue-older"),
+  empty: $("queue-empty"),
+  count: $("waiting-count"),
+  order: age,
+  build: queueItem,
+  refresh: queueRowChanged,
+  focusable: focusableInRow,
+  idOf: (node) => Number(node.dataset.chatId),
+  request: { type: "queue.list" },
+  pageKey: "waiting",
+  noun: "chat",
+  shows: (chat) => chat.state === "waiting",
+});
+
+state.tickets = new LiveList({
+  list: $("tickets"),
+  older: $("tickets-older"),
+  empty: $("tickets-empty"),
+  count: $("tickets-count"),
+  order: (a, b) => age(b, a),
+  build: ticketItem,
+  refresh: () => false,
+  focusable: (node) => node.querySelector("a"),
+  idOf: (node) => Number(node.dataset.ticketId),
+  request: { type: "ticket.list", state: "new" },
+  pageKey: "tickets",
+  noun: "ticket",
+  shows: () => true,
+});
 
 // --- the patron panel ------------------------------------------------------
 
@@ -610,8 +837,8 @@ function renderPresence() {
 
 function applySnapshot(frame) {
   state.lastEventId = Math.max(state.lastEventId, frame.event_id);
-  state.queue.clear();
-  for (const chat of frame.waiting) state.queue.set(chat.id, chat);
+  state.countedThrough = frame.event_id;
+  state.queue.replaceWith(frame.waiting, frame.waiting_total, frame.waiting_by_campus);
   renderQueue();
   const stillMine = new Set(frame.active.map((c) => c.id));
   for (const chat of frame.active) openChat(chat);
@@ -622,9 +849,15 @@ function applySnapshot(frame) {
   state.presence.clear();
   for (const p of frame.presence) state.presence.set(p.librarian_id, p);
   renderPresence();
-  state.tickets.clear();
-  for (const ticket of frame.tickets) state.tickets.set(ticket.id, ticket);
-  renderTickets();
+  state.tickets.replaceWith(frame.tickets, frame.tickets_total, frame.tickets_by_campus);
+  state.queue.fill();
+  state.tickets.fill();
+}
+
+// Count a chat into or out of the queue's totals, once: the snapshot counted every event
+// up to its event_id.
+function tallyQueue(frame, delta) {
+  if (frame.event_id > state.countedThrough) state.queue.tally(frame.chat.campus, delta);
 }
 
 function onFrame(frame) {
@@ -634,29 +867,33 @@ function onFrame(frame) {
       applySnapshot(frame);
       break;
     case "chat.created":
-      if (!state.queue.has(frame.chat.id)) {
-        state.queue.set(frame.chat.id, frame.chat);
-        renderQueue();
+      tallyQueue(frame, 1);
+      if (!state.queue.items.has(frame.chat.id)) {
+        state.queue.put(frame.chat);
         notifyNewChat(frame.chat);
       }
+      renderQueue();
       break;
     case "chat.claimed":
-      markClaimed(frame.chat_id, frame.by, frame.by_id);
+      tallyQueue(frame, -1);
+      markClaimed(frame.chat_id, frame.by, frame.by_id, frame.chat);
+      renderQueue();
       if (frame.by_id === me.id && !state.chats.has(frame.chat_id)) {
         // Claimed from another tab or window of mine: show it here too.
         state.socket.request({ type: "chat.fetch", chat_id: frame.chat_id }).then((ack) => openChat(ack.chat)).catch(() => {});
       }
       break;
     case "chat.ended": {
-      state.queue.delete(frame.chat_id);
-      renderQueue();
+      // A chat that was never claimed leaves the queue; one that was left it at its claim.
+      if (!frame.chat.claimed_at) tallyQueue(frame, -1);
+      dropFromQueue(frame.chat_id);
       const chat = state.chats.get(frame.chat_id);
       if (chat) markEnded(chat, frame.reason);
       break;
     }
     case "chat.updated":
-      if (state.queue.has(frame.chat.id)) {
-        state.queue.set(frame.chat.id, frame.chat);
+      if (state.queue.items.has(frame.chat.id)) {
+        state.queue.put(frame.chat);
         renderQueue();
       }
       break;
@@ -715,8 +952,11 @@ state.socket = new ReconnectingSocket(() => `/ws/staff/?after=${state.lastEventI
 $("campus-filter").value = readSetting("refdesk.filter") || "";
 $("campus-filter").addEventListener("change", () => {
   writeSetting("refdesk.filter", $("campus-filter").value);
-  renderQueue();
-  renderTickets();
+  state.queue.redraw();
+  state.tickets.redraw();
+  updateTitle();
+  state.queue.fill();
+  state.tickets.fill();
 });
 const soundButton = $("sound-toggle");
 function renderSound() {

@@ -1,0 +1,148 @@
+"""The console under a flood of chats and tickets: paged lists, drawn row by row."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+
+from tests.browser.support import (
+    Contexts,
+    Desk,
+    claim,
+    expect,
+    flood_queue,
+    log_in,
+    queue_item,
+    start_chat,
+)
+
+pytestmark = pytest.mark.browser
+
+
+# The row of a chat is still the node it was (a mark set on it survives), and the keyboard
+# focus is still on its claim button.
+KEPT_AND_FOCUSED = """id => {
+    const row = document.querySelector(`#queue .queue-item[data-chat-id="${id}"]`);
+    return row !== null && row.refdeskMark === "kept"
+        && document.activeElement === row.querySelector(".claim");
+}"""
+
+
+def waiting_rows(console: Any) -> Any:
+    return console.locator("#queue .queue-item:not(.claimed)")
+
+
+def test_a_flooded_queue_comes_a_page_at_a_time_and_new_chats_do_not_redraw_it(
+    flood_desk: Desk, contexts: Contexts
+) -> None:
+    # 300 chats, 100 at each campus in turn: north, south, downtown, north, …
+    seeded = flood_queue(flood_desk, 300)
+    ana = log_in(contexts.new(), flood_desk, "ana")
+
+    # The newest page, oldest first, and every waiting chat counted.
+    expect(ana.locator("#waiting-count")).to_have_text("300")
+    expect(waiting_rows(ana)).to_have_count(100)
+    expect(waiting_rows(ana).first).to_have_attribute("data-chat-id", str(seeded[200]))
+    expect(ana.get_by_role("button", name="Show older chats (200 more)")).to_be_visible()
+
+    # A keyboard user is on a claim button when a patron starts a chat.
+    kept = seeded[250]
+    ana.evaluate(
+        "id => { document.querySelector("
+        "`#queue .queue-item[data-chat-id=\"${id}\"]`).refdeskMark = 'kept'; }",
+        kept,
+    )
+    queue_item(ana, kept).locator(".claim").focus()
+    patron = contexts.new(phone=True).new_page()
+    new_id = start_chat(
+        patron, flood_desk, campus="south", name="Rhea Real", question="Any group rooms free?"
+    )
+    expect(waiting_rows(ana).last).to_have_attribute("data-chat-id", str(new_id))
+    expect(ana.locator("#waiting-count")).to_have_text("301")
+    assert ana.evaluate(KEPT_AND_FOCUSED, kept), "the queue was redrawn or the focus moved"
+
+    # Another librarian claims the new chat: its row changes, and no other.
+    ben = log_in(contexts.new(), flood_desk, "ben")
+    claim(ben, new_id)
+    expect(queue_item(ana, new_id)).to_contain_text("Claimed by Ben")
+    expect(ana.locator("#waiting-count")).to_have_text("300")
+    assert ana.evaluate(KEPT_AND_FOCUSED, kept), "a claim redrew the queue or moved the focus"
+    expect(ana).to_have_title("(300) Console — refdesk")
+
+    # Filtering by a campus asks the server for that campus's chats the page lacked.
+    ana.locator("#campus-filter").select_option("downtown")
+    expect(waiting_rows(ana)).to_have_count(100)
+    expect(ana.locator("#queue-older")).to_be_hidden()
+    ana.locator("#campus-filter").select_option("")
+    # The page (100) and the older downtown chats (66) are shown; the rest is a click away.
+    expect(waiting_rows(ana)).to_have_count(166)
+    older = ana.get_by_role("button", name="Show older chats (134 more)")
+    expect(older).to_be_visible()
+
+    # The keyboard pages back to the oldest chat.
+    older.focus()
+    ana.keyboard.press("Enter")
+    expect(ana.get_by_role("button", name="Show older chats (67 more)")).to_be_focused()
+    ana.keyboard.press("Enter")
+    expect(waiting_rows(ana)).to_have_count(300)
+    expect(ana.locator("#queue-older")).to_be_hidden()
+    expect(waiting_rows(ana).first).to_have_attribute("data-chat-id", str(seeded[0]))
+    expect(waiting_rows(ana).first.locator(".claim")).to_be_focused()
+    ids = ana.eval_on_selector_all(
+        "#queue .queue-item:not(.claimed)", "rows => rows.map(row => Number(row.dataset.chatId))"
+    )
+    assert ids == seeded
+    assert ana.evaluate(
+        'id => document.querySelector(`#queue .queue-item[data-chat-id="${id}"]`)'
+        ".refdeskMark === 'kept'",
+        kept,
+    )
+
+
+def test_junk_tickets_never_push_a_real_one_out_of_sight(
+    flood_desk: Desk, contexts: Contexts
+) -> None:
+    (real,) = flood_queue(flood_desk, 1, name="Rosa Real", kind="ticket")
+    junk = flood_queue(flood_desk, 110, name="Junk", kind="ticket")
+    ana = log_in(contexts.new(), flood_desk, "ana")
+    tickets = ana.locator("#tickets .ticket-item")
+    expect(tickets).to_have_count(100)
+    expect(ana.locator("#tickets-count")).to_have_text("111")
+    expect(tickets.first).to_have_attribute("data-ticket-id", str(junk[-1]))
+
+    # A live ticket is added and counted; the oldest shown stays.
+    response = post_ticket(flood_desk, "Lee Live", "Can I book a carrel?")
+    expect(tickets).to_have_count(101)
+    expect(tickets.first).to_have_attribute("data-ticket-id", str(response["ticket_id"]))
+    expect(ana.locator("#tickets-count")).to_have_text("112")
+    expect(ana.locator(f'#tickets .ticket-item[data-ticket-id="{junk[10]}"]')).to_be_visible()
+
+    # The rest is one click away, the real one last.
+    ana.get_by_role("button", name="Show older tickets (11 more)").click()
+    expect(tickets).to_have_count(112)
+    expect(tickets.last).to_have_attribute("data-ticket-id", str(real))
+    expect(tickets.last.locator(".ticket-who")).to_have_text("Rosa Real 0")
+    expect(ana.locator("#tickets-older")).to_be_hidden()
+
+    # A campus filter asks the server for the campus's tickets the page lacked.
+    ana.reload()
+    expect(ana.locator("#connection")).to_have_text("Connected")
+    ana.locator("#campus-filter").select_option("north")
+    expect(ana.locator("#tickets-count")).to_have_text("39")
+    expect(tickets).to_have_count(39)
+    expect(ana.locator(f'#tickets .ticket-item[data-ticket-id="{real}"]')).to_be_visible()
+
+
+def post_ticket(desk: Desk, name: str, question: str) -> dict[str, Any]:
+    body = {"campus": "north", "name": name, "email": "lee@example.edu", "question": question}
+    request = urllib.request.Request(  # noqa: S310 - the desk's own http URL
+        f"{desk.url}/api/tickets",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        return dict(json.load(response))
