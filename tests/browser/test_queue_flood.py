@@ -1,4 +1,4 @@
-"""The console under a flood of chats and tickets: paged lists, drawn row by row."""
+"""The console under a flood of chats: a paged queue, drawn row by row, and dismissing spam."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from tests.browser.support import (
     queue_item,
     start_chat,
 )
+from tests.browser.test_console import press_until
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +48,9 @@ def test_a_flooded_queue_comes_a_page_at_a_time_and_new_chats_do_not_redraw_it(
     expect(waiting_rows(ana)).to_have_count(100)
     expect(waiting_rows(ana).first).to_have_attribute("data-chat-id", str(seeded[200]))
     expect(ana.get_by_role("button", name="Show older chats (200 more)")).to_be_visible()
+    # A librarian has no controls to dismiss chats.
+    expect(ana.locator("#queue-tools")).to_be_hidden()
+    expect(ana.locator("#queue .select-chat")).to_have_count(0)
 
     # A keyboard user is on a claim button when a patron starts a chat.
     kept = seeded[250]
@@ -100,6 +104,64 @@ def test_a_flooded_queue_comes_a_page_at_a_time_and_new_chats_do_not_redraw_it(
         ".refdeskMark === 'kept'",
         kept,
     )
+
+
+def test_a_supervisor_dismisses_a_batch_of_spam_from_the_keyboard_and_every_console_follows(
+    flood_desk: Desk, contexts: Contexts
+) -> None:
+    flood_queue(flood_desk, 40, name="Spam")  # 14 at north, 13 at south, 13 downtown
+    dee = log_in(contexts.new(), flood_desk, "dee")
+    ana = log_in(contexts.new(), flood_desk, "ana")
+    spammer = contexts.new(phone=True).new_page()
+    spammer_id = start_chat(spammer, flood_desk, name="Spam 40", question="BUY NOW")
+    reader = contexts.new(phone=True).new_page()
+    reader_id = start_chat(
+        reader, flood_desk, name="Rosa Reader", question="Is the new Le Guin in yet?"
+    )
+    for console in (dee, ana):
+        expect(console.locator("#waiting-count")).to_have_text("42")
+    expect(ana.locator("#queue-tools")).to_be_hidden()
+    expect(ana.locator("#queue .select-chat")).to_have_count(0)
+
+    # Dee shows the north queue and selects every chat in it but Rosa's.
+    dee.locator("#campus-filter").select_option("north")
+    expect(waiting_rows(dee)).to_have_count(16)
+    expect(dee.locator("#waiting-count")).to_have_text("16")
+    dee.locator("#campus-filter").focus()
+    press_until(dee, "Tab", "el.id === 'select-shown'")
+    dee.keyboard.press("Enter")
+    dismiss = dee.locator("#dismiss-selected")
+    expect(dismiss).to_have_text("Dismiss selected as spam (16)")
+    rosa = dee.get_by_role("checkbox", name="Select chat with Rosa Reader")
+    expect(rosa).to_be_checked()
+    rosa.focus()
+    dee.keyboard.press("Space")
+    expect(rosa).not_to_be_checked()
+    expect(dismiss).to_have_text("Dismiss selected as spam (15)")
+
+    # A confirmation first; then every console loses those rows at once.
+    dismiss.focus()
+    dee.keyboard.press("Enter")
+    confirm = dee.get_by_role("button", name="Dismiss 15 chats")
+    expect(confirm).to_be_focused()
+    expect(dee.locator("#dismiss-confirm")).to_contain_text("Dismiss 15 waiting chats as spam?")
+    dee.keyboard.press("Enter")
+    expect(waiting_rows(dee)).to_have_count(1)
+    expect(queue_item(dee, reader_id)).to_be_visible()
+    # The count is of the view: Dee's shows the north queue, Ana's every queue.
+    expect(dee.locator("#waiting-count")).to_have_text("1")
+    expect(dee).to_have_title("(27) Console — refdesk")
+    expect(ana.locator("#waiting-count")).to_have_text("27")
+    expect(queue_item(ana, spammer_id)).to_have_count(0)
+    expect(queue_item(ana, reader_id)).to_be_visible()
+    expect(waiting_rows(ana)).to_have_count(27)
+    expect(dismiss).to_have_text("Dismiss selected as spam (0)")
+    expect(dismiss).to_be_disabled()
+
+    # The spammer is told, plainly, that the chat has ended; Rosa still waits.
+    expect(spammer.locator("#status")).to_have_text("The chat has ended.")
+    expect(spammer.locator("#body")).to_be_disabled()
+    expect(reader.locator("#body")).to_be_enabled()
 
 
 def test_junk_tickets_never_push_a_real_one_out_of_sight(

@@ -3,12 +3,19 @@ import { ReconnectingSocket, newClientId } from "./socket.js";
 import { el, formatClock, formatWait, placeMessage, renderRichText } from "./text.js";
 
 const root = document.getElementById("console");
-const me = { id: Number(root.dataset.meId), name: root.dataset.meName, campus: root.dataset.meCampus };
+const me = {
+  id: Number(root.dataset.meId),
+  name: root.dataset.meName,
+  campus: root.dataset.meCampus,
+  role: root.dataset.meRole,
+};
 const $ = (id) => document.getElementById(id);
 const CLOSING_LINE = "I hope that helps. Have a great day!";
 const CLAIMED_LINGER_MS = 30000;
 // A ticket's question is shown whole up to this length, and behind a disclosure beyond it.
 const TICKET_EXCERPT = 280;
+// The server takes at most this many chats in one chat.dismiss.
+const DISMISS_BATCH = 200;
 // New chats that arrive this soon after one another are announced together.
 const ARRIVALS_MS = 2000;
 const END_REASONS = {
@@ -149,6 +156,10 @@ class LiveList {
     if (hadFocus) this.focusable(node)?.focus();
   }
 
+  redrawAll() {
+    for (const [id, node] of this.nodes) this.redrawNode(node, this.items.get(id));
+  }
+
   remove(id) {
     this.items.delete(id);
     const node = this.nodes.get(id);
@@ -238,6 +249,7 @@ const state = {
   countedThrough: 0,
   queue: null, // LiveList of waiting chats (and, for a while, ones just claimed)
   tickets: null, // LiveList of tickets in state "new"
+  selected: new Set(), // waiting chats a supervisor has ticked
   chats: new Map(), // chat_id -> {summary, lastSeq, unread, pane, tab, ended}
   current: null,
   presence: new Map(),
@@ -326,6 +338,10 @@ function notifyNewChat(chat) {
 
 // --- the queue -------------------------------------------------------------
 
+function isSupervisor() {
+  return me.role === "supervisor" || me.role === "admin";
+}
+
 function queueItem(chat) {
   const claimed = chat.state !== "waiting";
   const name = displayName(chat);
@@ -336,6 +352,21 @@ function queueItem(chat) {
     text: name,
     onclick: () => showPatron(state.queue.items.get(chat.id) || chat),
   });
+  const select =
+    isSupervisor() && !claimed
+      ? el(
+          "label",
+          { class: "select" },
+          el("input", {
+            type: "checkbox",
+            class: "select-chat",
+            "aria-label": `Select chat with ${name}`,
+            checked: state.selected.has(chat.id),
+            onchange: (event) => toggleSelected(chat.id, event.currentTarget.checked),
+          }),
+          " Select"
+        )
+      : null;
   return el(
     "li",
     { class: `queue-item${claimed ? " claimed" : ""}`, "data-chat-id": chat.id },
@@ -348,6 +379,7 @@ function queueItem(chat) {
       claimed
         ? el("span", { class: "wait", text: `Waited ${formatWait(((chat.claimed_ms || Date.now()) - Date.parse(chat.created_at)) / 1000)}` })
         : el("span", { class: "wait", "data-since": chat.created_at, text: formatWait((Date.now() - Date.parse(chat.created_at)) / 1000) }),
+      select,
       claimed
         ? el("p", { class: "claimed-by", text: `Claimed by ${chat.claimed_by}` })
         : el("button", {
@@ -389,6 +421,7 @@ function markClaimed(chatId, by, byId, summary = null) {
   const { messages: _messages, ...fields } = summary || {};
   const claimed = { ...chat, ...fields, state: "active", claimed_by: by, claimed_by_id: byId };
   claimed.claimed_ms = claimed.claimed_at ? Date.parse(claimed.claimed_at) : Date.now();
+  unselect(chatId);
   state.queue.put(claimed);
   renderQueue();
   setTimeout(() => {
@@ -401,6 +434,7 @@ function markClaimed(chatId, by, byId, summary = null) {
 }
 
 function dropFromQueue(chatId) {
+  unselect(chatId);
   state.queue.remove(chatId);
   renderQueue();
 }
@@ -429,6 +463,94 @@ function showReminder(text) {
   box.hidden = false;
   clearTimeout(state.reminderTimer);
   state.reminderTimer = setTimeout(() => (box.hidden = true), 8000);
+}
+
+// --- dismissing spam (supervisors and admins) -------------------------------
+
+function toggleSelected(chatId, on) {
+  if (on) state.selected.add(chatId);
+  else state.selected.delete(chatId);
+  renderSelection();
+}
+
+function unselect(chatId) {
+  if (state.selected.delete(chatId)) renderSelection();
+}
+
+function clearSelection() {
+  state.selected.clear();
+  for (const box of $("queue").querySelectorAll(".select-chat")) box.checked = false;
+  renderSelection();
+}
+
+function selectShown() {
+  for (const chat of state.queue.items.values()) {
+    if (chat.state === "waiting" && state.queue.inView(chat)) state.selected.add(chat.id);
+  }
+  for (const box of $("queue").querySelectorAll(".select-chat")) {
+    box.checked = state.selected.has(Number(box.closest(".queue-item").dataset.chatId));
+  }
+  renderSelection();
+  announce(`${plural(state.selected.size, "chat")} selected.`);
+}
+
+function renderSelection() {
+  const count = state.selected.size;
+  const button = $("dismiss-selected");
+  button.textContent = `Dismiss selected as spam (${count.toLocaleString()})`;
+  button.disabled = count === 0 || state.dismissing;
+  $("select-none").disabled = count === 0;
+  if (count === 0) $("dismiss-confirm").hidden = true;
+}
+
+function renderQueueTools() {
+  $("queue-tools").hidden = !isSupervisor();
+  if (!isSupervisor()) state.selected.clear();
+  renderSelection();
+}
+
+function askToDismiss() {
+  const count = state.selected.size;
+  if (!count) return;
+  $("dismiss-question").textContent = `Dismiss ${plural(count, "waiting chat")} as spam? Each patron is told the chat has ended.`;
+  $("dismiss-confirm-button").textContent = `Dismiss ${plural(count, "chat")}`;
+  $("dismiss-confirm").hidden = false;
+  $("dismiss-confirm-button").focus();
+}
+
+function cancelDismiss() {
+  $("dismiss-confirm").hidden = true;
+  $("dismiss-selected").focus();
+}
+
+async function dismissSelected() {
+  const ids = [...state.selected];
+  $("dismiss-confirm").hidden = true;
+  state.dismissing = true;
+  renderSelection();
+  let dismissed = 0;
+  let skipped = 0;
+  try {
+    for (let start = 0; start < ids.length; start += DISMISS_BATCH) {
+      const ack = await state.socket.request({
+        type: "chat.dismiss",
+        chat_ids: ids.slice(start, start + DISMISS_BATCH),
+        reason: "Dismissed as spam from the console",
+      });
+      for (const id of ack.dismissed) dropFromQueue(id);
+      for (const id of ack.skipped) unselect(id);
+      dismissed += ack.dismissed.length;
+      skipped += ack.skipped.length;
+    }
+    const note = skipped ? ` ${plural(skipped, "chat")} had already been claimed or ended.` : "";
+    announce(`${plural(dismissed, "chat")} dismissed.${note}`);
+  } catch (error) {
+    announce(error.message || "Could not dismiss the chats.");
+  } finally {
+    state.dismissing = false;
+    renderSelection();
+    $("select-shown").focus();
+  }
 }
 
 // --- new tickets -----------------------------------------------------------
@@ -838,7 +960,13 @@ function renderPresence() {
 function applySnapshot(frame) {
   state.lastEventId = Math.max(state.lastEventId, frame.event_id);
   state.countedThrough = frame.event_id;
+  const roleChanged = frame.me.role !== me.role;
+  me.role = frame.me.role;
+  renderQueueTools();
+  // The selection and the older pages fetched before belong to the old connection.
+  clearSelection();
   state.queue.replaceWith(frame.waiting, frame.waiting_total, frame.waiting_by_campus);
+  if (roleChanged) state.queue.redrawAll();
   renderQueue();
   const stillMine = new Set(frame.active.map((c) => c.id));
   for (const chat of frame.active) openChat(chat);
@@ -952,12 +1080,23 @@ state.socket = new ReconnectingSocket(() => `/ws/staff/?after=${state.lastEventI
 $("campus-filter").value = readSetting("refdesk.filter") || "";
 $("campus-filter").addEventListener("change", () => {
   writeSetting("refdesk.filter", $("campus-filter").value);
+  // A selection is of the chats shown: another campus's view starts with none.
+  clearSelection();
   state.queue.redraw();
   state.tickets.redraw();
   updateTitle();
   state.queue.fill();
   state.tickets.fill();
 });
+$("select-shown").addEventListener("click", selectShown);
+$("select-none").addEventListener("click", () => {
+  clearSelection();
+  announce("Selection cleared.");
+});
+$("dismiss-selected").addEventListener("click", askToDismiss);
+$("dismiss-confirm-button").addEventListener("click", dismissSelected);
+$("dismiss-cancel").addEventListener("click", cancelDismiss);
+renderQueueTools();
 const soundButton = $("sound-toggle");
 function renderSound() {
   soundButton.setAttribute("aria-pressed", String(state.soundOn));
@@ -980,7 +1119,9 @@ $("patron-close").addEventListener("click", () => {
   $("patron-panel").hidden = true;
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && !$("patron-panel").hidden) $("patron-panel").hidden = true;
+  if (event.key !== "Escape") return;
+  if (!$("dismiss-confirm").hidden) cancelDismiss();
+  else if (!$("patron-panel").hidden) $("patron-panel").hidden = true;
 });
 setInterval(tickWaits, 1000);
 
