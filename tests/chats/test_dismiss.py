@@ -36,6 +36,7 @@ def rows(chat_ids: list[int]) -> list[tuple[Any, ...]]:
     )
 
 
+@pytest.mark.engines
 def test_dismissing_ends_the_waiting_chats_and_skips_the_others(
     people: dict[str, Librarian], new_chat: Callable[..., Any], sent_events: list[Any]
 ) -> None:
@@ -189,6 +190,7 @@ def test_a_dismissal_costs_a_few_queries_however_many_chats_it_ends(
         assert actions.do_dismiss_chats(many, acting_librarian=people["dee"])[0] == many
 
 
+@pytest.mark.engines
 def test_a_claim_and_a_dismissal_of_the_same_chat_have_one_winner(
     people: dict[str, Librarian], new_chat: Callable[..., Any]
 ) -> None:
@@ -205,6 +207,7 @@ def test_a_claim_and_a_dismissal_of_the_same_chat_have_one_winner(
     assert rows([second.pk]) == [(second.pk, "active", "", people["ana"].pk, 1)]
 
 
+@pytest.mark.engines
 async def test_a_supervisor_dismisses_from_the_console_and_everyone_hears_it(
     people: dict[str, Librarian], new_chat: Callable[..., Any]
 ) -> None:

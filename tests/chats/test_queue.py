@@ -60,6 +60,7 @@ async def ask(ws: Any, frame: dict[str, Any]) -> dict[str, Any]:
             return answer
 
 
+@pytest.mark.engines
 async def test_the_snapshot_holds_the_newest_hundred_waiting_chats_and_counts_them_all(
     people: dict[str, Librarian],
 ) -> None:
@@ -87,6 +88,7 @@ async def test_the_snapshot_page_is_a_setting(people: dict[str, Librarian], sett
     assert snapshot["waiting_total"] == 5
 
 
+@pytest.mark.engines
 async def test_queue_list_pages_back_through_every_waiting_chat_without_gaps_or_repeats(
     people: dict[str, Librarian], settings: Any
 ) -> None:
@@ -165,6 +167,7 @@ async def test_queue_list_refuses_bad_fields_with_an_error_and_the_socket_stays_
     await ws.disconnect()
 
 
+@pytest.mark.engines
 async def test_the_counts_in_the_snapshot_agree_with_the_events_after_it(
     people: dict[str, Librarian], settings: Any
 ) -> None:

@@ -153,6 +153,7 @@ async def ask(ws: WebsocketCommunicator, frame: dict[str, Any]) -> dict[str, Any
             return answer
 
 
+@pytest.mark.engines
 @pytest.mark.django_db(transaction=True)
 async def test_a_real_ticket_behind_a_hundred_and_ten_junk_ones_is_counted_and_one_page_away(
     make_librarian: Callable[..., Librarian], make_campus: Callable[..., Any]
@@ -176,6 +177,7 @@ async def test_a_real_ticket_behind_a_hundred_and_ten_junk_ones_is_counted_and_o
         await ws.disconnect()
 
 
+@pytest.mark.engines
 @pytest.mark.django_db(transaction=True)
 async def test_ticket_list_pages_by_state_and_campus_newest_first(
     make_librarian: Callable[..., Librarian], settings: Any
