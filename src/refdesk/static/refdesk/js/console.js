@@ -311,7 +311,7 @@ function updateTitle() {
 }
 
 // The first new chat is announced at once; those that follow it closely (a flood) are
-// announced together when they stop, with one sound.
+// counted and announced together every two seconds while they come, with one sound each.
 function notifyNewChat(chat) {
   if (state.arrivalsTimer) {
     state.arrivals.push(chat);
