@@ -85,6 +85,9 @@ STORED = Answer("ack", change="message")
 ENDED = Answer("ack", change="ended")
 ENDED_WITH_CLOSING = Answer("ack", change="ended_with_closing")
 LEFT = Answer("ack", change="left")
+DISMISSED = Answer("ack", change="dismissed")
+# A dismissal that leaves the chat alone (not waiting, or no such chat) still succeeds.
+SKIPPED = Answer("ack", change="skipped")
 SILENT = Answer("silent")
 
 
@@ -97,6 +100,7 @@ NOT_FOUND = refused("not_found")
 INVALID = refused("invalid")
 ALREADY_CLAIMED = refused("already_claimed")
 CHAT_ENDED = refused("chat_ended")
+FORBIDDEN = refused("forbidden")
 
 
 # ---------------------------------------------------------------------------
@@ -131,7 +135,25 @@ STAFF_MATRIX: dict[tuple[str, str], tuple[Answer, Answer, Answer, Answer]] = {
     ("chat.end", ACTIVE_OTHER): (NOT_YOURS, NOT_YOURS, ENDED, ENDED),
     ("chat.end", ACTIVE_MINE): (ENDED_WITH_CLOSING,) * 4,
     ("chat.end", ENDED_STATE): (NOT_YOURS, CHAT_ENDED, CHAT_ENDED, CHAT_ENDED),
+    # Dismissing spam is a supervisor's or an admin's, and ends waiting chats only.
+    ("chat.dismiss", WAITING): (FORBIDDEN, FORBIDDEN, DISMISSED, DISMISSED),
+    ("chat.dismiss", ACTIVE_OTHER): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
+    ("chat.dismiss", ACTIVE_MINE): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
+    ("chat.dismiss", ENDED_STATE): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
 }
+
+# Frames that name no one chat: every librarian reads every queue and every ticket list.
+#   frame type:   librarian, holder, supervisor, admin
+LIST_MATRIX: dict[str, tuple[Answer, Answer, Answer, Answer]] = {
+    "queue.list": (READ,) * 4,
+    "ticket.list": (READ,) * 4,
+}
+
+LIST_CELLS = [
+    pytest.param(actor, frame_type, answer, id=f"{actor}-{frame_type}-{answer}")
+    for frame_type, answers in LIST_MATRIX.items()
+    for actor, answer in zip(STAFF_ACTORS, answers, strict=True)
+]
 
 STAFF_CELLS = [
     pytest.param(actor, state, frame_type, answer, id=f"{actor}-{frame_type}-{state}-{answer}")
@@ -143,6 +165,8 @@ STAFF_CELLS = [
 # or no chat at all. Nothing may be claimed, read, sent, typed into or ended.
 #   forged id: (answer to chat.claim, chat.fetch, message.send, typing, chat.end)
 STAFF_FRAMES = ("chat.claim", "chat.fetch", "message.send", "typing", "chat.end")
+# The staff frames that name no chat, or a list of them.
+OTHER_STAFF_FRAMES = ("queue.list", "ticket.list", "chat.dismiss")
 FORGED_MATRIX: dict[str, tuple[Answer, Answer, Answer, Answer, Answer]] = {
     "another librarian's chat": (ALREADY_CLAIMED, NOT_YOURS, NOT_YOURS, NOT_YOURS, NOT_YOURS),
     "nonexistent": (NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_YOURS, NOT_FOUND),
@@ -161,6 +185,21 @@ FORGED_MATRIX: dict[str, tuple[Answer, Answer, Answer, Answer, Answer]] = {
 }
 _MISSING = object()
 
+# The same forged ids in a dismissal's list: a librarian is refused before the list is
+# read; a supervisor's forgery dismisses nothing.
+#   forged id: (librarian, supervisor)
+FORGED_DISMISS_MATRIX: dict[str, tuple[Answer, Answer]] = {
+    "another librarian's chat": (FORBIDDEN, SKIPPED),
+    "nonexistent": (FORBIDDEN, SKIPPED),
+    "largest accepted, nonexistent": (FORBIDDEN, SKIPPED),
+    # Whatever no frame accepts as a chat id, no dismissal accepts in its list.
+    **{
+        forged: (FORBIDDEN, INVALID)
+        for forged, answers in FORGED_MATRIX.items()
+        if set(answers) == {INVALID}
+    },
+}
+
 FORGED_CELLS = [
     pytest.param(actor, forged, frame_type, answer, id=f"{actor}-{frame_type}-{forged}-{answer}")
     for actor in (LIBRARIAN, SUPERVISOR)
@@ -168,6 +207,12 @@ FORGED_CELLS = [
     for frame_type, answer in zip(STAFF_FRAMES, answers, strict=True)
     # For a supervisor another librarian's chat is no forgery: the main matrix covers it.
     if not (actor == SUPERVISOR and forged == "another librarian's chat")
+] + [
+    pytest.param(
+        actor, forged, "chat.dismiss", answer, id=f"{actor}-chat.dismiss-{forged}-{answer}"
+    )
+    for forged, answers in FORGED_DISMISS_MATRIX.items()
+    for actor, answer in zip((LIBRARIAN, SUPERVISOR), answers, strict=True)
 ]
 
 
@@ -441,6 +486,10 @@ def expected_after(
         after["events"].append((chat_id, "chat.claimed"))
     elif change == "message":
         add_message("librarian" if actor else "patron", LIBRARIAN_BODY if actor else PATRON_BODY)
+    elif change == "dismissed":
+        add_message("system", "The chat has ended.")
+        chat.update(state="ended", end_reason="dismissed")
+        after["events"].append((chat_id, "chat.ended"))
     elif change in {"ended", "ended_with_closing", "left"}:
         if change == "ended_with_closing":
             add_message("librarian", CLOSING)
@@ -450,7 +499,7 @@ def expected_after(
         chat.update(state="ended", end_reason=reason)
         after["events"].append((chat_id, "chat.ended"))
     else:
-        assert change == "none", change
+        assert change in {"none", "skipped"}, change
     return after
 
 
@@ -513,7 +562,9 @@ def check_answer(
         assert answer["message"]
         assert answer["code"] != "internal"
         if expected.code == "invalid":
-            assert answer["field"] == "chat_id"
+            assert answer["field"] == ("chat_ids" if frame_type == "chat.dismiss" else "chat_id")
+        elif expected.code == "forbidden":
+            assert "chat_id" not in answer
         elif chat_id is not None:
             assert answer["chat_id"] == chat_id, answer
         return
@@ -524,10 +575,24 @@ def check_answer(
         assert answer["message"]["chat_id"] == chat_id
     elif frame_type in {"chat.end", "chat.leave"}:
         assert answer == {"type": "ack", "ref": "cell", "chat_id": chat_id, "state": "ended"}
+    elif frame_type == "chat.dismiss":
+        ended = expected.change == "dismissed"
+        assert answer == {
+            "type": "ack",
+            "ref": "cell",
+            "dismissed": [chat_id] if ended else [],
+            "skipped": [] if ended else [chat_id],
+        }
 
 
 def staff_frame(frame_type: str, chat_id: Any) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": frame_type, "ref": "cell"}
+    if frame_type == "chat.dismiss":
+        if chat_id is not _MISSING:
+            frame["chat_ids"] = [chat_id]
+        return frame
+    if frame_type in LIST_MATRIX:
+        return frame
     if chat_id is not _MISSING:
         frame["chat_id"] = chat_id
     if frame_type == "message.send":
@@ -603,6 +668,37 @@ async def test_a_forged_chat_id_opens_nothing(
         frame_type=frame_type,
         chat_id=chat_id if isinstance(chat_id, int) else None,
     )
+    assert await database_sync_to_async(snapshot)() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("actor", "frame_type", "expected"), LIST_CELLS)
+async def test_a_list_frame_gets_exactly_its_cell_of_the_matrix(
+    world: World, actor: str, frame_type: str, expected: Answer
+) -> None:
+    def file_ticket() -> int:
+        from refdesk.campuses.models import Campus
+        from refdesk.tickets.actions import do_create_ticket
+
+        return do_create_ticket(
+            Campus.objects.get(slug="south"),
+            patron_name="Kim",
+            patron_email="kim@example.edu",
+            question="Renew by email?",
+        ).pk
+
+    ticket_id = await database_sync_to_async(file_ticket)()
+    before = await database_sync_to_async(snapshot)()
+    ws = await open_staff(world.people[actor])
+    answers = await answers_to(ws, staff_frame(frame_type, _MISSING))
+    await ws.disconnect()
+
+    check_answer(answers, expected, frame_type=frame_type, chat_id=None)
+    (answer,) = answers
+    if frame_type == "queue.list":
+        assert ([c["id"] for c in answer["waiting"]], answer["more"]) == ([world.waiting], False)
+    else:
+        assert ([t["id"] for t in answer["tickets"]], answer["more"]) == ([ticket_id], False)
     assert await database_sync_to_async(snapshot)() == before
 
 
@@ -793,7 +889,7 @@ async def outputs_after(communicator: WebsocketCommunicator, frame: dict[str, An
 
 SESSION_ENDINGS = ("session deleted", "logged out", "password changed", "deactivated")
 PER_FRAME_CELLS = [
-    *[("session deleted", frame_type) for frame_type in STAFF_FRAMES],
+    *[("session deleted", frame_type) for frame_type in (*STAFF_FRAMES, *OTHER_STAFF_FRAMES)],
     *[(how, "message.send") for how in SESSION_ENDINGS[1:]],
 ]
 
@@ -860,6 +956,21 @@ async def test_a_supervisor_demoted_mid_socket_can_no_longer_end_another_librari
     answers = await answers_to(ws, staff_frame("chat.end", world.held[HOLDER]))
     await ws.disconnect()
     check_answer(answers, NOT_YOURS, frame_type="chat.end", chat_id=world.held[HOLDER])
+    assert await database_sync_to_async(snapshot)() == before
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_supervisor_demoted_mid_socket_can_no_longer_dismiss_chats(world: World) -> None:
+    from refdesk.chats.consumers import recheck_console_sessions
+
+    dee = world.people[SUPERVISOR]
+    ws = await open_staff(dee)
+    await database_sync_to_async(Librarian.objects.filter(pk=dee.pk).update)(role="librarian")
+    await recheck_console_sessions()
+    before = await database_sync_to_async(snapshot)()
+    answers = await answers_to(ws, staff_frame("chat.dismiss", world.waiting))
+    await ws.disconnect()
+    check_answer(answers, FORBIDDEN, frame_type="chat.dismiss", chat_id=world.waiting)
     assert await database_sync_to_async(snapshot)() == before
 
 

@@ -311,6 +311,18 @@ def shape_problems(value: Any, annotation: Any, where: str) -> list[str]:
     if origin in (Union, types.UnionType):
         branches = [shape_problems(value, arm, where) for arm in get_args(annotation)]
         return [] if any(not b for b in branches) else min(branches, key=len)
+    if origin is dict:
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object, got {value!r}"]
+        key_type, item = get_args(annotation)
+        return [
+            problem
+            for key, v in value.items()
+            for problem in [
+                *shape_problems(key, key_type, f"{where} key {key!r}"),
+                *shape_problems(v, item, f"{where}[{key!r}]"),
+            ]
+        ]
     if origin is list:
         if not isinstance(value, list):
             return [f"{where}: expected a list, got {value!r}"]
@@ -465,6 +477,22 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         for staff in (ana, ben):
             await staff.until("chat.created", lambda f: f["chat"]["id"] == other.pk)
+        spam, _spam_token = await create(
+            campus_slug="north", name="", email="", question="Cheap watches"
+        )
+        for staff in (ana, ben):
+            await staff.until("chat.created", lambda f: f["chat"]["id"] == spam.pk)
+        await ana.send({"type": "chat.dismiss", "chat_ids": [spam.pk], "ref": "d0"})
+        assert (await ana.until("error"))["code"] == "forbidden"
+        await ben.send({"type": "chat.dismiss", "chat_ids": [spam.pk, 10**9], "ref": "d1"})
+        dismissed = await ben.until("ack")
+        assert (dismissed["dismissed"], dismissed["skipped"]) == ([spam.pk], [10**9])
+        assert (await ana.until("chat.ended"))["reason"] == "dismissed"
+        await ana.send({"type": "queue.list", "campus": "south", "ref": "q1"})
+        page = await ana.until("ack")
+        assert ([c["id"] for c in page["waiting"]], page["more"]) == ([other.pk], False)
+        await ana.send({"type": "queue.list", "before": 10**9, "ref": "q2"})
+        assert (await ana.until("error"))["field"] == "before"
         ticket = await database_sync_to_async(check_create_ticket)(
             campus_slug="south", name="Kim", email="kim@example.edu", question="Renew by email?"
         )
@@ -477,6 +505,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await database_sync_to_async(purge_a_year_later)(forgotten.pk)
         for staff in (ana, ben):
             await staff.until("ticket.updated", lambda f: f["ticket"]["id"] == forgotten.pk)
+        await ben.send({"type": "ticket.list", "campus": "south", "state": "new", "ref": "t1"})
+        tickets = await ben.until("ack")
+        assert ([t["id"] for t in tickets["tickets"]], tickets["more"]) == ([ticket.pk], False)
 
         patron = keep(await open_patron(token, seen))
         assert (await patron.receive())["type"] == "chat.state"
@@ -515,6 +546,8 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert [c["id"] for c in snapshot["waiting"]] == [other.pk]
         assert [c["id"] for c in snapshot["active"]] == [chat.pk]
         assert [t["id"] for t in snapshot["tickets"]] == [ticket.pk]
+        assert (snapshot["waiting_total"], snapshot["waiting_by_campus"]) == (1, {"south": 1})
+        assert (snapshot["tickets_total"], snapshot["tickets_by_campus"]) == (1, {"south": 1})
         await second.close()
 
         await ana.send({"type": "chat.end", "chat_id": chat.pk, "closing": "Bye!", "ref": "end"})
@@ -549,4 +582,4 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
 
     missing = every_declared_form() - seen
     assert not missing, f"the conversation never produced {sorted(missing)}"
-    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 2
+    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 3

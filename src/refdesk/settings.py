@@ -35,6 +35,13 @@ def _env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"REFDESK_{name} must be a whole number, not {value!r}") from exc
 
 
+def _env_page(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if not 1 <= value <= 1000:  # noqa: PLR2004
+        raise ImproperlyConfigured(f"REFDESK_{name} must be between 1 and 1000, not {value}")
+    return value
+
+
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in _env(name).split(",") if item.strip()]
 
@@ -309,6 +316,8 @@ class DeskSettings(TypedDict):
     MAX_SOCKETS_PER_CHAT: int
     SOCKET_QUEUE_BYTES: int
     HEADER_TIMEOUT_SECONDS: int
+    SNAPSHOT_WAITING: int
+    SNAPSHOT_TICKETS: int
 
 
 REFDESK: DeskSettings = {
@@ -370,6 +379,11 @@ REFDESK: DeskSettings = {
     "SOCKET_QUEUE_BYTES": _env_int("SOCKET_QUEUE_BYTES", 1024 * 1024),
     # A connection must finish its request headers within this long, or it is closed.
     "HEADER_TIMEOUT_SECONDS": _env_int("HEADER_TIMEOUT_SECONDS", 10),
+    # A console's snapshot carries the newest this many waiting chats and new tickets, with
+    # their counts; older ones come a page of the same size at a time (queue.list,
+    # ticket.list). A flood of chats then costs every console a page, not the whole flood.
+    "SNAPSHOT_WAITING": _env_page("SNAPSHOT_WAITING", 100),
+    "SNAPSHOT_TICKETS": _env_page("SNAPSHOT_TICKETS", 100),
 }
 
 LOGGING = {

@@ -49,6 +49,14 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     stop_desk(served)
 
 
+@pytest.fixture
+def flood_desk(tmp_path: Any) -> Iterator[Desk]:
+    """A desk of the test's own, for tests that flood it with hundreds of chats."""
+    served = start_desk(tmp_path / "flood-desk")
+    yield served
+    stop_desk(served)
+
+
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright

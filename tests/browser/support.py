@@ -139,6 +139,48 @@ def start_desk(data_dir: Path) -> Desk:
     pytest.fail(f"refdesk serve did not answer /healthz within 30 s:\n{desk.log_tail()}")
 
 
+def flood_queue(desk: Desk, count: int, *, name: str = "Flood", kind: str = "chat") -> list[int]:
+    """``count`` waiting chats (or, with ``kind="ticket"``, new tickets) made through the
+    real action in the desk's own database, spread over its campuses in turn, oldest
+    first; their ids.
+
+    They are made by another process, so consoles see them at their next snapshot, not
+    live: a test opens its consoles after flooding.
+    """
+    script = (
+        "import json, os\n"
+        "from refdesk.campuses.models import Campus\n"
+        "from refdesk.chats.actions import do_create_chat\n"
+        "from refdesk.tickets.actions import do_create_ticket\n"
+        "name, count = os.environ['FLOOD_NAME'], int(os.environ['FLOOD_COUNT'])\n"
+        "campuses = list(Campus.objects.order_by('position', 'name'))\n"
+        "def chat(i):\n"
+        "    return do_create_chat(campuses[i % len(campuses)], patron_name=f'{name} {i}',\n"
+        "        patron_email='', question='Cheap watches, click here')[0].pk\n"
+        "def ticket(i):\n"
+        "    return do_create_ticket(campuses[i % len(campuses)], patron_name=f'{name} {i}',\n"
+        "        patron_email='junk@example.com', question='Cheap watches, click here').pk\n"
+        "make = ticket if os.environ['FLOOD_KIND'] == 'ticket' else chat\n"
+        "print(json.dumps([make(i) for i in range(count)]))\n"
+    )
+    done = subprocess.run(
+        [*_refdesk_command(), "shell", "-c", script],
+        env={
+            **_child_env(desk.data_dir),
+            "FLOOD_NAME": name,
+            "FLOOD_COUNT": str(count),
+            "FLOOD_KIND": kind,
+        },
+        cwd=desk.data_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"flooding the queue failed:\n{done.stdout}\n{done.stderr}")
+    return [int(chat_id) for chat_id in json.loads(done.stdout.strip().splitlines()[-1])]
+
+
 def stop_desk(desk: Desk) -> None:
     if desk.process is None or desk.process.poll() is not None:
         return

@@ -17,6 +17,7 @@ from tests.browser.support import (
     Desk,
     claim,
     expect,
+    flood_queue,
     log_in,
     queue_item,
     save_screenshot,
@@ -152,4 +153,24 @@ def test_axe_finds_nothing_serious_on_the_offline_ticket_form_or_the_ticket_list
     expect(console.locator(f'#tickets .ticket-item[data-ticket-id="{ticket_id}"]')).to_be_visible()
     problems += audit(console, "console-tickets", axe)
 
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+
+
+def test_axe_finds_nothing_serious_on_a_flooded_console_with_the_supervisor_s_tools(
+    flood_desk: Desk, contexts: Contexts
+) -> None:
+    flood_queue(flood_desk, 150)
+    flood_queue(flood_desk, 120, kind="ticket")
+    dee = log_in(contexts.new(), flood_desk, "dee")
+    expect(dee.get_by_role("button", name="Show older chats (50 more)")).to_be_visible()
+    expect(dee.get_by_role("button", name="Show older tickets (20 more)")).to_be_visible()
+    dee.locator("#queue .select-chat").first.check()
+    dee.get_by_role("button", name="Dismiss selected as spam (1)").click()
+    expect(dee.get_by_role("button", name="Dismiss 1 chat", exact=True)).to_be_focused()
+    save_screenshot(dee, "console-flooded.png")
+    problems = audit(dee, "console-flooded", Axe())
+    phone = log_in(contexts.new(phone=True), flood_desk, "dee")
+    expect(phone.get_by_role("button", name="Show older chats (50 more)")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    problems += audit(phone, "console-flooded-phone", Axe())
     assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)

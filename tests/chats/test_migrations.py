@@ -9,8 +9,8 @@ from django.utils import timezone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("chats", "0004_message_fewer_indexes")]
-AFTER = [("chats", "0005_chat_browser_summary")]
+BEFORE = [("chats", "0005_chat_end_reason_dismissed")]
+AFTER = [("chats", "0006_chat_browser_summary")]
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120.0 Mobile"
 
 

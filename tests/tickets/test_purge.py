@@ -146,10 +146,11 @@ def test_a_ticket_never_closed_is_closed_and_purged_a_year_after_it_was_filed(
     }
     assert Ticket.objects.get(pk=stale.pk).closed_at is not None
     assert [
-        (groups, e["type"], e["ticket"]["id"], e["ticket"]["state"]) for groups, e in sent_events
+        (groups, e["type"], e["ticket"]["id"], e["ticket"]["state"], e["previous_state"])
+        for groups, e in sent_events
     ] == [
-        (("staff",), "ticket.updated", stale.pk, "closed"),
-        (("staff",), "ticket.updated", pending.pk, "closed"),
+        (("staff",), "ticket.updated", stale.pk, "closed", "new"),
+        (("staff",), "ticket.updated", pending.pk, "closed", "pending"),
     ]
     # The closing is in the audit trail (its details blanked by the purge, like the rest).
     assert list(TicketEvent.objects.filter(ticket_id=stale.pk).values_list("type", "data")) == [

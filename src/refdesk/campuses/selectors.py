@@ -59,6 +59,17 @@ def get_campus_by_slug(slug: str) -> Campus | None:
     return Campus.objects.prefetch_related("hours").filter(slug=slug).first()
 
 
+_SLUG = re.compile(r"[-\w]{1,40}", re.ASCII)
+
+
+def get_campus_id(slug: object) -> int | None:
+    """The id of the campus with that slug, or None; anything that cannot be a slug (not
+    text, too long, other characters) is None without a query."""
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        return None
+    return Campus.objects.filter(slug=slug).values_list("pk", flat=True).first()
+
+
 def badge_text_colour(colour: str) -> str:
     """Black or white, whichever contrasts more with the badge colour (WCAG luminance)."""
     channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]

@@ -32,6 +32,7 @@ from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
     hash_token,
+    list_chats_for_staff,
     message_payload,
 )
 from refdesk.chats.useragent import describe_browser
@@ -651,12 +652,12 @@ def do_end_chat(chat: Chat, *, reason: str, acting_librarian: Librarian | None =
             raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat.pk)
         fresh = get_chat_for_staff(chat.pk)
         assert fresh is not None  # noqa: S101 - the row was just updated
-        text = {
-            EndReason.PATRON_LEFT: "The patron left the chat.",
-            EndReason.CLOSED: "The librarian ended the chat.",
-        }.get(EndReason(reason), "The chat has ended.")
         message = Message.objects.create(
-            chat=fresh, seq=fresh.last_seq, sender=Sender.SYSTEM, body=text, created_at=now
+            chat=fresh,
+            seq=fresh.last_seq,
+            sender=Sender.SYSTEM,
+            body=_end_line(reason),
+            created_at=now,
         )
         payload = message_payload(message)
         groups = [chat_group(fresh.pk)]
@@ -674,6 +675,140 @@ def do_end_chat(chat: Chat, *, reason: str, acting_librarian: Librarian | None =
             [chat_group(fresh.pk)], {"type": "chat.ended", "chat_id": fresh.pk, "reason": reason}
         )
     return fresh
+
+
+def _end_line(reason: str) -> str:
+    """The system line that tells both sides a chat ended; neutral unless a side left it."""
+    return {
+        EndReason.PATRON_LEFT: "The patron left the chat.",
+        EndReason.CLOSED: "The librarian ended the chat.",
+    }.get(EndReason(reason), "The chat has ended.")
+
+
+# ---------------------------------------------------------------------------
+# Dismissing a flood from the queue
+# ---------------------------------------------------------------------------
+
+# One frame's worth of chats: a supervisor clears a flood a screenful or two at a time.
+MAX_DISMISS_IDS = 200
+MAX_DISMISS_NOTE_CHARS = 200
+_MAX_ID = 2**62
+
+
+def clean_chat_ids(value: object, *, limit: int = MAX_DISMISS_IDS) -> list[int]:
+    """A frame's list of chat ids: 1 to ``limit`` positive whole numbers; repeats dropped,
+    the order kept. Anything else is ``ActionError("invalid", field="chat_ids")``."""
+    if not isinstance(value, list) or not value:
+        raise ActionError("invalid", "chat_ids must be a list of chat ids.", field="chat_ids")
+    if len(value) > limit:
+        raise ActionError(
+            "invalid", f"At most {limit} chats at a time.", field="chat_ids", limit=limit
+        )
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 < item <= _MAX_ID:
+            raise ActionError(
+                "invalid", "chat_ids must hold positive whole numbers.", field="chat_ids"
+            )
+    return list(dict.fromkeys(value))
+
+
+def check_dismiss_chats(
+    chat_ids: object, *, acting_librarian: Librarian, reason: object = None
+) -> tuple[list[int], list[int]]:
+    """A supervisor's or admin's dismissal of spam chats from the queues (``chat.dismiss``).
+
+    Refuses anyone else with ``forbidden`` before looking at the fields; then validates the
+    ids (see :func:`clean_chat_ids`) and the optional note (``reason``: one line of up to
+    200 characters). Returns :func:`do_dismiss_chats`'s (dismissed, skipped).
+    """
+    if not acting_librarian.is_supervisor:
+        raise ActionError("forbidden", "Only a supervisor or an admin can dismiss chats.")
+    ids = clean_chat_ids(chat_ids)
+    note = clean_text(reason, field="reason", max_chars=MAX_DISMISS_NOTE_CHARS, multiline=False)
+    return do_dismiss_chats(ids, acting_librarian=acting_librarian, note=note)
+
+
+_DISMISS = (
+    "UPDATE {table} SET state = %s, end_reason = %s, ended_at = %s, last_seq = last_seq + 1 "
+    "WHERE state = %s AND id IN ({ids}) RETURNING id"
+)
+
+
+def do_dismiss_chats(
+    chat_ids: list[int], *, acting_librarian: Librarian, note: str = ""
+) -> tuple[list[int], list[int]]:
+    """End every listed chat that is still waiting, with reason ``dismissed``; skip the rest
+    (claimed, ended, or no such chat). Returns (dismissed ids, skipped ids) in the given order.
+
+    One transaction, whatever the number of chats: one conditional UPDATE (``WHERE state =
+    'waiting'``) decides, so a claim racing the dismissal of a chat has one winner; then, for
+    each dismissed chat, what :func:`do_end_chat` writes (a system message, "The chat has
+    ended.", and a ``chat.ended`` ``ChatEvent`` with the supervisor as actor and the note,
+    when given, in its data) in one INSERT per table. After the commit each chat's patron
+    gets the system line and ``chat.ended`` (``reason: "dismissed"``), and the staff group
+    ``chat.ended``, in the order ``do_end_chat`` sends them.
+    """
+    if not chat_ids:
+        return [], []
+    now = timezone.now()
+    with transaction.atomic():
+        # Only the model's table name and placeholders are formatted in; values are parameters.
+        sql = _DISMISS.format(table=Chat._meta.db_table, ids=", ".join(["%s"] * len(chat_ids)))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [
+                    ChatState.ENDED.value,
+                    EndReason.DISMISSED.value,
+                    connection.ops.adapt_datetimefield_value(now),
+                    ChatState.WAITING.value,
+                    *chat_ids,
+                ],
+            )
+            ended = {row[0] for row in cursor.fetchall()}
+        dismissed = [chat_id for chat_id in chat_ids if chat_id in ended]
+        skipped = [chat_id for chat_id in chat_ids if chat_id not in ended]
+        if not dismissed:
+            return [], skipped
+        chats = list_chats_for_staff(dismissed)
+        lines = Message.objects.bulk_create(
+            Message(
+                chat=chats[chat_id],
+                seq=chats[chat_id].last_seq,
+                sender=Sender.SYSTEM,
+                body=_end_line(EndReason.DISMISSED),
+                created_at=now,
+            )
+            for chat_id in dismissed
+        )
+        reason = EndReason.DISMISSED.value
+        payloads: list[dict[str, Any]] = [
+            {"chat_id": chat_id, "reason": reason, "chat": chat_summary(chats[chat_id])}
+            for chat_id in dismissed
+        ]
+        rows = ChatEvent.objects.bulk_create(
+            ChatEvent(
+                chat=chats[chat_id],
+                type="chat.ended",
+                actor=acting_librarian,
+                data={**payload, "note": note} if note else payload,
+                created_at=now,
+            )
+            for chat_id, payload in zip(dismissed, payloads, strict=True)
+        )
+        outgoing: list[tuple[list[str], dict[str, Any], None]] = []
+        for chat_id, line, payload, row in zip(dismissed, lines, payloads, rows, strict=True):
+            patron = [chat_group(chat_id)]
+            # A waiting chat has no holder: the line goes to the patron alone.
+            outgoing.append((patron, message_payload(line), None))
+            outgoing.append(
+                ([STAFF_GROUP], {"type": "chat.ended", "event_id": row.pk, **payload}, None)
+            )
+            outgoing.append(
+                (patron, {"type": "chat.ended", "chat_id": chat_id, "reason": reason}, None)
+            )
+        send_events_on_commit(outgoing)
+    return dismissed, skipped
 
 
 # ---------------------------------------------------------------------------

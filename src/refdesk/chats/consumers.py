@@ -23,11 +23,12 @@ from refdesk.chats.selectors import (
     chat_summary,
     get_chat_by_token,
     get_chat_for_staff,
-    get_last_event_id,
+    get_queue_counts,
     list_active_chats_with_messages,
     list_messages,
     list_recently_ended_chats,
-    list_waiting_chats,
+    list_waiting_page,
+    page_waiting_chats,
     patron_chat_view,
 )
 from refdesk.core.consumers import FrameConsumer, TokenBucket, require_bool, require_int
@@ -178,22 +179,32 @@ def _leave(chat_id: int) -> None:
 
 
 def _snapshot(librarian: Librarian, after: int) -> dict[str, Any]:
-    from refdesk.tickets.selectors import list_new_tickets
+    from refdesk.tickets.selectors import count_tickets_by_campus, list_tickets_page
 
+    # The counts and the cursor first, in one statement: the console applies to the counts
+    # exactly the events after ``event_id``.
+    counts = get_queue_counts()
+    waiting, _more = list_waiting_page(limit=settings.REFDESK["SNAPSHOT_WAITING"])
+    tickets, _more = list_tickets_page()
+    tickets_by_campus = count_tickets_by_campus()
     return {
         "type": "snapshot",
-        "event_id": get_last_event_id(),
+        "event_id": counts.event_id,
         "me": {
             "librarian_id": librarian.pk,
             "display_name": librarian.display_name,
             "campus": librarian.home_campus.slug,
             "role": librarian.role,
         },
-        "waiting": list_waiting_chats(),
+        "waiting": waiting,
+        "waiting_total": counts.total,
+        "waiting_by_campus": counts.by_campus,
         "active": list_active_chats_with_messages(librarian),
         "ended": list_recently_ended_chats(librarian, after_event=after),
         "presence": list_presence(),
-        "tickets": list_new_tickets(),
+        "tickets": tickets,
+        "tickets_total": sum(tickets_by_campus.values()),
+        "tickets_by_campus": tickets_by_campus,
     }
 
 
@@ -250,6 +261,32 @@ def _typing_allowed(session_key: str, librarian_id: int, chat_id: int) -> None:
         )
 
 
+def _queue_page(session_key: str, librarian_id: int, frame: dict[str, Any]) -> dict[str, Any]:
+    as_librarian(session_key, librarian_id)
+    return page_waiting_chats(campus=frame.get("campus"), before=frame.get("before"))
+
+
+def _ticket_page(session_key: str, librarian_id: int, frame: dict[str, Any]) -> dict[str, Any]:
+    from refdesk.tickets.selectors import page_tickets
+
+    as_librarian(session_key, librarian_id)
+    return page_tickets(
+        campus=frame.get("campus"),
+        state=frame.get("state"),
+        before=frame.get("before"),
+        owner=frame.get("owner"),
+        q=frame.get("q"),
+    )
+
+
+def _dismiss(session_key: str, librarian_id: int, frame: dict[str, Any]) -> dict[str, Any]:
+    librarian = as_librarian(session_key, librarian_id)
+    dismissed, skipped = actions.check_dismiss_chats(
+        frame.get("chat_ids"), acting_librarian=librarian, reason=frame.get("reason")
+    )
+    return {"dismissed": dismissed, "skipped": skipped}
+
+
 def _fetch(session_key: str, librarian_id: int, chat_id: int) -> dict[str, Any]:
     librarian = as_librarian(session_key, librarian_id)
     chat = get_chat_for_staff(chat_id)
@@ -279,6 +316,9 @@ class StaffConsumer(FrameConsumer):
         "message.send": "handle_message_send",
         "typing": "handle_typing",
         "chat.end": "handle_end",
+        "queue.list": "handle_queue_list",
+        "ticket.list": "handle_ticket_list",
+        "chat.dismiss": "handle_dismiss",
     }
     librarian: Librarian | None = None
     joined: Librarian | None = None
@@ -373,3 +413,12 @@ class StaffConsumer(FrameConsumer):
             _end, self.session_key, self._me().pk, chat_id, frame.get("closing", "")
         )
         return {"chat_id": chat.pk, "state": chat.state}
+
+    async def handle_queue_list(self, frame: dict[str, Any]) -> dict[str, Any]:
+        return await run_action(_queue_page, self.session_key, self._me().pk, frame)
+
+    async def handle_ticket_list(self, frame: dict[str, Any]) -> dict[str, Any]:
+        return await run_action(_ticket_page, self.session_key, self._me().pk, frame)
+
+    async def handle_dismiss(self, frame: dict[str, Any]) -> dict[str, Any]:
+        return await run_action(_dismiss, self.session_key, self._me().pk, frame)

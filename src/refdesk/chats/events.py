@@ -20,7 +20,9 @@ from typing import Literal, NotRequired, TypedDict
 # ---------------------------------------------------------------------------
 
 ChatStateName = Literal["waiting", "active", "ended"]
-EndReasonName = Literal["closed", "patron_left", "idle", "ticketed", "blocked", "unanswered"]
+EndReasonName = Literal[
+    "closed", "patron_left", "idle", "ticketed", "blocked", "unanswered", "dismissed"
+]
 SenderName = Literal["patron", "librarian", "system"]
 TicketStateName = Literal["new", "open", "pending", "closed"]
 RoleName = Literal["librarian", "supervisor", "admin"]
@@ -39,6 +41,8 @@ ErrorCode = Literal[
     "invalid",
     "too_long",
     "not_found",
+    "unknown_campus",
+    "forbidden",
     "not_yours",
     "already_claimed",
     "chat_ended",
@@ -164,16 +168,24 @@ class Snapshot(TypedDict):
     """``snapshot``: the first frame on a staff socket."""
 
     type: Literal["snapshot"]
-    # The newest chat event id when the snapshot was taken: the next ``?after=``.
+    # The newest chat event id when the snapshot was taken: the next ``?after=``, and the
+    # last event the counts below include.
     event_id: int
     me: Me
+    # The newest waiting chats (``REFDESK_SNAPSHOT_WAITING``, 100), oldest first.
     waiting: list[ChatSummary]
+    # Every waiting chat, and those per campus slug (campuses with none left out).
+    waiting_total: int
+    waiting_by_campus: dict[str, int]
     active: list[ChatWithMessages]
     # My chats that ended after ``?after=`` (empty when ``after`` is 0 or absent).
     ended: list[ChatWithMessages]
     presence: list[PresenceEntry]
-    # New tickets of every campus, newest first (at most 100).
+    # The newest new tickets of every campus (``REFDESK_SNAPSHOT_TICKETS``, 100), newest
+    # first; and every new ticket counted, in all and per campus slug.
     tickets: list[TicketSummary]
+    tickets_total: int
+    tickets_by_campus: dict[str, int]
 
 
 class ChatCreated(TypedDict):
@@ -245,6 +257,8 @@ class TicketUpdated(TypedDict):
 
     type: Literal["ticket.updated"]
     ticket: TicketSummary
+    # The state it had before, so that a console can move its counts of new tickets.
+    previous_state: TicketStateName
 
 
 class TypingEvent(TypedDict):
@@ -289,6 +303,34 @@ class ChatEndedAck(TypedDict):
     ref: Ref | None
     chat_id: int
     state: Literal["ended"]
+
+
+class QueueListAck(TypedDict):
+    """``ack`` of ``queue.list`` (staff): a page of older waiting chats, oldest first."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    waiting: list[ChatSummary]
+    # Whether older waiting chats remain beyond this page.
+    more: bool
+
+
+class TicketListAck(TypedDict):
+    """``ack`` of ``ticket.list`` (staff): a page of tickets, newest first."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    tickets: list[TicketSummary]
+    more: bool
+
+
+class DismissAck(TypedDict):
+    """``ack`` of ``chat.dismiss`` (staff): which chats ended, and which were not waiting."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    dismissed: list[int]
+    skipped: list[int]
 
 
 class ErrorEvent(TypedDict):
@@ -369,6 +411,34 @@ class StaffChatEnd(TypedDict):
     closing: NotRequired[str]
 
 
+class StaffQueueList(TypedDict):
+    type: Literal["queue.list"]
+    ref: NotRequired[Ref]
+    # A campus slug; absent, null or "" for every campus.
+    campus: NotRequired[str | None]
+    # The id of the oldest chat the console shows; absent or null for the newest page.
+    before: NotRequired[int | None]
+
+
+class StaffTicketList(TypedDict):
+    type: Literal["ticket.list"]
+    ref: NotRequired[Ref]
+    campus: NotRequired[str | None]
+    # ``new`` when absent.
+    state: NotRequired[TicketStateName | None]
+    # The id of the oldest ticket the console shows; absent or null for the newest page.
+    before: NotRequired[int | None]
+
+
+class StaffChatDismiss(TypedDict):
+    type: Literal["chat.dismiss"]
+    ref: NotRequired[Ref]
+    # 1 to 200 chat ids.
+    chat_ids: list[int]
+    # A note for the record: one line, up to 200 characters.
+    reason: NotRequired[str | None]
+
+
 # ---------------------------------------------------------------------------
 # The registry the contract test reads
 # ---------------------------------------------------------------------------
@@ -394,7 +464,7 @@ STAFF_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
     "presence": (PresenceEvent,),
     "ticket.created": (TicketCreated,),
     "ticket.updated": (TicketUpdated,),
-    "ack": (MessageAck, ChatAck, ChatEndedAck),
+    "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, TicketListAck, DismissAck),
     "error": (ErrorEvent,),
 }
 
@@ -419,6 +489,9 @@ STAFF_FRAME_TYPES: tuple[str, ...] = (
     "message.send",
     "typing",
     "chat.end",
+    "queue.list",
+    "ticket.list",
+    "chat.dismiss",
 )
 
 PATRON_FRAMES: dict[str, type] = {
@@ -432,4 +505,7 @@ STAFF_FRAMES: dict[str, type] = {
     "message.send": StaffMessageSend,
     "typing": StaffTyping,
     "chat.end": StaffChatEnd,
+    "queue.list": StaffQueueList,
+    "ticket.list": StaffTicketList,
+    "chat.dismiss": StaffChatDismiss,
 }

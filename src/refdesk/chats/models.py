@@ -21,6 +21,8 @@ class EndReason(models.TextChoices):
     TICKETED = "ticketed", "Turned into a ticket"
     BLOCKED = "blocked", "Patron blocked"
     UNANSWERED = "unanswered", "Unanswered"
+    # A supervisor cleared it from the queue unanswered (a flood of spam).
+    DISMISSED = "dismissed", "Dismissed by a supervisor"
 
 
 class Sender(models.TextChoices):
@@ -99,7 +101,8 @@ class Message(models.Model):
 
 
 class ChatEvent(models.Model):
-    """One state change of a chat, exactly as it was sent to the staff socket.
+    """One state change of a chat, exactly as it was sent to the staff socket (a dismissal
+    adds the supervisor's ``note``, which is kept for the record and not sent).
 
     The id is the staff socket's resume cursor (``/ws/staff/?after=<id>``).
     """

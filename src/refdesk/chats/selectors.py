@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from refdesk.accounts.models import Librarian
+from refdesk.campuses.models import Campus
+from refdesk.campuses.selectors import get_campus_id
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
+from refdesk.core.errors import ActionError
 
 
 def hash_token(token: str) -> str:
@@ -97,14 +104,123 @@ def _with_relations(qs: QuerySet[Chat]) -> QuerySet[Chat]:
     return qs.select_related("campus", "librarian")
 
 
-def list_waiting_chats() -> list[dict[str, Any]]:
-    """Every waiting chat in every queue, oldest first."""
-    return [
-        chat_summary(c)
-        for c in _with_relations(Chat.objects.filter(state=ChatState.WAITING)).order_by(
-            "created_at", "pk"
+QueuePosition = tuple[dt.datetime, int]
+
+
+def get_queue_position(chat_id: int) -> QueuePosition | None:
+    """Where a chat stands in the queues, ``(created_at, id)``, whatever its state now; the
+    cursor of a page of older waiting chats. None when there is no such chat."""
+    return Chat.objects.filter(pk=chat_id).values_list("created_at", "pk").first()
+
+
+def list_waiting_page(
+    *, limit: int, campus_id: int | None = None, before: QueuePosition | None = None
+) -> tuple[list[dict[str, Any]], bool]:
+    """The newest ``limit`` waiting chats queued before ``before`` (all of them when None),
+    of one campus or of every one, oldest first; and whether older ones wait beyond them.
+
+    The queue's order is ``created_at``, then id. One query, whatever the queue's length.
+    """
+    chats = Chat.objects.filter(state=ChatState.WAITING)
+    if campus_id is not None:
+        chats = chats.filter(campus_id=campus_id)
+    if before is not None:
+        created_at, chat_id = before
+        chats = chats.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=chat_id)
         )
-    ]
+    newest = list(_with_relations(chats).order_by("-created_at", "-pk")[: limit + 1])
+    return [chat_summary(c) for c in reversed(newest[:limit])], len(newest) > limit
+
+
+# The largest id a frame may name, as for ``chat_id`` (``core.consumers.require_int``).
+_MAX_ID = 2**62
+
+
+def clean_optional_id(value: object, *, field: str) -> int | None:
+    """An optional positive whole number from a frame (an id, a cursor): None when absent
+    or null, else the number or ``ActionError("invalid", field=...)``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
+        raise ActionError("invalid", f"{field} must be a positive whole number.", field=field)
+    return value
+
+
+def clean_campus_filter(value: object) -> int | None:
+    """An optional campus slug from a frame, as the campus's id: None when absent, null or
+    ``""`` (every campus); ``invalid`` when not text; ``unknown_campus`` when no campus has
+    that slug."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ActionError("invalid", "campus must be a campus's slug.", field="campus")
+    campus_id = get_campus_id(value)
+    if campus_id is None:
+        raise ActionError("unknown_campus", "There is no such campus.", field="campus")
+    return campus_id
+
+
+def page_waiting_chats(*, campus: object = None, before: object = None) -> dict[str, Any]:
+    """The answer to ``queue.list``: ``{"waiting": [...], "more": bool}``, the page of
+    waiting chats (``REFDESK_SNAPSHOT_WAITING`` of them) queued before the chat ``before``,
+    in one campus's queue or every one.
+
+    Validates the frame's untrusted fields: ``invalid``, ``unknown_campus``, or
+    ``not_found`` (``field: "before"``) when ``before`` names no chat.
+    """
+    campus_id = clean_campus_filter(campus)
+    cursor_id = clean_optional_id(before, field="before")
+    position = None
+    if cursor_id is not None:
+        position = get_queue_position(cursor_id)
+        if position is None:
+            raise ActionError("not_found", "There is no such chat to page from.", field="before")
+    waiting, more = list_waiting_page(
+        limit=settings.REFDESK["SNAPSHOT_WAITING"], campus_id=campus_id, before=position
+    )
+    return {"waiting": waiting, "more": more}
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """The newest chat event id, and how many chats wait in each campus queue then."""
+
+    event_id: int
+    by_campus: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_campus.values())
+
+
+def get_queue_counts() -> QueueCounts:
+    """The newest ``ChatEvent`` id (the staff socket's resume cursor) and the number of
+    waiting chats per campus slug (campuses with none are left out).
+
+    One statement reads both, so they agree: the counts include every event up to that id
+    and none after it, and a console can apply to them exactly the events it gets later.
+    """
+    chat_table = Chat._meta.db_table
+    event_table = ChatEvent._meta.db_table
+    campus_table = Campus._meta.db_table
+    # Only table names from the models are formatted in; the state is a parameter.
+    sql = (
+        f"SELECT NULL, COALESCE(MAX(id), 0) FROM {event_table} "  # noqa: S608
+        f"UNION ALL SELECT campus.slug, COUNT(*) FROM {chat_table} AS chat "
+        f"JOIN {campus_table} AS campus ON campus.id = chat.campus_id "
+        "WHERE chat.state = %s GROUP BY campus.slug"
+    )
+    event_id = 0
+    by_campus: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ChatState.WAITING.value])
+        for slug, count in cursor.fetchall():
+            if slug is None:
+                event_id = int(count)
+            else:
+                by_campus[str(slug)] = int(count)
+    return QueueCounts(event_id, by_campus)
 
 
 def list_active_chats_with_messages(librarian: Librarian) -> list[dict[str, Any]]:
@@ -138,10 +254,9 @@ def _attach_messages(chats: list[Chat]) -> list[dict[str, Any]]:
     return [{**chat_summary(c), "messages": by_chat[c.pk]} for c in chats]
 
 
-def get_last_event_id() -> int:
-    """The newest ``ChatEvent`` id: the staff socket's resume cursor."""
-    last = ChatEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return last or 0
+def list_chats_for_staff(chat_ids: list[int]) -> dict[int, Chat]:
+    """Chats by id with their campus and librarian, in one query; missing ids are left out."""
+    return {chat.pk: chat for chat in _with_relations(Chat.objects.filter(pk__in=chat_ids))}
 
 
 def get_chat_for_staff(chat_id: int) -> Chat | None:

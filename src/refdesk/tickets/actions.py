@@ -148,7 +148,8 @@ def do_close_abandoned_tickets(*, now: dt.datetime | None = None, batch: int = 1
     """Close the tickets filed over ``RETENTION_OPEN_DAYS`` ago that nobody closed, so
     that the purge can take them.
 
-    One conditional update per ticket (``WHERE state <> 'closed'``); each writes a
+    One conditional update per ticket (``WHERE state = <the state it was read in>``); each
+    writes a
     ``ticket.updated`` ``TicketEvent`` (with ``reason: "retention"``) and broadcasts
     ``ticket.updated`` to the staff group after the commit. Returns how many it closed;
     idempotent.
@@ -160,21 +161,23 @@ def do_close_abandoned_tickets(*, now: dt.datetime | None = None, batch: int = 1
         stale = list(
             Ticket.objects.filter(created_at__lt=cutoff)
             .exclude(state=TicketState.CLOSED)
-            .values_list("pk", flat=True)[:batch]
+            .values_list("pk", "state")[:batch]
         )
         if not stale:
             return closed
-        for ticket_id in stale:
+        for ticket_id, previous in stale:
             with transaction.atomic():
-                changed = (
-                    Ticket.objects.filter(pk=ticket_id)
-                    .exclude(state=TicketState.CLOSED)
-                    .update(state=TicketState.CLOSED, closed_at=moment)
+                changed = Ticket.objects.filter(pk=ticket_id, state=previous).update(
+                    state=TicketState.CLOSED, closed_at=moment
                 )
                 if not changed:
-                    continue
+                    continue  # it moved on meanwhile: the next round sees it as it is now
                 ticket = Ticket.objects.select_related("campus").get(pk=ticket_id)
-                event = {"type": "ticket.updated", "ticket": ticket_summary(ticket)}
+                event = {
+                    "type": "ticket.updated",
+                    "ticket": ticket_summary(ticket),
+                    "previous_state": previous,
+                }
                 _record_event(ticket, {**event, "reason": "retention"})
                 send_event_on_commit([STAFF_GROUP], event)
                 closed += 1

@@ -7,6 +7,13 @@ const root = document.getElementById("ask");
 const campus = root.dataset.campus;
 const storageKey = `refdesk.chat.${campus}`;
 const $ = (id) => document.getElementById(id);
+// What the patron is told when the chat ends, by end reason. Whatever the desk's reason
+// (a librarian closed it, it went idle, a supervisor dismissed it from a flood of spam),
+// the patron is told plainly that it ended, unless they left themselves.
+const ENDED_TEXT = {
+  patron_left: "You left the chat. The chat has ended.",
+  dismissed: "The chat has ended.",
+};
 
 const state = {
   token: null,
@@ -505,7 +512,7 @@ function endChat(reason) {
   state.outbox.clear();
   setComposerEnabled(false);
   $("typing").textContent = "";
-  setStatus(reason === "patron_left" ? "You left the chat. The chat has ended." : "The chat has ended.");
+  setStatus(ENDED_TEXT[reason] || "The chat has ended.");
   $("new-chat").hidden = false;
   store()?.removeItem(storageKey);
   state.socket?.stop();

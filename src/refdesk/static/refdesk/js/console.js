@@ -3,14 +3,21 @@ import { ReconnectingSocket, newClientId } from "./socket.js";
 import { el, formatClock, formatWait, placeMessage, renderRichText } from "./text.js";
 
 const root = document.getElementById("console");
-const me = { id: Number(root.dataset.meId), name: root.dataset.meName, campus: root.dataset.meCampus };
+const me = {
+  id: Number(root.dataset.meId),
+  name: root.dataset.meName,
+  campus: root.dataset.meCampus,
+  role: root.dataset.meRole,
+};
 const $ = (id) => document.getElementById(id);
 const CLOSING_LINE = "I hope that helps. Have a great day!";
 const CLAIMED_LINGER_MS = 30000;
-// The snapshot sends at most this many new tickets; live ones do not grow the list past it.
-const TICKETS_SHOWN = 100;
 // A ticket's question is shown whole up to this length, and behind a disclosure beyond it.
 const TICKET_EXCERPT = 280;
+// The server takes at most this many chats in one chat.dismiss.
+const DISMISS_BATCH = 200;
+// New chats that arrive this soon after one another are announced together.
+const ARRIVALS_MS = 2000;
 const END_REASONS = {
   closed: "The chat has ended.",
   patron_left: "Patron left.",
@@ -18,6 +25,7 @@ const END_REASONS = {
   ticketed: "Turned into a ticket.",
   blocked: "Patron blocked.",
   unanswered: "Nobody answered in time.",
+  dismissed: "Dismissed from the queue by a supervisor.",
 };
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
@@ -37,15 +45,217 @@ function writeSetting(key, value) {
   }
 }
 
+// Older first: by created_at, then id (the server's order for queues and tickets).
+function age(a, b) {
+  return a.created_at.localeCompare(b.created_at) || a.id - b.id;
+}
+
+function plural(n, word) {
+  return `${n.toLocaleString()} ${word}${n === 1 ? "" : "s"}`;
+}
+
+// --- live lists ------------------------------------------------------------
+
+// A list drawn from a map of items, one node per item. An item that arrives is placed in
+// its sorted spot, one that changes is redrawn in its own node, one that goes is removed:
+// the other nodes stay as they are, and with them a keyboard user's focus. Only a change of
+// the campus filter redraws the list. The server sends the newest page and counts; older
+// items come a page at a time (`request`), and the count says how many are not shown.
+class LiveList {
+  constructor({ list, older, empty, count, order, build, refresh, focusable, idOf, request, pageKey, noun, shows }) {
+    Object.assign(this, { list, older, empty, count, order, build, refresh, focusable, idOf, request, pageKey, noun, shows });
+    this.items = new Map(); // id -> item, whatever the filter
+    this.nodes = new Map(); // id -> its node, built when first shown
+    this.total = 0;
+    this.byCampus = new Map();
+    this.complete = new Map(); // view ("" or a campus) -> the oldest item down to which it holds every item
+    this.exhausted = new Set(); // views whose oldest page has come
+    this.pageSize = 0;
+    this.loading = false;
+    older.addEventListener("click", () => this.loadOlder());
+  }
+
+  view() {
+    return $("campus-filter").value;
+  }
+
+  inView(item, view = this.view()) {
+    return !view || item.campus === view;
+  }
+
+  totalFor(view = this.view()) {
+    return view ? this.byCampus.get(view) || 0 : this.total;
+  }
+
+  shownFor(view = this.view()) {
+    let shown = 0;
+    for (const item of this.items.values()) if (this.shows(item) && this.inView(item, view)) shown += 1;
+    return shown;
+  }
+
+  notShown(view = this.view()) {
+    if (this.exhausted.has("") || this.exhausted.has(view)) return 0;
+    return Math.max(0, this.totalFor(view) - this.shownFor(view));
+  }
+
+  // Count an item in or out of the totals (delta +1 or -1).
+  tally(campus, delta) {
+    this.total = Math.max(0, this.total + delta);
+    this.byCampus.set(campus, Math.max(0, (this.byCampus.get(campus) || 0) + delta));
+  }
+
+  // The oldest position down to which the view holds every item: its own pages, or the
+  // pages of every campus together, whichever reach further back.
+  cursor(view = this.view()) {
+    const all = this.complete.get("");
+    const own = view ? this.complete.get(view) : undefined;
+    if (!all || !own) return all || own || null;
+    return age(all, own) < 0 ? all : own;
+  }
+
+  put(item) {
+    const known = this.items.get(item.id);
+    this.items.set(item.id, item);
+    const node = this.nodes.get(item.id);
+    if (node) {
+      if (known && this.refresh(known, item)) this.redrawNode(node, item);
+    } else if (this.inView(item)) {
+      this.place(this.nodeFor(item), item);
+    }
+  }
+
+  nodeFor(item) {
+    let node = this.nodes.get(item.id);
+    if (!node) {
+      node = this.build(item);
+      this.nodes.set(item.id, node);
+    }
+    return node;
+  }
+
+  // Binary search of the drawn rows for the first that sorts after the item.
+  place(node, item) {
+    const rows = this.list.children;
+    let low = 0;
+    let high = rows.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      const other = this.items.get(this.idOf(rows[middle]));
+      if (other && this.order(other, item) <= 0) low = middle + 1;
+      else high = middle;
+    }
+    this.list.insertBefore(node, rows[low] || null);
+  }
+
+  // The item's own node gets new contents; focus inside it goes to its first control.
+  redrawNode(node, item) {
+    const hadFocus = node.contains(document.activeElement);
+    const fresh = this.build(item);
+    node.className = fresh.className;
+    node.replaceChildren(...fresh.childNodes);
+    if (hadFocus) this.focusable(node)?.focus();
+  }
+
+  redrawAll() {
+    for (const [id, node] of this.nodes) this.redrawNode(node, this.items.get(id));
+  }
+
+  remove(id) {
+    this.items.delete(id);
+    const node = this.nodes.get(id);
+    if (!node) return;
+    this.nodes.delete(id);
+    if (node.isConnected && node.contains(document.activeElement)) {
+      // Focus goes to the next row, or the one before, not back to the top of the page.
+      const next = node.nextElementSibling || node.previousElementSibling;
+      node.remove();
+      (next && this.focusable(next))?.focus();
+    } else {
+      node.remove();
+    }
+  }
+
+  // The campus filter changed: the one redraw of the whole list.
+  redraw() {
+    const items = [...this.items.values()].filter((item) => this.inView(item)).sort(this.order);
+    this.list.replaceChildren(...items.map((item) => this.nodeFor(item)));
+    this.render();
+  }
+
+  // A snapshot: its page replaces what the list held; rows still in it keep their nodes.
+  replaceWith(page, total, byCampus) {
+    const fresh = new Set(page.map((item) => item.id));
+    for (const id of [...this.items.keys()]) if (!fresh.has(id)) this.remove(id);
+    for (const item of page) this.put(item);
+    this.total = total;
+    this.byCampus = new Map(Object.entries(byCampus));
+    this.complete = new Map();
+    this.exhausted = new Set();
+    const oldest = page.reduce((found, item) => (!found || age(item, found) < 0 ? item : found), null);
+    if (oldest) this.complete.set("", oldest);
+    if (total > page.length) this.pageSize = Math.max(this.pageSize, page.length);
+    this.render();
+  }
+
+  render() {
+    const more = this.notShown();
+    this.older.hidden = more === 0;
+    this.older.textContent = `Show older ${this.noun}s (${more.toLocaleString()} more)`;
+    this.count.textContent = this.totalFor().toLocaleString();
+    this.empty.hidden = this.list.childElementCount > 0 || more > 0;
+  }
+
+  // The filtered view holds less than a page of what there is: fetch its next page, so
+  // that a filter never hides items that exist.
+  fill() {
+    if (this.notShown() > 0 && this.shownFor() < this.pageSize) this.loadOlder();
+  }
+
+  async loadOlder() {
+    if (this.loading || !state.socket) return;
+    const view = this.view();
+    const cursor = this.cursor(view);
+    const buttonHadFocus = document.activeElement === this.older;
+    // Not disabled while it loads: a disabled button would drop the keyboard focus.
+    this.loading = true;
+    this.older.setAttribute("aria-busy", "true");
+    try {
+      const ack = await state.socket.request({ ...this.request, campus: view || null, before: cursor ? cursor.id : null });
+      const page = ack[this.pageKey];
+      const added = page.filter((item) => !this.items.has(item.id));
+      for (const item of added) this.put(item);
+      const oldest = page.reduce((found, item) => (!found || age(item, found) < 0 ? item : found), null);
+      if (oldest) this.complete.set(view, oldest);
+      if (!ack.more) this.exhausted.add(view);
+      announce(added.length ? `Showing ${plural(added.length, `older ${this.noun}`)}.` : `No older ${this.noun}s.`);
+      if (buttonHadFocus && this.notShown(view) === 0) {
+        const first = added.filter((item) => this.inView(item)).sort(this.order)[0];
+        const target = first && this.nodes.get(first.id);
+        (target ? this.focusable(target) : this.list)?.focus();
+      }
+    } catch (error) {
+      if (error.code !== "disconnected") announce(error.message || `Could not load older ${this.noun}s.`);
+    } finally {
+      this.loading = false;
+      this.older.removeAttribute("aria-busy");
+      this.render();
+    }
+  }
+}
+
 const state = {
   lastEventId: 0,
-  queue: new Map(), // chat_id -> summary (waiting, or lately claimed)
+  // Events up to the snapshot's event_id are in its counts; later ones move them.
+  countedThrough: 0,
+  queue: null, // LiveList of waiting chats (and, for a while, ones just claimed)
+  tickets: null, // LiveList of tickets in state "new"
+  selected: new Set(), // waiting chats a supervisor has ticked
   chats: new Map(), // chat_id -> {summary, lastSeq, unread, pane, tab, ended}
   current: null,
   presence: new Map(),
-  tickets: new Map(), // ticket_id -> summary, state "new"
   outbox: new Map(), // client_id -> {chat, text}, until acknowledged
   soundOn: readSetting("refdesk.sound") !== "off",
+  arrivals: [],
   unseen: 0,
   socket: null,
 };
@@ -94,54 +304,70 @@ function beep() {
 }
 
 function updateTitle() {
-  const waiting = [...state.queue.values()].filter((c) => c.state === "waiting").length;
-  $("waiting-count").textContent = String(waiting);
+  const waiting = state.queue.total;
   const unread = [...state.chats.values()].reduce((n, c) => n + c.unread, 0);
   const count = waiting + unread;
   document.title = count ? `(${count}) Console — refdesk` : "Console — refdesk";
 }
 
+// The first new chat is announced at once; those that follow it closely (a flood) are
+// counted and announced together every two seconds while they come, with one sound each.
 function notifyNewChat(chat) {
+  if (state.arrivalsTimer) {
+    state.arrivals.push(chat);
+    return;
+  }
   beep();
   announce(`New chat from ${displayName(chat)} at ${chat.campus_name}.`);
   if (document.hidden && "Notification" in window && Notification.permission === "granted") {
     const note = new Notification(`New chat: ${chat.campus_name}`, { body: displayName(chat), tag: `chat-${chat.id}` });
     note.onclick = () => window.focus();
   }
+  state.arrivalsTimer = setTimeout(function flush() {
+    const more = state.arrivals.length;
+    state.arrivals = [];
+    if (!more) {
+      state.arrivalsTimer = null;
+      return;
+    }
+    beep();
+    announce(`${plural(more, "more new chat")}.`);
+    state.arrivalsTimer = setTimeout(flush, ARRIVALS_MS);
+  }, ARRIVALS_MS);
 }
 
 // --- the queue -------------------------------------------------------------
 
-function renderQueue() {
-  const filter = $("campus-filter").value;
-  const list = $("queue");
-  const items = [...state.queue.values()]
-    .filter((chat) => !filter || chat.campus === filter)
-    .sort((a, b) => a.created_at.localeCompare(b.created_at));
-  // The queue is redrawn on every event: a keyboard user tabbing through it keeps their place.
-  const focused = list.contains(document.activeElement) ? document.activeElement : null;
-  const focusedId = focused?.closest(".queue-item")?.dataset.chatId;
-  const focusedClaim = focused?.classList.contains("claim");
-  list.replaceChildren(...items.map(queueItem));
-  if (focusedId) {
-    const item = list.querySelector(`.queue-item[data-chat-id="${CSS.escape(focusedId)}"]`);
-    const target = (focusedClaim && item?.querySelector(".claim:not(:disabled)")) || item?.querySelector(".patron-name");
-    if (target) target.focus();
-  }
-  $("queue-empty").hidden = items.length > 0;
-  updateTitle();
+function isSupervisor() {
+  return me.role === "supervisor" || me.role === "admin";
 }
 
 function queueItem(chat) {
   const claimed = chat.state !== "waiting";
+  const name = displayName(chat);
   const who = el("button", {
     type: "button",
     class: "patron-name link-button",
     "aria-controls": "patron-panel",
-    text: displayName(chat),
-    onclick: () => showPatron(chat),
+    text: name,
+    onclick: () => showPatron(state.queue.items.get(chat.id) || chat),
   });
-  const item = el(
+  const select =
+    isSupervisor() && !claimed
+      ? el(
+          "label",
+          { class: "select" },
+          el("input", {
+            type: "checkbox",
+            class: "select-chat",
+            "aria-label": `Select chat with ${name}`,
+            checked: state.selected.has(chat.id),
+            onchange: (event) => toggleSelected(chat.id, event.currentTarget.checked),
+          }),
+          " Select"
+        )
+      : null;
+  return el(
     "li",
     { class: `queue-item${claimed ? " claimed" : ""}`, "data-chat-id": chat.id },
     el("div", { class: "queue-line" }, who, badge(chat)),
@@ -153,18 +379,33 @@ function queueItem(chat) {
       claimed
         ? el("span", { class: "wait", text: `Waited ${formatWait(((chat.claimed_ms || Date.now()) - Date.parse(chat.created_at)) / 1000)}` })
         : el("span", { class: "wait", "data-since": chat.created_at, text: formatWait((Date.now() - Date.parse(chat.created_at)) / 1000) }),
+      select,
       claimed
         ? el("p", { class: "claimed-by", text: `Claimed by ${chat.claimed_by}` })
         : el("button", {
             type: "button",
             class: "button primary claim",
-            "aria-label": `Claim Chat with ${displayName(chat)}`,
+            "aria-label": `Claim Chat with ${name}`,
             text: "Claim Chat",
             onclick: (event) => claim(chat.id, event.currentTarget),
           })
     )
   );
-  return item;
+}
+
+// What a queue row shows; a change of any of it redraws the row.
+function queueRowChanged(before, after) {
+  const shown = (c) => [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus].join("\u0000");
+  return shown(before) !== shown(after);
+}
+
+function focusableInRow(node) {
+  return node.querySelector(".claim:not(:disabled)") || node.querySelector(".patron-name");
+}
+
+function renderQueue() {
+  state.queue.render();
+  updateTitle();
 }
 
 function tickWaits() {
@@ -174,21 +415,28 @@ function tickWaits() {
   }
 }
 
-function markClaimed(chatId, by, byId) {
-  const chat = state.queue.get(chatId);
-  if (!chat) return;
-  chat.state = "active";
-  chat.claimed_ms ||= chat.claimed_at ? Date.parse(chat.claimed_at) : Date.now();
-  chat.claimed_by = by;
-  chat.claimed_by_id = byId;
+function markClaimed(chatId, by, byId, summary = null) {
+  const chat = state.queue.items.get(chatId);
+  if (!chat || chat.state !== "waiting") return;
+  const { messages: _messages, ...fields } = summary || {};
+  const claimed = { ...chat, ...fields, state: "active", claimed_by: by, claimed_by_id: byId };
+  claimed.claimed_ms = claimed.claimed_at ? Date.parse(claimed.claimed_at) : Date.now();
+  unselect(chatId);
+  state.queue.put(claimed);
   renderQueue();
   setTimeout(() => {
-    const current = state.queue.get(chatId);
+    const current = state.queue.items.get(chatId);
     if (current && current.state !== "waiting") {
-      state.queue.delete(chatId);
+      state.queue.remove(chatId);
       renderQueue();
     }
   }, CLAIMED_LINGER_MS);
+}
+
+function dropFromQueue(chatId) {
+  unselect(chatId);
+  state.queue.remove(chatId);
+  renderQueue();
 }
 
 async function claim(chatId, button) {
@@ -196,17 +444,15 @@ async function claim(chatId, button) {
   const activeBefore = [...state.chats.values()].filter((c) => !c.ended).length;
   try {
     const ack = await state.socket.request({ type: "chat.claim", chat_id: chatId });
-    markClaimed(chatId, me.name, me.id);
+    markClaimed(chatId, me.name, me.id, ack.chat);
     openChat(ack.chat, { focus: true, prefill: true });
     if (activeBefore > 0) {
       showReminder(`You already have ${activeBefore} active chat${activeBefore > 1 ? "s" : ""}.`);
     }
   } catch (error) {
     if (error.code === "already_claimed") markClaimed(chatId, error.by, error.by_id);
-    else if (error.code === "chat_ended") {
-      state.queue.delete(chatId);
-      renderQueue();
-    } else button.disabled = false;
+    else if (error.code === "chat_ended") dropFromQueue(chatId);
+    else button.disabled = false;
     announce(error.message || "Could not claim the chat.");
   }
 }
@@ -217,6 +463,94 @@ function showReminder(text) {
   box.hidden = false;
   clearTimeout(state.reminderTimer);
   state.reminderTimer = setTimeout(() => (box.hidden = true), 8000);
+}
+
+// --- dismissing spam (supervisors and admins) -------------------------------
+
+function toggleSelected(chatId, on) {
+  if (on) state.selected.add(chatId);
+  else state.selected.delete(chatId);
+  renderSelection();
+}
+
+function unselect(chatId) {
+  if (state.selected.delete(chatId)) renderSelection();
+}
+
+function clearSelection() {
+  state.selected.clear();
+  for (const box of $("queue").querySelectorAll(".select-chat")) box.checked = false;
+  renderSelection();
+}
+
+function selectShown() {
+  for (const chat of state.queue.items.values()) {
+    if (chat.state === "waiting" && state.queue.inView(chat)) state.selected.add(chat.id);
+  }
+  for (const box of $("queue").querySelectorAll(".select-chat")) {
+    box.checked = state.selected.has(Number(box.closest(".queue-item").dataset.chatId));
+  }
+  renderSelection();
+  announce(`${plural(state.selected.size, "chat")} selected.`);
+}
+
+function renderSelection() {
+  const count = state.selected.size;
+  const button = $("dismiss-selected");
+  button.textContent = `Dismiss selected as spam (${count.toLocaleString()})`;
+  button.disabled = count === 0 || state.dismissing;
+  $("select-none").disabled = count === 0;
+  if (count === 0) $("dismiss-confirm").hidden = true;
+}
+
+function renderQueueTools() {
+  $("queue-tools").hidden = !isSupervisor();
+  if (!isSupervisor()) state.selected.clear();
+  renderSelection();
+}
+
+function askToDismiss() {
+  const count = state.selected.size;
+  if (!count) return;
+  $("dismiss-question").textContent = `Dismiss ${plural(count, "waiting chat")} as spam? Each patron is told the chat has ended.`;
+  $("dismiss-confirm-button").textContent = `Dismiss ${plural(count, "chat")}`;
+  $("dismiss-confirm").hidden = false;
+  $("dismiss-confirm-button").focus();
+}
+
+function cancelDismiss() {
+  $("dismiss-confirm").hidden = true;
+  $("dismiss-selected").focus();
+}
+
+async function dismissSelected() {
+  const ids = [...state.selected];
+  $("dismiss-confirm").hidden = true;
+  state.dismissing = true;
+  renderSelection();
+  let dismissed = 0;
+  let skipped = 0;
+  try {
+    for (let start = 0; start < ids.length; start += DISMISS_BATCH) {
+      const ack = await state.socket.request({
+        type: "chat.dismiss",
+        chat_ids: ids.slice(start, start + DISMISS_BATCH),
+        reason: "Dismissed as spam from the console",
+      });
+      for (const id of ack.dismissed) dropFromQueue(id);
+      for (const id of ack.skipped) unselect(id);
+      dismissed += ack.dismissed.length;
+      skipped += ack.skipped.length;
+    }
+    const note = skipped ? ` ${plural(skipped, "chat")} had already been claimed or ended.` : "";
+    announce(`${plural(dismissed, "chat")} dismissed.${note}`);
+  } catch (error) {
+    announce(error.message || "Could not dismiss the chats.");
+  } finally {
+    state.dismissing = false;
+    renderSelection();
+    $("select-shown").focus();
+  }
 }
 
 // --- new tickets -----------------------------------------------------------
@@ -230,20 +564,6 @@ function formatWhen(iso) {
 // Every part of an address is encoded, so that nothing in it reads as a mailto: header.
 function mailto(email) {
   return `mailto:${email.split("@").map(encodeURIComponent).join("@")}`;
-}
-
-function renderTickets() {
-  const filter = $("campus-filter").value;
-  const list = $("tickets");
-  const items = [...state.tickets.values()]
-    .filter((ticket) => !filter || ticket.campus === filter)
-    .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
-  // A keyboard user on a ticket's link keeps their place when a new one arrives.
-  const focusedId = list.contains(document.activeElement) ? document.activeElement.closest(".ticket-item")?.dataset.ticketId : null;
-  list.replaceChildren(...items.map(ticketItem));
-  if (focusedId) list.querySelector(`.ticket-item[data-ticket-id="${CSS.escape(focusedId)}"] a`)?.focus();
-  $("tickets-count").textContent = String(items.length);
-  $("tickets-empty").hidden = items.length > 0;
 }
 
 function ticketItem(ticket) {
@@ -267,16 +587,61 @@ function ticketItem(ticket) {
   );
 }
 
-function addTicket(ticket) {
-  if (state.tickets.has(ticket.id)) return;
-  state.tickets.set(ticket.id, ticket);
-  if (state.tickets.size > TICKETS_SHOWN) {
-    const oldest = [...state.tickets.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id - b.id)[0];
-    state.tickets.delete(oldest.id);
+// The list holds new tickets: one that leaves that state leaves the list and its count,
+// whether or not its page is shown; one that comes back joins them.
+function updateTicket(ticket, previous) {
+  const wasNew = previous === "new";
+  const isNew = ticket.state === "new";
+  if (wasNew && !isNew) {
+    state.tickets.remove(ticket.id);
+    state.tickets.tally(ticket.campus, -1);
+  } else if (isNew) {
+    if (!wasNew) state.tickets.tally(ticket.campus, 1);
+    state.tickets.put(ticket);
   }
-  renderTickets();
+  state.tickets.render();
+}
+
+// A live ticket is added to the list and counted; it never pushes an older one out.
+function addTicket(ticket) {
+  if (state.tickets.items.has(ticket.id)) return;
+  state.tickets.put(ticket);
+  state.tickets.tally(ticket.campus, 1);
+  state.tickets.render();
   announce(`New ticket from ${ticket.name || ticket.email} at ${ticket.campus_name}.`);
 }
+
+state.queue = new LiveList({
+  list: $("queue"),
+  older: $("queue-older"),
+  empty: $("queue-empty"),
+  count: $("waiting-count"),
+  order: age,
+  build: queueItem,
+  refresh: queueRowChanged,
+  focusable: focusableInRow,
+  idOf: (node) => Number(node.dataset.chatId),
+  request: { type: "queue.list" },
+  pageKey: "waiting",
+  noun: "chat",
+  shows: (chat) => chat.state === "waiting",
+});
+
+state.tickets = new LiveList({
+  list: $("tickets"),
+  older: $("tickets-older"),
+  empty: $("tickets-empty"),
+  count: $("tickets-count"),
+  order: (a, b) => age(b, a),
+  build: ticketItem,
+  refresh: () => false,
+  focusable: (node) => node.querySelector("a"),
+  idOf: (node) => Number(node.dataset.ticketId),
+  request: { type: "ticket.list", state: "new" },
+  pageKey: "tickets",
+  noun: "ticket",
+  shows: () => true,
+});
 
 // --- the patron panel ------------------------------------------------------
 
@@ -609,8 +974,14 @@ function renderPresence() {
 
 function applySnapshot(frame) {
   state.lastEventId = Math.max(state.lastEventId, frame.event_id);
-  state.queue.clear();
-  for (const chat of frame.waiting) state.queue.set(chat.id, chat);
+  state.countedThrough = frame.event_id;
+  const roleChanged = frame.me.role !== me.role;
+  me.role = frame.me.role;
+  renderQueueTools();
+  // The selection and the older pages fetched before belong to the old connection.
+  clearSelection();
+  state.queue.replaceWith(frame.waiting, frame.waiting_total, frame.waiting_by_campus);
+  if (roleChanged) state.queue.redrawAll();
   renderQueue();
   const stillMine = new Set(frame.active.map((c) => c.id));
   for (const chat of frame.active) openChat(chat);
@@ -621,9 +992,15 @@ function applySnapshot(frame) {
   state.presence.clear();
   for (const p of frame.presence) state.presence.set(p.librarian_id, p);
   renderPresence();
-  state.tickets.clear();
-  for (const ticket of frame.tickets) state.tickets.set(ticket.id, ticket);
-  renderTickets();
+  state.tickets.replaceWith(frame.tickets, frame.tickets_total, frame.tickets_by_campus);
+  state.queue.fill();
+  state.tickets.fill();
+}
+
+// Count a chat into or out of the queue's totals, once: the snapshot counted every event
+// up to its event_id.
+function tallyQueue(frame, delta) {
+  if (frame.event_id > state.countedThrough) state.queue.tally(frame.chat.campus, delta);
 }
 
 function onFrame(frame) {
@@ -633,29 +1010,33 @@ function onFrame(frame) {
       applySnapshot(frame);
       break;
     case "chat.created":
-      if (!state.queue.has(frame.chat.id)) {
-        state.queue.set(frame.chat.id, frame.chat);
-        renderQueue();
+      tallyQueue(frame, 1);
+      if (!state.queue.items.has(frame.chat.id)) {
+        state.queue.put(frame.chat);
         notifyNewChat(frame.chat);
       }
+      renderQueue();
       break;
     case "chat.claimed":
-      markClaimed(frame.chat_id, frame.by, frame.by_id);
+      tallyQueue(frame, -1);
+      markClaimed(frame.chat_id, frame.by, frame.by_id, frame.chat);
+      renderQueue();
       if (frame.by_id === me.id && !state.chats.has(frame.chat_id)) {
         // Claimed from another tab or window of mine: show it here too.
         state.socket.request({ type: "chat.fetch", chat_id: frame.chat_id }).then((ack) => openChat(ack.chat)).catch(() => {});
       }
       break;
     case "chat.ended": {
-      state.queue.delete(frame.chat_id);
-      renderQueue();
+      // A chat that was never claimed leaves the queue; one that was left it at its claim.
+      if (!frame.chat.claimed_at) tallyQueue(frame, -1);
+      dropFromQueue(frame.chat_id);
       const chat = state.chats.get(frame.chat_id);
       if (chat) markEnded(chat, frame.reason);
       break;
     }
     case "chat.updated":
-      if (state.queue.has(frame.chat.id)) {
-        state.queue.set(frame.chat.id, frame.chat);
+      if (state.queue.items.has(frame.chat.id)) {
+        state.queue.put(frame.chat);
         renderQueue();
       }
       break;
@@ -683,10 +1064,7 @@ function onFrame(frame) {
       addTicket(frame.ticket);
       break;
     case "ticket.updated":
-      // The list shows new tickets only: one that moved on leaves it.
-      if (frame.ticket.state === "new") state.tickets.set(frame.ticket.id, frame.ticket);
-      else state.tickets.delete(frame.ticket.id);
-      renderTickets();
+      updateTicket(frame.ticket, frame.previous_state);
       break;
     case "error":
       // Errors without a ref answer notifications (typing); say them, do not hide them.
@@ -720,9 +1098,23 @@ state.socket = new ReconnectingSocket(() => `/ws/staff/?after=${state.lastEventI
 $("campus-filter").value = readSetting("refdesk.filter") || "";
 $("campus-filter").addEventListener("change", () => {
   writeSetting("refdesk.filter", $("campus-filter").value);
-  renderQueue();
-  renderTickets();
+  // A selection is of the chats shown: another campus's view starts with none.
+  clearSelection();
+  state.queue.redraw();
+  state.tickets.redraw();
+  updateTitle();
+  state.queue.fill();
+  state.tickets.fill();
 });
+$("select-shown").addEventListener("click", selectShown);
+$("select-none").addEventListener("click", () => {
+  clearSelection();
+  announce("Selection cleared.");
+});
+$("dismiss-selected").addEventListener("click", askToDismiss);
+$("dismiss-confirm-button").addEventListener("click", dismissSelected);
+$("dismiss-cancel").addEventListener("click", cancelDismiss);
+renderQueueTools();
 const soundButton = $("sound-toggle");
 function renderSound() {
   soundButton.setAttribute("aria-pressed", String(state.soundOn));
@@ -745,9 +1137,12 @@ $("patron-close").addEventListener("click", () => {
   $("patron-panel").hidden = true;
 });
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && !$("patron-panel").hidden) $("patron-panel").hidden = true;
+  if (event.key !== "Escape") return;
+  if (!$("dismiss-confirm").hidden) cancelDismiss();
+  else if (!$("patron-panel").hidden) $("patron-panel").hidden = true;
 });
 setInterval(tickWaits, 1000);
 
 // For tests: drop the connection to see the console resume.
-window.refdeskConsole = { drop: () => state.socket.drop(), state };
+// (and apply a frame as if the server had sent it).
+window.refdeskConsole = { drop: () => state.socket.drop(), state, receive: onFrame };

@@ -13,7 +13,7 @@ def summarise(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chats", "0004_message_fewer_indexes"),
+        ("chats", "0005_chat_end_reason_dismissed"),
     ]
 
     operations = [
