@@ -127,6 +127,9 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     handlers: dict[str, str] = {}
     bucket: TokenBucket
     address: str = ""
+    # What waits for a slow client (made when first needed), and what wakes its writer.
+    outgoing: collections.deque[str] | None = None
+    more_to_write: asyncio.Event | None = None
     # The task that empties the queue for a slow client, and the one that closes it.
     writer: asyncio.Task[None] | None = None
     closing: asyncio.Task[None] | None = None
@@ -200,11 +203,12 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.base_send({"type": "websocket.close", "code": CLOSE_TOO_MANY})
 
     def start_outgoing(self, send: Any) -> None:
-        """An empty queue of what waits to be written to the client."""
-        self.outgoing: collections.deque[str] = collections.deque()
+        """Nothing waits to be written to the client yet; the queue is made when something
+        first has to wait (most sockets never need one)."""
+        self.outgoing = None
+        self.more_to_write = None
         self.outgoing_bytes = 0
         self.sending = 0
-        self.more_to_write = asyncio.Event()
         self.overflowed = False
         self.writable = _writable_flag(send)
 
@@ -238,7 +242,7 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.base_send({"type": "websocket.send", "text": text})
         finally:
             self.sending -= 1
-            if self.outgoing:
+            if self.outgoing and self.more_to_write is not None:
                 self.more_to_write.set()
 
     async def relay_text(self, text: str) -> None:
@@ -260,6 +264,9 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     def queue_text(self, text: str) -> None:
         if self.overflowed:
             return
+        if self.outgoing is None:
+            self.outgoing = collections.deque()
+            self.more_to_write = asyncio.Event()
         self.outgoing.append(text)
         self.outgoing_bytes += sys.getsizeof(text)
         if self.outgoing_bytes > settings.REFDESK["SOCKET_QUEUE_BYTES"]:
@@ -270,23 +277,26 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     def start_writer(self) -> None:
         if self.writer is None:
             self.writer = asyncio.create_task(self.write_out())
-        else:
+        elif self.more_to_write is not None:
             self.more_to_write.set()
 
     async def write_out(self) -> None:
         """The writer: empties the queue, in order, at the pace the client reads."""
+        outgoing, more = self.outgoing, self.more_to_write
+        if outgoing is None or more is None:  # pragma: no cover - started by queue_text
+            return
         while True:
-            while self.outgoing and not self.overflowed:
-                text = self.outgoing.popleft()
+            while outgoing and not self.overflowed:
+                text = outgoing.popleft()
                 self.outgoing_bytes -= sys.getsizeof(text)
                 self.sending += 1
                 try:
                     await self.base_send({"type": "websocket.send", "text": text})
                 finally:
                     self.sending -= 1
-            self.more_to_write.clear()
-            if not self.outgoing:
-                await self.more_to_write.wait()
+            more.clear()
+            if not outgoing:
+                await more.wait()
 
     def overflow(self) -> None:
         """The client stopped reading: forget what waits for it and close with 4008."""
@@ -294,7 +304,8 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.overflowed = True
         waiting = self.outgoing_bytes
-        self.outgoing.clear()
+        if self.outgoing is not None:
+            self.outgoing.clear()
         self.outgoing_bytes = 0
         logger.warning("closing a socket whose client is %d bytes behind", waiting)
         self.closing = asyncio.create_task(self.close_behind())
