@@ -88,6 +88,8 @@ def test_a_production_server_logs_no_address_or_token_when_a_patron_connects(
         server.stop()
     log = log_path.read_text()
     assert '"WebSocket /ws/patron/[token]/?after=0" [accepted]' in log
+    # The server's own address stays: the operator needs to see where it listens.
+    assert f"Uvicorn running on http://127.0.0.1:{server.port}" in log
     assert token not in log
     assert f":{client_port}" not in log
     assert json.dumps(token)[1:-1] not in log

@@ -25,6 +25,8 @@ _IPV6 = re.compile(
     r"(?<![\w:])\[?(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}\]?(?::\d{1,5})?(?![\w:])"
 )
 _ACCESS_ARGS = 5  # uvicorn.access: client, method, path, HTTP version, status
+# uvicorn's start-up lines name the address the server listens on, not a client's.
+_SERVER_LINES = ("Uvicorn running on ", "Started server process")
 
 
 def redact_tokens(text: str) -> str:
@@ -61,6 +63,8 @@ class RedactFilter(logging.Filter):
                     client = "[address]"
                 record.args = (client, method, redact_tokens(str(path)), version, status)
             return True
+        if isinstance(record.msg, str) and record.msg.startswith(_SERVER_LINES):
+            return True  # the server's own address, which the operator needs to see
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
