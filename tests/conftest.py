@@ -112,6 +112,6 @@ def sent_events(
 def _forget_abandoned_consoles() -> Iterator[None]:
     """Consoles a test left open belong to that test's event loop: forget them after it."""
     yield
-    from refdesk.chats import consumers
+    from refdesk.console import consumers
 
     consumers._consoles.clear()

@@ -830,7 +830,7 @@ def _forget_consoles() -> Any:
     """Consoles are registered per process for the session sweep; a failed test may leave
     one behind on its own event loop."""
     yield
-    from refdesk.chats import consumers
+    from refdesk.console import consumers
 
     consumers._consoles.clear()
 
@@ -919,7 +919,7 @@ async def test_a_librarian_whose_session_ended_gets_4401_on_the_next_frame_and_i
 async def test_a_librarian_whose_session_ended_is_closed_at_the_sweep_and_then_ignored(
     world: World, how: str
 ) -> None:
-    from refdesk.chats.consumers import recheck_console_sessions
+    from refdesk.console.consumers import recheck_console_sessions
 
     ana, ben = world.people[LIBRARIAN], world.people[HOLDER]
     ws, session_key = await open_staff_with_session(ana)
@@ -946,7 +946,7 @@ async def test_a_librarian_whose_session_ended_is_closed_at_the_sweep_and_then_i
 async def test_a_supervisor_demoted_mid_socket_can_no_longer_end_another_librarian_s_chat(
     world: World,
 ) -> None:
-    from refdesk.chats.consumers import recheck_console_sessions
+    from refdesk.console.consumers import recheck_console_sessions
 
     dee = world.people[SUPERVISOR]
     ws = await open_staff(dee)
@@ -961,7 +961,7 @@ async def test_a_supervisor_demoted_mid_socket_can_no_longer_end_another_librari
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_supervisor_demoted_mid_socket_can_no_longer_dismiss_chats(world: World) -> None:
-    from refdesk.chats.consumers import recheck_console_sessions
+    from refdesk.console.consumers import recheck_console_sessions
 
     dee = world.people[SUPERVISOR]
     ws = await open_staff(dee)

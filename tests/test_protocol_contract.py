@@ -25,8 +25,8 @@ from django.utils import timezone
 from refdesk.accounts.models import Librarian
 from refdesk.asgi import application
 from refdesk.chats import actions, events
-from refdesk.chats.consumers import PatronConsumer, StaffConsumer
 from refdesk.chats.models import Chat
+from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
 from refdesk.tickets.models import Ticket
 
@@ -45,8 +45,8 @@ SENDS = {
     "staff": events.STAFF_SERVER_EVENTS,
 }
 RECEIVES = {
-    "patron": (events.PATRON_FRAME_TYPES, events.PATRON_FRAMES, PatronConsumer),
-    "staff": (events.STAFF_FRAME_TYPES, events.STAFF_FRAMES, StaffConsumer),
+    "patron": (events.PATRON_FRAME_TYPES, events.PATRON_FRAMES, patron_frames),
+    "staff": (events.STAFF_FRAME_TYPES, events.STAFF_FRAMES, staff_frames),
 }
 CLIENT_SCRIPT = {"patron": "ask.js", "staff": "console.js"}
 # ``ack`` and ``error`` answering a frame with a ``ref`` are settled by the shared socket.
@@ -269,11 +269,13 @@ def test_the_javascript_client_handles_every_type_its_socket_receives(socket: st
 
 @pytest.mark.parametrize("socket", ["patron", "staff"])
 def test_the_consumer_accepts_exactly_the_declared_client_frames(socket: str) -> None:
-    frame_types, frames, consumer = RECEIVES[socket]
-    assert tuple(consumer.handlers) == frame_types
+    frame_types, frames, registry = RECEIVES[socket]
+    registered = registry()
+    assert set(registered) == set(frame_types)
     assert tuple(frames) == frame_types
-    for name, method in consumer.handlers.items():
-        assert callable(getattr(consumer, method, None)), f"{name} → {method} is missing"
+    for name, entry in registered.items():
+        handler = getattr(entry, "handler", entry)
+        assert callable(handler), f"{name} has no handler"
         assert get_type_hints(frames[name])["type"] == Literal[name]
 
 

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
+import resource
 import sys
+
+import django
+import uvicorn
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command, execute_from_command_line
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from uvicorn.config import LOGGING_CONFIG, WS_PROTOCOLS
+
+from refdesk.core.logs import server_log_config
+from refdesk.core.server import HeaderDeadlineProtocol
 
 USAGE = """\
 usage: refdesk COMMAND [ARGS...]
@@ -34,13 +47,6 @@ def _serve(args: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     options = parser.parse_args(args)
-
-    import django
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG, WS_PROTOCOLS
-
-    from refdesk.core.logs import server_log_config
-    from refdesk.core.server import HeaderDeadlineProtocol
 
     def available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
@@ -75,8 +81,6 @@ def _serve(args: list[str]) -> int:
 def _tune_garbage_collector() -> None:
     """Collect cycles less often: thousands of long-lived sockets make every full
     collection long, and the default thresholds run one every few hundred messages."""
-    import gc
-
     threshold = int(os.environ.get("REFDESK_GC_THRESHOLD", "50000") or 0)
     if threshold > 0:
         gc.set_threshold(threshold, 20, 50)
@@ -91,15 +95,11 @@ def _share_the_interpreter_lock() -> None:
     the event loop to go on; with the default interval a busy loop kept a batch of
     messages waiting several milliseconds per statement.
     """
-    import sys
-
     sys.setswitchinterval(0.0005)
 
 
 def _raise_open_file_limit() -> None:
     """Each socket is a file descriptor: allow as many as the system's hard limit."""
-    import resource
-
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY:
         hard = 1 << 20
@@ -108,16 +108,10 @@ def _raise_open_file_limit() -> None:
 
 
 def _migrate(args: list[str]) -> int:
-    import django
-    from django.core.management import call_command, execute_from_command_line
-
     if args:
         execute_from_command_line(["refdesk", "migrate", *args])
         return 0
     django.setup()
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     call_command("migrate", interactive=False, verbosity=0)
@@ -138,15 +132,11 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE, end="", file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
     command, rest = args[0], args[1:]
-    from django.core.exceptions import ImproperlyConfigured
-
     try:
         if command == "serve":
             return _serve(rest)
         if command == "migrate":
             return _migrate(rest)
-        from django.core.management import execute_from_command_line
-
         execute_from_command_line(["refdesk", command, *rest])
     except SystemExit as exc:
         return _exit_code(exc)

@@ -1,15 +1,17 @@
 """Websocket routes.
 
 A patron is known by the token in the path; a console by its session cookie, which the
-staff consumer reads itself (see ``chats.consumers._session_key``).
+staff consumer reads itself (see ``console.consumers.session_key_of``). Each face owns its
+socket; the apps bring the frames (``core.frames``).
 """
 
 from typing import Any
 
 from django.urls import path
 
-from refdesk.chats.consumers import PatronConsumer, StaffConsumer
+from refdesk.console.consumers import StaffConsumer
 from refdesk.core.origins import OriginCheck
+from refdesk.widget.consumers import PatronConsumer
 
 
 def _from(app: Any, *, embedding: bool) -> Any:

@@ -92,11 +92,12 @@ INSTALLED_APPS = [
     "channels",
     "refdesk.core.apps.CoreConfig",
     "refdesk.campuses",
-    "refdesk.accounts",
-    "refdesk.chats",
-    "refdesk.tickets",
+    "refdesk.accounts.apps.AccountsConfig",
+    "refdesk.chats.apps.ChatsConfig",
+    "refdesk.tickets.apps.TicketsConfig",
+    "refdesk.setup",
     "refdesk.widget",
-    "refdesk.console",
+    "refdesk.console.apps.ConsoleConfig",
 ]
 
 MIDDLEWARE = [

@@ -3,16 +3,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from refdesk.campuses.views import campus_colours, campus_list
+from refdesk.campuses.views import campus_colours
 from refdesk.chats.views import chat_create
 from refdesk.core import views as core_views
 from refdesk.tickets.views import ticket_create
+from refdesk.widget import views as widget_views
 
 urlpatterns = [
-    path("", core_views.home_show, name="home"),
-    path("example/<slug:campus>/", core_views.example_show, name="example"),
+    path("", widget_views.home_show, name="home"),
+    path("example/<slug:campus>/", widget_views.example_show, name="example"),
     path("healthz", core_views.health_show, name="health"),
-    path("api/campuses", campus_list, name="api-campuses"),
+    path("api/campuses", widget_views.campus_list, name="api-campuses"),
     path("campuses.css", campus_colours, name="campus-colours"),
     path("api/chats", chat_create, name="api-chat-create"),
     path("api/tickets", ticket_create, name="api-ticket-create"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -354,3 +355,42 @@ def test_asynchronous_authentication_is_throttled_too(
     user = check(None, username=MATHEMATICAL, password="refdesk-demo")
     assert user is not None
     assert user.get_username() == "ana"
+
+
+def test_a_session_made_under_a_retired_secret_key_stays_live_until_the_fallback_goes(
+    make_librarian: Callable[..., Librarian], settings: Any
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    from refdesk.accounts.selectors import get_librarian_for_session_key, get_live_names
+
+    ana = make_librarian("ana")
+    old_secret = settings.SECRET_KEY
+    client = Client()
+    client.force_login(ana.user)
+    key = client.cookies["sessionid"].value
+    # The key is rotated: the old one becomes a fallback, as Django documents.
+    settings.SECRET_KEY = "a-brand-new-secret-key-that-is-long-enough-0123456789"
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+    assert get_live_names({key: ana.pk}) == {key: "Ana"}
+    assert get_librarian_for_session_key(key) == ana
+    settings.SECRET_KEY_FALLBACKS = []
+    assert get_live_names({key: ana.pk}) == {}
+    assert get_librarian_for_session_key(key) is None
+    # Checking never wrote to the session (no cycling, no flush).
+    assert Session.objects.filter(session_key=key).exists()
+
+
+def test_a_session_of_a_backend_the_desk_no_longer_lists_is_not_live(
+    make_librarian: Callable[..., Librarian], settings: Any
+) -> None:
+    from refdesk.accounts.selectors import get_librarian_for_session_key, get_live_names
+
+    ana = make_librarian("ana")
+    client = Client()
+    client.force_login(ana.user)
+    key = client.cookies["sessionid"].value
+    assert get_librarian_for_session_key(key) == ana
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    assert get_live_names({key: ana.pk}) == {}
+    assert get_librarian_for_session_key(key) is None

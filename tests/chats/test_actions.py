@@ -14,6 +14,7 @@ from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
 from refdesk.chats.selectors import get_chat_by_token
 from refdesk.core.errors import ActionError
+from refdesk.intake.actions import clean_name_and_question
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -314,8 +315,37 @@ def test_a_message_of_only_zero_width_characters_is_refused_and_not_stored(
     assert (refused.value.code, refused.value.extra) == ("invalid", {"field": "message"})
     assert Message.objects.filter(chat=chat).count() == 1
     with pytest.raises(ActionError) as asked:
-        actions.clean_name_and_question("Sam", invisible)
+        clean_name_and_question("Sam", invisible)
     assert asked.value.extra == {"field": "question"}
     # Zero-width joiners inside real text are kept: they join emoji and some scripts.
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     assert actions.check_send_patron_message(chat, client_id="z2", body=family)["body"] == family
+
+
+def test_the_old_holder_is_refused_when_the_chat_changes_hands_between_check_and_end(
+    new_chat: Callable[..., Any],
+    make_librarian: Callable[..., Librarian],
+    monkeypatch: pytest.MonkeyPatch,
+    sent_events: list[Any],
+) -> None:
+    ana = make_librarian("ana")
+    ben = make_librarian("ben", campus="south")
+    chat, _token = new_chat()
+    actions.do_claim_chat(chat.pk, acting_librarian=ana)
+    checked = actions.access_chat
+
+    def check_then_hand_over(librarian: Librarian, chat_id: int, *, for_: str) -> Chat:
+        seen = checked(librarian, chat_id, for_=for_)  # type: ignore[arg-type]
+        # The chat moves to Ben after Ana's check saw it as hers (a transfer, say).
+        Chat.objects.filter(pk=chat_id).update(librarian=ben)
+        return seen
+
+    monkeypatch.setattr(actions, "access_chat", check_then_hand_over)
+    sent_events.clear()
+    with pytest.raises(ActionError) as refused:
+        actions.check_end_chat_by_librarian(chat.pk, acting_librarian=ana)
+    assert (refused.value.code, refused.value.extra) == ("not_yours", {"chat_id": chat.pk})
+    fresh = Chat.objects.get(pk=chat.pk)
+    assert (fresh.state, fresh.librarian_id, fresh.end_reason) == ("active", ben.pk, "")
+    assert not ChatEvent.objects.filter(chat=chat, type="chat.ended").exists()
+    assert sent_events == []

@@ -458,7 +458,7 @@ async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
 ) -> None:
     from django.contrib.sessions.models import Session
 
-    from refdesk.chats.consumers import recheck_console_sessions
+    from refdesk.console.consumers import recheck_console_sessions
 
     ana_ws, _ = await staff(people["ana"])
     ben_ws, _ = await staff(people["ben"])
@@ -487,7 +487,7 @@ async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
 async def test_a_password_change_closes_the_console_at_the_next_sweep(
     people: dict[str, Librarian],
 ) -> None:
-    from refdesk.chats.consumers import recheck_console_sessions
+    from refdesk.console.consumers import recheck_console_sessions
 
     ana_ws, _ = await staff(people["ana"])
     ben_ws, _ = await staff(people["ben"])

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
-from refdesk.chats.consumers import _snapshot
 from refdesk.chats.models import Chat
+from refdesk.core.frames import build_snapshot
 from tests.chats.test_consumers import receive_until, staff
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,7 +194,7 @@ async def test_the_counts_in_the_snapshot_agree_with_the_events_after_it(
 
 def snapshot_queries(librarian: Librarian, assert_num_queries: Any, budget: int) -> None:
     with assert_num_queries(budget):
-        _snapshot(librarian, 0)
+        build_snapshot(librarian, 0)
 
 
 SNAPSHOT_BUDGET = 8
@@ -214,6 +214,6 @@ def test_the_snapshot_s_queries_and_size_do_not_grow_with_the_queue(
     snapshot_queries(people["ana"], django_assert_num_queries, SNAPSHOT_BUDGET)
     flood(250)
     snapshot_queries(people["ana"], django_assert_num_queries, SNAPSHOT_BUDGET)
-    snapshot = _snapshot(people["ana"], 0)
+    snapshot = build_snapshot(people["ana"], 0)
     assert len(snapshot["waiting"]) == 100
     assert snapshot["waiting_total"] == 253

@@ -112,15 +112,18 @@ def test_the_purge_command_reports_tickets_too(new_ticket: Callable[..., Ticket]
     assert set(Ticket.objects.values_list("patron_email", flat=True)) == {""}
 
 
-def test_the_hourly_sweep_purges_tickets(
+def test_the_tickets_purge_job_purges_a_batch_and_says_when_more_remain(
     new_ticket: Callable[..., Ticket], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from refdesk.core import sweeper
+    from refdesk.tickets import jobs
 
-    aged(new_ticket(), state="closed", days_ago=100)
-    monkeypatch.setattr(sweeper, "_last_purge", 0.0)
-    sweeper.sweep_once()
-    assert Ticket.objects.get().purged_at is not None
+    for _ in range(3):
+        aged(new_ticket(), state="closed", days_ago=100)
+    monkeypatch.setattr(jobs, "BATCH", 2)
+    assert jobs.purge_expired_tickets() is True
+    assert Ticket.objects.filter(purged_at__isnull=False).count() == 2
+    assert jobs.purge_expired_tickets() is False
+    assert Ticket.objects.filter(purged_at__isnull=True).count() == 0
 
 
 @pytest.mark.django_db(transaction=True)

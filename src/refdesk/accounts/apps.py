@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -6,9 +8,10 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from django.contrib import admin
-
-        from refdesk.accounts.forms import DeskAdminAuthenticationForm
-
+        # Django imports apps.py before models may be imported; these modules import them.
+        # Importing the frames module registers its snapshot part.
+        import_module(f"{self.name}.frames")
+        import_module(f"{self.name}.jobs").register_jobs()
         # The admin's log-in page says why a throttled log-in was refused, as the desk's does.
-        admin.site.login_form = DeskAdminAuthenticationForm
+        forms = import_module(f"{self.name}.forms")
+        import_module("django.contrib.admin").site.login_form = forms.DeskAdminAuthenticationForm

@@ -7,8 +7,13 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from refdesk.accounts import throttle
 from refdesk.accounts.models import ConsoleConnection, Librarian
@@ -86,13 +91,18 @@ def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
 
 
 # Decoded session data and session-auth hashes, by their inputs: the same session row or
-# password always gives the same result, so a console's frames need not repeat the work.
-_decoded_sessions: dict[str, dict[str, Any]] = {}
-_auth_hashes: dict[str, str] = {}
+# password, under the same secret keys, always gives the same result, so a console's
+# frames need not repeat the work. A rotated key (or a retired fallback) changes the keys.
+_decoded_sessions: dict[tuple[str, str, tuple[str, ...]], dict[str, Any]] = {}
+_auth_hashes: dict[tuple[str, str, tuple[str, ...]], tuple[str, ...]] = {}
 _CACHE_LIMIT = 20_000
 
 
-def _remember(cache: dict[str, Any], key: str, value: Any) -> Any:
+def _under_keys(value: str) -> tuple[str, str, tuple[str, ...]]:
+    return (value, str(settings.SECRET_KEY), tuple(map(str, settings.SECRET_KEY_FALLBACKS)))
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> Any:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
     cache[key] = value
@@ -105,18 +115,6 @@ def get_live_names(sessions: dict[str, int]) -> dict[str, str]:
     :func:`get_live_librarians`, in two raw queries, for the message path."""
     if not sessions:
         return {}
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.db import connection
-    from django.utils import timezone
-    from django.utils.crypto import constant_time_compare
-
     user_model = get_user_model()
     keys = list(sessions)
     ids = sorted(set(sessions.values()))
@@ -159,37 +157,45 @@ def get_live_names(sessions: dict[str, int]) -> dict[str, str]:
     librarians = {row[0]: row[1:] for row in librarian_rows}
     live: dict[str, str] = {}
     for key, raw in rows:
-        data = _decoded_sessions.get(raw)
+        data = _decoded_sessions.get(_under_keys(raw))
         if data is None:
-            data = _remember(_decoded_sessions, raw, SessionStore().decode(raw))
+            data = _remember(_decoded_sessions, _under_keys(raw), SessionStore().decode(raw))
         found = librarians.get(sessions[key])
-        if found is None or not data.get(BACKEND_SESSION_KEY):
+        # As Django's own check: a backend the desk lists, the user the session names, and
+        # the session hash of the user's password under the secret key or a fallback one.
+        if found is None or data.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
             continue
         name, user_id, password = found
         if str(data.get(SESSION_KEY)) != str(user_id):
             continue
-        expected = _auth_hashes.get(password)
+        expected = _auth_hashes.get(_under_keys(password))
         if expected is None:
-            expected = _remember(
-                _auth_hashes, password, user_model(password=password).get_session_auth_hash()
-            )
-        if constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), expected):
+            user = user_model(password=password)
+            hashes = (user.get_session_auth_hash(), *user.get_session_auth_fallback_hash())
+            expected = _remember(_auth_hashes, _under_keys(password), hashes)
+        given = str(data.get(HASH_SESSION_KEY, ""))
+        if any(constant_time_compare(given, known) for known in expected):
             live[key] = name
     return live
 
 
 def get_librarian_for_session_key(session_key: str | None) -> Librarian | None:
-    """The librarian whose session this is, checked as Django checks a request's session
-    (expiry, the password's session hash, an active account); None otherwise."""
+    """The librarian whose session this is, checked exactly as every later frame is
+    (:func:`get_live_names`); None otherwise. Nothing about the session is written."""
     if not session_key:
         return None
-    from types import SimpleNamespace
-
-    from django.contrib.auth import get_user
-    from django.contrib.sessions.backends.db import SessionStore
-
-    holder = SimpleNamespace(session=SessionStore(session_key))
-    return get_librarian_for_user(get_user(holder))  # type: ignore[arg-type]
+    row = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).first()
+    if row is None:
+        return None
+    user_id = SessionStore().decode(row.session_data).get(SESSION_KEY)
+    librarian_id = (
+        Librarian.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+        if user_id is not None and str(user_id).isdigit()
+        else None
+    )
+    if librarian_id is None:
+        return None
+    return get_live_librarians({session_key: librarian_id}).get(session_key)
 
 
 def get_login_wait(username: str, *, address: str) -> int:

@@ -1,34 +1,11 @@
-"""The public list of campuses."""
+"""Each campus's colours, as a stylesheet."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from refdesk.accounts.selectors import count_online_by_campus, is_anyone_online
-from refdesk.campuses.selectors import badge_text_colour, get_hours_today, list_campuses
-
-
-@require_GET
-def campus_list(request: HttpRequest) -> JsonResponse:
-    """``GET /api/campuses``: each campus with ``hours_today`` and who is online."""
-    online_by_campus = count_online_by_campus()
-    anyone = is_anyone_online()
-    return JsonResponse(
-        {
-            "campuses": [
-                {
-                    "slug": c.slug,
-                    "name": c.name,
-                    "colour": c.colour,
-                    "hours_today": get_hours_today(c),
-                    "online": anyone,
-                    "operators_online": online_by_campus.get(c.pk, 0),
-                }
-                for c in list_campuses()
-            ]
-        }
-    )
+from refdesk.campuses.selectors import badge_text_colour, list_campuses
 
 
 @require_GET

@@ -8,8 +8,7 @@ updates whose row count names the one winner, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
+import itertools
 import json
 import secrets
 from dataclasses import dataclass
@@ -26,8 +25,8 @@ from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import is_anyone_online
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
+from refdesk.chats.access import access_chat
 from refdesk.chats.models import Chat, ChatEvent, ChatState, EndReason, Message, Sender
-from refdesk.chats.namebox import looks_like_question
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
@@ -35,8 +34,6 @@ from refdesk.chats.selectors import (
     list_chats_for_staff,
     message_payload,
 )
-from refdesk.chats.useragent import describe_browser
-from refdesk.core.actions import do_limit_patron
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
     STAFF_GROUP,
@@ -48,14 +45,8 @@ from refdesk.core.realtime import (
     send_events_on_commit,
 )
 from refdesk.core.text import clean_email, clean_text, strip_query
-
-
-def hash_address(address: str) -> str:
-    """A salted hash of a patron's IP address: the address itself is never stored."""
-    if not address:
-        return ""
-    salt = str(settings.REFDESK["IP_SALT"]).encode()
-    return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
+from refdesk.intake.useragent import describe_browser
 
 
 def _record_event(
@@ -71,41 +62,6 @@ def _record_event(
 # ---------------------------------------------------------------------------
 # Starting a chat
 # ---------------------------------------------------------------------------
-
-
-def clean_name_and_question(name: object, question: object) -> tuple[str, str, bool]:
-    """The name and question of a patron's form, and whether the name box held the question.
-
-    A question typed into the name box becomes the question (before any typed in the
-    question box) and the name is left empty. Raises ``ActionError`` (``invalid`` or
-    ``too_long``, with the field) when either is not usable.
-    """
-    limits = settings.REFDESK
-    max_chars = limits["MAX_MESSAGE_CHARS"]
-    # The name box may hold a whole question, so it is read with the question's limit.
-    clean_name = clean_text(name, field="name", max_chars=max_chars, multiline=False)
-    clean_question = clean_text(question, field="question", max_chars=max_chars)
-    name_was_question = bool(clean_name) and looks_like_question(clean_name)
-    if name_was_question:
-        clean_question = f"{clean_name}\n{clean_question}" if clean_question else clean_name
-        clean_name = ""
-        if len(clean_question) > max_chars:
-            raise ActionError(
-                "too_long",
-                f"Your question is limited to {max_chars:,} characters.",
-                field="question",
-                limit=max_chars,
-            )
-    elif len(clean_name) > limits["MAX_NAME_CHARS"]:
-        raise ActionError(
-            "too_long",
-            f"Name is limited to {limits['MAX_NAME_CHARS']} characters.",
-            field="name",
-            limit=limits["MAX_NAME_CHARS"],
-        )
-    if not clean_question:
-        raise ActionError("invalid", "Please type your question.", field="question")
-    return clean_name, clean_question, name_was_question
 
 
 def check_create_chat(
@@ -607,19 +563,17 @@ async def do_send_typing(
 def check_end_chat_by_librarian(
     chat_id: int, *, acting_librarian: Librarian, closing: object = ""
 ) -> Chat:
-    """End a chat the librarian holds, after sending the closing line if one is given."""
+    """End a chat the librarian holds (or, for a supervisor, any chat), after sending the
+    closing line if one is given (only the holder's own line is sent).
+
+    The end is conditional on the holder the check saw: if the chat changed hands between
+    the check and the write, the old holder is refused with ``not_yours`` and nothing
+    changes.
+    """
     closing_text = clean_text(
         closing, field="closing", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"]
     )
-    chat = get_chat_for_staff(chat_id)
-    if chat is None:
-        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
-    if chat.librarian_id != acting_librarian.pk and not acting_librarian.is_supervisor:
-        raise ActionError(
-            "not_yours", "Only the librarian on the chat can end it.", chat_id=chat_id
-        )
-    if chat.state == ChatState.ENDED:
-        raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat_id)
+    chat = access_chat(acting_librarian, chat_id, for_="end")
     if closing_text and chat.librarian_id == acting_librarian.pk:
         do_send_message(
             NewMessage(
@@ -630,25 +584,46 @@ def check_end_chat_by_librarian(
                 librarian_name=acting_librarian.display_name,
             )
         )
-    return do_end_chat(chat, reason=EndReason.CLOSED, acting_librarian=acting_librarian)
+    # The holder ends their own chat only while it is theirs; a supervisor ends any.
+    mine = chat.librarian_id == acting_librarian.pk
+    return do_end_chat(
+        chat,
+        reason=EndReason.CLOSED,
+        acting_librarian=acting_librarian,
+        holder=acting_librarian.pk if mine else None,
+    )
 
 
-def do_end_chat(chat: Chat, *, reason: str, acting_librarian: Librarian | None = None) -> Chat:
+def do_end_chat(
+    chat: Chat,
+    *,
+    reason: str,
+    acting_librarian: Librarian | None = None,
+    holder: int | None = None,
+) -> Chat:
     """End a waiting or active chat once; later calls raise ``ActionError("chat_ended")``.
+
+    With ``holder`` (a librarian id), the end is conditional on the chat still being held
+    by them (``… WHERE librarian_id = holder``): if it changed hands,
+    ``ActionError("not_yours")`` and nothing changes.
 
     Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
     ``chat.ended`` to the patron and the staff group.
     """
     now = timezone.now()
     with transaction.atomic():
-        ended = (
-            Chat.objects.filter(pk=chat.pk)
-            .exclude(state=ChatState.ENDED)
-            .update(
-                state=ChatState.ENDED, end_reason=reason, ended_at=now, last_seq=F("last_seq") + 1
-            )
+        open_chat = Chat.objects.filter(pk=chat.pk).exclude(state=ChatState.ENDED)
+        if holder is not None:
+            open_chat = open_chat.filter(librarian_id=holder)
+        ended = open_chat.update(
+            state=ChatState.ENDED, end_reason=reason, ended_at=now, last_seq=F("last_seq") + 1
         )
         if not ended:
+            current = Chat.objects.filter(pk=chat.pk).values_list("state", flat=True).first()
+            if current is not None and current != ChatState.ENDED:
+                raise ActionError(
+                    "not_yours", "The chat changed hands; it is not yours to end.", chat_id=chat.pk
+                )
             raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat.pk)
         fresh = get_chat_for_staff(chat.pk)
         assert fresh is not None  # noqa: S101 - the row was just updated
@@ -822,18 +797,21 @@ class PurgeResult:
     messages: int
 
 
-def do_end_abandoned_chats(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+def do_end_abandoned_chats(
+    *, now: dt.datetime | None = None, batch: int = 100, rounds: int | None = None
+) -> int:
     """End the chats still waiting or active that were started over
     ``RETENTION_OPEN_DAYS`` ago (nobody answered, or nobody ended them), so that the purge
     can take them: a waiting one as ``unanswered``, an active one as ``idle``.
 
     Each ends as :func:`do_end_chat` ends a chat (system line, ``chat.ended`` to the
-    patron and the staff group). Returns how many it ended; idempotent.
+    patron and the staff group). At most ``rounds`` batches (all, by default). Returns how
+    many it ended; idempotent.
     """
     moment = now or timezone.now()
     cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
     ended = 0
-    while True:
+    for _round in itertools.count() if rounds is None else range(rounds):
         stale = list(
             Chat.objects.select_related("campus", "librarian")
             .filter(created_at__lt=cutoff)
@@ -841,7 +819,7 @@ def do_end_abandoned_chats(*, now: dt.datetime | None = None, batch: int = 100) 
             .order_by("pk")[:batch]
         )
         if not stale:
-            return ended
+            break
         for chat in stale:
             reason = EndReason.UNANSWERED if chat.state == ChatState.WAITING else EndReason.IDLE
             try:
@@ -849,9 +827,12 @@ def do_end_abandoned_chats(*, now: dt.datetime | None = None, batch: int = 100) 
             except ActionError:
                 continue  # ended meanwhile
             ended += 1
+    return ended
 
 
-def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) -> PurgeResult:
+def do_purge_expired_chats(
+    *, now: dt.datetime | None = None, batch: int = 500, rounds: int | None = None
+) -> PurgeResult:
     """Remove what identifies patrons from chats that ended over the retention period ago,
     and from chats started over ``RETENTION_OPEN_DAYS`` ago that never ended (which it
     ends first, see :func:`do_end_abandoned_chats`).
@@ -860,14 +841,15 @@ def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) 
     text and sender names of every message, and the details in the chat's events; the
     token stops opening the chat. Keeps the anonymous facts the statistics use: campus,
     times, states, end reasons, who answered, and how many messages each side sent and
-    when. Idempotent; works in batches so a long backlog never holds the writer long.
+    when. Idempotent; works in batches of ``batch`` chats, at most ``rounds`` of them (all,
+    by default), so that a long backlog never holds the writer long.
     """
     moment = now or timezone.now()
     cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_DAYS"])
     started_before = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
-    do_end_abandoned_chats(now=moment)
+    do_end_abandoned_chats(now=moment, rounds=rounds)
     chats = messages = 0
-    while True:
+    for _round in itertools.count() if rounds is None else range(rounds):
         with transaction.atomic():
             ids = list(
                 Chat.objects.filter(
@@ -892,3 +874,4 @@ def do_purge_expired_chats(*, now: dt.datetime | None = None, batch: int = 500) 
                 body="", sender_name="", client_id=None
             )
             ChatEvent.objects.filter(chat_id__in=ids).update(data={})
+    return PurgeResult(chats, messages)

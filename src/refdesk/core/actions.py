@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from refdesk.core.errors import ActionError
 from refdesk.core.models import RateCounter
 
 _HIT = (
@@ -59,41 +57,6 @@ def do_hit_rate_limit(key: str, *, limit: int, window_seconds: int) -> RateDecis
         return RateDecision(True, count, 0)
     retry = math.ceil((start + dt.timedelta(seconds=window_seconds) - now).total_seconds())
     return RateDecision(False, count, max(retry, 1))
-
-
-# The widget's browser id is a random UUID; anything that does not look like an id is
-# treated as no id (the address limit still counts it).
-_BROWSER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-
-
-def do_limit_patron(
-    kind: str,
-    *,
-    browser_id: object,
-    address: str,
-    per_browser: tuple[int, int],
-    per_address: tuple[int, int],
-    refusal: str,
-) -> None:
-    """Count one patron request of ``kind`` against its browser id and its address, each
-    a (limit, window seconds); raise ``rate_limited`` with ``retry_after`` past either.
-
-    ``refusal`` starts the message ("Too many new chats from here").
-    """
-    checks = []
-    if isinstance(browser_id, str) and _BROWSER_ID.fullmatch(browser_id):
-        checks.append((rate_key(f"{kind}-browser", browser_id), *per_browser))
-    if address:
-        checks.append((rate_key(f"{kind}-address", address), *per_address))
-    for key, limit, window in checks:
-        decision = do_hit_rate_limit(key, limit=limit, window_seconds=window)
-        if not decision.allowed:
-            minutes = max(1, round(decision.retry_after / 60))
-            raise ActionError(
-                "rate_limited",
-                f"{refusal}. Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-                retry_after=decision.retry_after,
-            )
 
 
 def do_forget_old_counters(*, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:

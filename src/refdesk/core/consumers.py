@@ -124,7 +124,6 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     Redis) holds a queue for a client that does not read.
     """
 
-    handlers: dict[str, str] = {}
     bucket: TokenBucket
     address: str = ""
     # What waits for a slow client (made when first needed), and what wakes its writer.
@@ -211,6 +210,10 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.sending = 0
         self.overflowed = False
         self.writable = _writable_flag(send)
+
+    def frame_handler(self, frame_type: str) -> Handler | None:
+        """The coroutine that answers a client frame of ``frame_type``; None: unknown."""
+        return None
 
     def query_int(self, name: str) -> int:
         return _parse_cursor(self.scope.get("query_string", b""), name)
@@ -384,13 +387,12 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             )
             return
         frame_type = frame.get("type")
-        handler_name = self.handlers.get(frame_type) if isinstance(frame_type, str) else None
-        if handler_name is None:
+        handler = self.frame_handler(frame_type) if isinstance(frame_type, str) else None
+        if handler is None:
             await self.send_error(
                 "unknown_type", f"Unknown frame type {str(frame_type)[:40]!r}.", ref=ref
             )
             return
-        handler: Handler = getattr(self, handler_name)
         try:
             result = await handler(frame)
         except ActionError as exc:

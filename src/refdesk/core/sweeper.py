@@ -1,4 +1,4 @@
-"""The timer loop each server process runs every few seconds."""
+"""The timer loop each server process runs every few seconds: the registered jobs."""
 
 from __future__ import annotations
 
@@ -8,47 +8,49 @@ import time
 
 from django.conf import settings
 
-from refdesk.core.checkpoint import request_truncate
 from refdesk.core.db import run_action
-from refdesk.core.process import PROCESS_ID
+from refdesk.core.jobs import Job, registered_jobs
 
 logger = logging.getLogger(__name__)
 
 
-PURGE_EVERY_SECONDS = 3600
-_last_purge = 0.0
+class Sweeper:
+    """When each job last ran in this process, and which have a backlog."""
 
+    def __init__(self) -> None:
+        self.last_run: dict[str, float] = {}
+        self.backlog: set[str] = set()
 
-def sweep_once() -> None:
-    """One round of every timer; each step is an idempotent conditional update."""
-    global _last_purge  # noqa: PLW0603 - one sweeper per process
-    from refdesk.accounts.actions import do_sweep_stale_connections, do_touch_connections
-    from refdesk.chats.actions import do_purge_expired_chats
-    from refdesk.core.actions import do_forget_old_counters
-    from refdesk.tickets.actions import do_purge_expired_tickets
+    def due(self, job: Job, now: float) -> bool:
+        last = self.last_run.get(job.name)
+        return last is None or job.name in self.backlog or now - last >= job.every_seconds
 
-    do_touch_connections(PROCESS_ID)
-    do_sweep_stale_connections()
-    if time.monotonic() - _last_purge >= PURGE_EVERY_SECONDS or not _last_purge:
-        _last_purge = time.monotonic()
-        do_purge_expired_chats()
-        do_purge_expired_tickets()
-        do_forget_old_counters()
-        # Purged text (this purge's, or `refdesk purge`'s) stays in SQLite's log until it
-        # is emptied; the checkpoint thread does it once readers allow.
-        request_truncate()
+    async def sweep(self) -> None:
+        """One round: every due job once; one job's failure does not stop the others."""
+        for job in registered_jobs():
+            now = time.monotonic()
+            if not self.due(job, now):
+                continue
+            self.last_run[job.name] = now
+            try:
+                if job.step is not None:
+                    more = await run_action(job.step)
+                elif job.async_step is not None:
+                    more = await job.async_step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("job %s failed; it runs again at its next turn", job.name)
+                continue
+            if more:
+                self.backlog.add(job.name)
+            else:
+                self.backlog.discard(job.name)
 
 
 async def run_sweeper() -> None:
     interval: int = settings.REFDESK["SWEEP_SECONDS"]
+    sweeper = Sweeper()
     while True:
-        try:
-            await run_action(sweep_once)
-            from refdesk.chats.consumers import recheck_console_sessions
-
-            await recheck_console_sessions()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("sweep failed; trying again in %s s", interval)
+        await sweeper.sweep()
         await asyncio.sleep(interval)

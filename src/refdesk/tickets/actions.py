@@ -7,6 +7,7 @@ and publishes its events after the commit.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from django.conf import settings
@@ -19,11 +20,10 @@ from django.utils import timezone
 from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug
-from refdesk.chats.actions import clean_name_and_question, hash_address
-from refdesk.core.actions import do_limit_patron
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
 from refdesk.core.text import clean_text, strip_query
+from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
 from refdesk.tickets.models import Ticket, TicketEvent, TicketSource, TicketState
 from refdesk.tickets.selectors import ticket_summary
 
@@ -144,27 +144,29 @@ def do_create_ticket(
 # ---------------------------------------------------------------------------
 
 
-def do_close_abandoned_tickets(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+def do_close_abandoned_tickets(
+    *, now: dt.datetime | None = None, batch: int = 100, rounds: int | None = None
+) -> int:
     """Close the tickets filed over ``RETENTION_OPEN_DAYS`` ago that nobody closed, so
     that the purge can take them.
 
     One conditional update per ticket (``WHERE state = <the state it was read in>``); each
     writes a
     ``ticket.updated`` ``TicketEvent`` (with ``reason: "retention"``) and broadcasts
-    ``ticket.updated`` to the staff group after the commit. Returns how many it closed;
-    idempotent.
+    ``ticket.updated`` to the staff group after the commit. At most ``rounds`` batches
+    (all, by default). Returns how many it closed; idempotent.
     """
     moment = now or timezone.now()
     cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
     closed = 0
-    while True:
+    for _round in itertools.count() if rounds is None else range(rounds):
         stale = list(
             Ticket.objects.filter(created_at__lt=cutoff)
             .exclude(state=TicketState.CLOSED)
             .values_list("pk", "state")[:batch]
         )
         if not stale:
-            return closed
+            break
         for ticket_id, previous in stale:
             with transaction.atomic():
                 changed = Ticket.objects.filter(pk=ticket_id, state=previous).update(
@@ -181,24 +183,28 @@ def do_close_abandoned_tickets(*, now: dt.datetime | None = None, batch: int = 1
                 _record_event(ticket, {**event, "reason": "retention"})
                 send_event_on_commit([STAFF_GROUP], event)
                 closed += 1
+    return closed
 
 
-def do_purge_expired_tickets(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+def do_purge_expired_tickets(
+    *, now: dt.datetime | None = None, batch: int = 500, rounds: int | None = None
+) -> int:
     """Remove what identifies patrons from tickets closed over the retention period ago,
     and from tickets filed over ``RETENTION_OPEN_DAYS`` ago that were never closed (which
     it closes first, see :func:`do_close_abandoned_tickets`).
 
     Blanks the patron's name, email, question, page and hashed address, and the details
     in the ticket's events. Keeps the anonymous facts the statistics use: campus, source,
-    state and times. Idempotent; works in batches so that a long backlog never holds the
-    writer long. Returns how many tickets it purged.
+    state and times. Idempotent; works in batches of ``batch``, at most ``rounds`` of them
+    (all, by default), so that a long backlog never holds the writer long. Returns how
+    many tickets it purged.
     """
     moment = now or timezone.now()
     cutoff = moment - dt.timedelta(days=settings.REFDESK["RETENTION_DAYS"])
     filed_before = moment - dt.timedelta(days=settings.REFDESK["RETENTION_OPEN_DAYS"])
-    do_close_abandoned_tickets(now=moment)
+    do_close_abandoned_tickets(now=moment, rounds=rounds)
     purged = 0
-    while True:
+    for _round in itertools.count() if rounds is None else range(rounds):
         with transaction.atomic():
             ids = list(
                 Ticket.objects.filter(
@@ -218,3 +224,4 @@ def do_purge_expired_tickets(*, now: dt.datetime | None = None, batch: int = 500
                 purged_at=moment,
             )
             TicketEvent.objects.filter(ticket_id__in=ids).update(data={})
+    return purged

@@ -1,13 +1,21 @@
-"""The patron's ask page (standalone or framed by the widget) and the embed script."""
+"""The patron's pages: the landing page, the ask page (standalone or framed by the
+widget), the embed script and an example campus page that embeds it."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
-from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today, get_weekly_hours
+from refdesk.accounts.selectors import count_online_by_campus, is_anyone_online
+from refdesk.campuses.selectors import (
+    get_campus_by_slug,
+    get_hours_today,
+    get_weekly_hours,
+    list_campuses,
+)
 from refdesk.core.text import strip_query
 
 
@@ -52,3 +60,38 @@ def widget_script(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=3600"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def home_show(request: HttpRequest) -> HttpResponse:
+    """``/``: every campus's ask page, and the way in for librarians."""
+    return render(request, "widget/home.html", {"campuses": list_campuses()})
+
+
+def example_show(request: HttpRequest, campus: str) -> HttpResponse:
+    """A stand-in for a campus library's own web page, embedding the widget with one tag."""
+    found = get_campus_by_slug(campus)
+    if found is None:
+        raise Http404("No such campus")
+    return render(request, "widget/example.html", {"campus": found})
+
+
+@require_GET
+def campus_list(request: HttpRequest) -> JsonResponse:
+    """``GET /api/campuses``: each campus with ``hours_today`` and who is online."""
+    online_by_campus = count_online_by_campus()
+    anyone = is_anyone_online()
+    return JsonResponse(
+        {
+            "campuses": [
+                {
+                    "slug": c.slug,
+                    "name": c.name,
+                    "colour": c.colour,
+                    "hours_today": get_hours_today(c),
+                    "online": anyone,
+                    "operators_online": online_by_campus.get(c.pk, 0),
+                }
+                for c in list_campuses()
+            ]
+        }
+    )

@@ -7,8 +7,8 @@
  * rule leaves names alone, in any script, and fires only on evidence that a plausible
  * personal name does not carry.
  *
- * This is a port of refdesk/chats/namebox.py, which the server runs; the module
- * docstring there explains the rules. Change both together: tests/chats/test_namebox.py
+ * This is a port of refdesk/intake/namebox.py, which the server runs; the module
+ * docstring there explains the rules. Change both together: tests/intake/test_namebox.py
  * runs this file through Node and checks that the two agree.
  *
  * 1. A question mark anywhere (also full-width, inverted or Arabic).

@@ -39,7 +39,7 @@ text is a question as soon as one of these rules fires:
    letter.  Long names written in Title Case or in a script without case stay names.
 
 The browser runs the same rules from ``refdesk/static/refdesk/namebox.js``: change both
-together (``tests/chats/test_namebox.py`` checks that they agree).
+together (``tests/intake/test_namebox.py`` checks that they agree).
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from refdesk.chats import namebox
-from refdesk.chats.namebox import looks_like_question
+from refdesk.intake import namebox
+from refdesk.intake.namebox import looks_like_question
 
 CASES_FILE = Path(__file__).with_name("namebox_cases.json")
 JS_MODULE = Path(__file__).resolve().parents[2] / "src/refdesk/static/refdesk/namebox.js"

@@ -1,0 +1,240 @@
+"""The chats' frames on both sockets, and their part of the console's snapshot.
+
+Each handler validates its frame's fields and calls the chat actions; the sockets in the
+faces find them in ``core.frames``' registries. See docs/protocol.md for every field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from refdesk.accounts.access import access_librarian
+from refdesk.accounts.models import Librarian
+from refdesk.chats import actions
+from refdesk.chats.access import access_chat
+from refdesk.chats.actions import NewMessage, clean_client_id, clean_message_body
+from refdesk.chats.models import Chat, ChatState, EndReason, Sender
+from refdesk.chats.pipeline import get_pipeline
+from refdesk.chats.selectors import (
+    chat_summary,
+    get_chat_by_token,
+    get_chat_for_staff,
+    get_queue_counts,
+    list_active_chats_with_messages,
+    list_messages,
+    list_recently_ended_chats,
+    list_waiting_page,
+    page_waiting_chats,
+    patron_chat_view,
+)
+from refdesk.core.consumers import TokenBucket, require_bool, require_int
+from refdesk.core.db import run_action
+from refdesk.core.errors import ActionError
+from refdesk.core.frames import (
+    Console,
+    Frame,
+    Patron,
+    patron_frame,
+    snapshot_part,
+    staff_frame,
+)
+
+
+def _with_messages(chat: Chat) -> dict[str, Any]:
+    return {**chat_summary(chat), "messages": list_messages(chat)}
+
+
+# ---------------------------------------------------------------------------
+# The console
+# ---------------------------------------------------------------------------
+
+
+@snapshot_part(order=10)
+def queue_and_my_chats(librarian: Librarian, after: int) -> dict[str, Any]:
+    """The cursor, the newest page of the queues with their counts, my active chats, and
+    my chats that ended after ``after``."""
+    # The counts and the cursor first, in one statement: the console applies to the counts
+    # exactly the events after ``event_id``.
+    counts = get_queue_counts()
+    waiting, _more = list_waiting_page(limit=settings.REFDESK["SNAPSHOT_WAITING"])
+    return {
+        "event_id": counts.event_id,
+        "waiting": waiting,
+        "waiting_total": counts.total,
+        "waiting_by_campus": counts.by_campus,
+        "active": list_active_chats_with_messages(librarian),
+        "ended": list_recently_ended_chats(librarian, after_event=after),
+    }
+
+
+@staff_frame("chat.claim")
+def claim(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    return {"chat": _with_messages(actions.do_claim_chat(chat_id, acting_librarian=librarian))}
+
+
+@staff_frame("chat.fetch", lane="read")
+def fetch(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    return {"chat": _with_messages(access_chat(librarian, chat_id, for_="fetch"))}
+
+
+@staff_frame("chat.end")
+def end(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    chat = actions.check_end_chat_by_librarian(
+        chat_id, acting_librarian=librarian, closing=frame.get("closing", "")
+    )
+    return {"chat_id": chat.pk, "state": chat.state}
+
+
+@staff_frame("queue.list", lane="read")
+def queue_list(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    return page_waiting_chats(campus=frame.get("campus"), before=frame.get("before"))
+
+
+@staff_frame("chat.dismiss", role="supervisor")
+def dismiss(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    dismissed, skipped = actions.check_dismiss_chats(
+        frame.get("chat_ids"), acting_librarian=librarian, reason=frame.get("reason")
+    )
+    return {"dismissed": dismissed, "skipped": skipped}
+
+
+@staff_frame("message.send", lane=None)
+async def send_as_librarian(console: Console, frame: Frame) -> dict[str, Any]:
+    """The message path: the pipeline checks the session and the holder with its batch."""
+    message = NewMessage(
+        require_int(frame, "chat_id"),
+        Sender.LIBRARIAN,
+        clean_message_body(frame.get("body")),
+        clean_client_id(frame.get("client_id")),
+        librarian_id=console.librarian_id,
+        librarian_name=console.librarian_name,
+        origin=console.channel_name,
+        session_key=console.session_key,
+    )
+    return {"message": await get_pipeline().submit(message)}
+
+
+def _may_type(session_key: str, librarian_id: int, chat_id: int) -> None:
+    access_chat(access_librarian(session_key, librarian_id), chat_id, for_="type")
+
+
+@staff_frame("typing", lane=None)
+async def librarian_typing(console: Console, frame: Frame) -> None:
+    chat_id = require_int(frame, "chat_id")
+    active = require_bool(frame, "active")
+    await run_action(_may_type, console.session_key, console.librarian_id, chat_id)
+    await actions.do_send_typing(
+        chat_id, sender=Sender.LIBRARIAN, active=active, librarian_id=console.librarian_id
+    )
+
+
+# ---------------------------------------------------------------------------
+# The patron
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatronOpening:
+    """What a patron socket learns when it opens: its chat, and the ``chat.state`` frame."""
+
+    chat_id: int
+    chat_state: str
+    librarian_id: int | None
+    state: dict[str, Any]
+
+
+def find_chat_id(token: str) -> int | None:
+    """The id of the chat a patron token opens, or None."""
+    chat = get_chat_by_token(token)
+    return chat.pk if chat else None
+
+
+def open_patron_chat(token: str, after: int) -> PatronOpening | None:
+    """The ``chat.state`` a patron socket starts with (messages after ``after``), or None
+    once the token opens no chat (purged meanwhile)."""
+    chat = get_chat_by_token(token)
+    if chat is None:
+        return None
+    state = {
+        "type": "chat.state",
+        "chat": patron_chat_view(chat),
+        "messages": list_messages(chat, after=after),
+    }
+    return PatronOpening(chat.pk, chat.state, chat.librarian_id, state)
+
+
+def observe_patron_event(patron: Patron, event_type: str, meta: dict[str, Any]) -> None:
+    """What a patron socket learns from the events it relays, so that typing needs no
+    query (every write is still checked by its action)."""
+    if event_type == "chat.claimed":
+        patron.chat_state = ChatState.ACTIVE
+        patron.librarian_id = meta.get("librarian_id")
+    elif event_type == "chat.ended":
+        patron.chat_state = ChatState.ENDED
+
+
+# Each open chat's message allowance in this process, while it has a socket here.
+_allowances: dict[int, TokenBucket] = {}
+
+
+def take_chat_allowance(chat_id: int) -> None:
+    """One message from the chat's allowance, shared by all its patron sockets in this
+    process (each socket also has its own frame allowance)."""
+    allowance = _allowances.get(chat_id)
+    if allowance is None:
+        per_minute = settings.REFDESK["MESSAGES_PER_CHAT_MINUTE"]
+        allowance = _allowances[chat_id] = TokenBucket(per_minute / 60, per_minute)
+    wait = allowance.take()
+    if wait:
+        raise ActionError(
+            "rate_limited",
+            "This chat is sending messages too fast; wait a moment.",
+            retry_after=math.ceil(wait * 10) / 10,
+        )
+
+
+def forget_chat_allowance(chat_id: int) -> None:
+    """The chat's last socket in this process closed."""
+    _allowances.pop(chat_id, None)
+
+
+@patron_frame("message.send")
+async def send_as_patron(patron: Patron, frame: Frame) -> dict[str, Any]:
+    take_chat_allowance(patron.chat_id)
+    message = NewMessage(
+        patron.chat_id,
+        Sender.PATRON,
+        clean_message_body(frame.get("body")),
+        clean_client_id(frame.get("client_id")),
+        origin=patron.channel_name,
+    )
+    return {"message": await get_pipeline().submit(message)}
+
+
+@patron_frame("typing")
+async def patron_typing(patron: Patron, frame: Frame) -> None:
+    active = require_bool(frame, "active")
+    if patron.chat_state == ChatState.ACTIVE:
+        await actions.do_send_typing(
+            patron.chat_id, sender=Sender.PATRON, active=active, librarian_id=patron.librarian_id
+        )
+
+
+def _leave(chat_id: int) -> None:
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "This chat no longer exists.")
+    actions.do_end_chat(chat, reason=EndReason.PATRON_LEFT)
+
+
+@patron_frame("chat.leave")
+async def leave(patron: Patron, frame: Frame) -> dict[str, Any]:
+    await run_action(_leave, patron.chat_id)
+    return {"chat_id": patron.chat_id, "state": ChatState.ENDED}

@@ -1,0 +1,1 @@
+"""Setting up a desk: the demo desk today (campuses, hours, librarians)."""

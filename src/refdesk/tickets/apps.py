@@ -1,0 +1,14 @@
+from importlib import import_module
+
+from django.apps import AppConfig
+
+
+class TicketsConfig(AppConfig):
+    name = "refdesk.tickets"
+    label = "tickets"
+
+    def ready(self) -> None:
+        # Django imports apps.py before models may be imported; these modules import them.
+        # Importing the frames module registers its frames and its snapshot part.
+        import_module(f"{self.name}.frames")
+        import_module(f"{self.name}.jobs").register_jobs()

@@ -1,0 +1,67 @@
+"""The patron socket, ``/ws/patron/<token>/?after=<seq>``: one patron token, one chat.
+
+Thin and generic: the token opens the chat, the socket joins the chat's group, sends its
+``chat.state`` and relays its events; each frame goes to the handler the chats app
+registered for it (``core.frames.patron_frames``). A ``chat_id`` in a frame is ignored:
+the token decides the chat.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from refdesk.chats.frames import (
+    find_chat_id,
+    forget_chat_allowance,
+    observe_patron_event,
+    open_patron_chat,
+)
+from refdesk.core.consumers import FrameConsumer, Handler
+from refdesk.core.db import run_action
+from refdesk.core.frames import patron_frames
+from refdesk.core.realtime import chat_group
+from refdesk.core.sockets import census
+
+CLOSE_FORBIDDEN = 4403
+
+
+class PatronConsumer(FrameConsumer):
+    chat_id: int = 0
+    chat_state: str = ""
+    librarian_id: int | None = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        token = str(self.scope["url_route"]["kwargs"].get("token", ""))
+        found_id = await run_action(find_chat_id, token)
+        if found_id is None:
+            await self.send_error("not_found", "This chat link is not valid.")
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if not census.admit_chat(found_id):
+            await self.refuse("chat", accepted=True)
+            return
+        self.chat_id = found_id
+        # Subscribe before reading the state: an event is then in the state or after it.
+        await self.channel_layer.group_add(chat_group(found_id), self.channel_name)
+        opening = await run_action(open_patron_chat, token, self.query_int("after"))
+        if opening is None:  # purged between the two reads
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.chat_state, self.librarian_id = opening.chat_state, opening.librarian_id
+        await self.send_json(opening.state)
+
+    async def disconnect(self, code: int) -> None:
+        if self.chat_id:
+            await self.channel_layer.group_discard(chat_group(self.chat_id), self.channel_name)
+            if census.release_chat(self.chat_id) == 0:
+                forget_chat_allowance(self.chat_id)
+            self.chat_id = 0
+
+    def observe(self, message: dict[str, Any]) -> None:
+        observe_patron_event(self, str(message.get("event_type")), message.get("meta") or {})
+
+    def frame_handler(self, frame_type: str) -> Handler | None:
+        handler = patron_frames().get(frame_type)
+        return functools.partial(handler, self) if handler is not None else None
