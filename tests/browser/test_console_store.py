@@ -1,4 +1,4 @@
-"""The console's store applies frames without a page.
+"""The console's store applies frames without a page; its views draw each change in place.
 
 The store is run in a module worker, where there is no document: a handler that touched
 the page would fail there. The worker is a few lines served at a path beside the store
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import Contexts, Desk
+from tests.browser.support import Contexts, Desk, expect, log_in, queue_item
 
 pytestmark = pytest.mark.browser
 
@@ -272,3 +272,50 @@ def test_the_store_applies_each_frame_without_a_page_and_says_what_changed(
     assert rate_limited["changes"] == []
     assert refused["changes"] == [["say", None]]
     assert reserved["changes"] == [], "a type without a handler changes nothing"
+
+
+KEPT = """([id, other]) => {
+    const row = (chatId) => document.querySelector(`#queue .queue-item[data-chat-id="${chatId}"]`);
+    return row(id)?.refdeskMark === "kept" && row(other)?.refdeskMark === "kept"
+        && document.activeElement === row(other).querySelector(".claim");
+}"""
+
+
+def test_a_frame_about_one_waiting_chat_redraws_its_row_alone(
+    desk: Desk, contexts: Contexts
+) -> None:
+    ana = log_in(contexts.new(), desk, "ana")
+    # Chats that exist only in this console: ids no real chat of the shared desk reaches.
+    first, second = chat(90_001), chat(90_002)
+    base = ana.evaluate("window.refdeskConsole.state.lastEventId") + 1_000_000
+    waiting = int(ana.locator("#waiting-count").inner_text())
+    receive = "frame => window.refdeskConsole.receive(frame)"
+    for offset, made in enumerate((first, second)):
+        ana.evaluate(receive, {"type": "chat.created", "event_id": base + offset, "chat": made})
+    expect(ana.locator("#waiting-count")).to_have_text(str(waiting + 2))
+    ana.evaluate(
+        "ids => ids.forEach(id => { document.querySelector("
+        "`#queue .queue-item[data-chat-id=\"${id}\"]`).refdeskMark = 'kept'; })",
+        [first["id"], second["id"]],
+    )
+    queue_item(ana, second["id"]).locator(".claim").focus()
+
+    ana.evaluate(receive, {"type": "chat.updated", "chat": {**first, "patron_name": "Rae Renamed"}})
+    expect(queue_item(ana, first["id"]).locator(".patron-name")).to_have_text("Rae Renamed")
+    assert ana.evaluate(KEPT, [first["id"], second["id"]]), "a row was rebuilt or focus moved"
+    stored = ana.evaluate("id => window.refdeskConsole.state.queue.items.get(id)", first["id"])
+    assert stored["patron_name"] == "Rae Renamed"
+
+    for offset, made in enumerate((first, second), start=2):
+        ana.evaluate(
+            receive,
+            {
+                "type": "chat.ended",
+                "event_id": base + offset,
+                "chat_id": made["id"],
+                "reason": "patron_left",
+                "chat": {**made, "state": "ended", "end_reason": "patron_left"},
+            },
+        )
+        expect(queue_item(ana, made["id"])).to_have_count(0)
+    expect(ana.locator("#waiting-count")).to_have_text(str(waiting))
