@@ -49,6 +49,10 @@ RECEIVES = {
     "staff": (events.STAFF_FRAME_TYPES, events.STAFF_FRAMES, staff_frames),
 }
 CLIENT_SCRIPT = {"patron": "ask.js", "staff": "console.js"}
+# The console is an entry and the modules under console/; its store applies every frame
+# with one handler of the table it exports as ``handlers``.
+CONSOLE_MODULES = "console"
+CONSOLE_STORE = "console/store.js"
 # ``ack`` and ``error`` answering a frame with a ``ref`` are settled by the shared socket.
 SHARED_SCRIPT = "socket.js"
 SHARED_TYPES = {"ack", "error"}
@@ -134,10 +138,121 @@ def js_handles(script: str, frame_type: str) -> bool:
     )
 
 
-def js_sends(script: str) -> set[str]:
-    """Frame types a client script sends with ``socket.request`` or ``socket.notify``."""
+def client_scripts(socket: str) -> list[Path]:
+    """The files of a socket's JavaScript client: ask.js, or the console's modules."""
+    scripts = [JS / CLIENT_SCRIPT[socket]]
+    if socket == "staff":
+        scripts += sorted((JS / CONSOLE_MODULES).rglob("*.js"))
+    return scripts
+
+
+def js_sends(scripts: list[Path]) -> set[str]:
+    """Frame types the scripts send with ``socket.request`` or ``socket.notify``."""
+    pattern = re.compile(r"""\.(?:request|notify)\(\s*\{\s*type:\s*["']([^"']+)["']""")
+    return {name for path in scripts for name in pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+JS_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+JS_CLOSERS = {"{": "}", "(": ")", "[": "]"}
+
+
+def _js_after_string(text: str, index: int) -> int:
+    """The index just after the string or template literal that opens at ``text[index]``."""
+    quote = text[index]
+    index += 1
+    while text[index] != quote:
+        if text[index] == "\\":
+            index += 2
+        elif quote == "`" and text.startswith("${", index):
+            index = _js_after_group(text, index + 1)
+        else:
+            index += 1
+    return index + 1
+
+
+def _js_after_group(text: str, index: int) -> int:
+    """The index just after the bracket that closes the one at ``text[index]``."""
+    closers = [JS_CLOSERS[text[index]]]
+    index += 1
+    while closers:
+        if text.startswith("//", index):
+            index = text.index("\n", index)
+        elif text.startswith("/*", index):
+            index = text.index("*/", index) + 2
+        elif text[index] in "\"'`":
+            index = _js_after_string(text, index)
+        elif text[index] in JS_CLOSERS:
+            closers.append(JS_CLOSERS[text[index]])
+            index += 1
+        else:
+            if text[index] == closers[-1]:
+                closers.pop()
+            index += 1
+    return index
+
+
+def js_object_keys(text: str, start: int) -> list[str]:
+    """The keys of the object literal whose ``{`` is ``text[start]``, in order.
+
+    Only the object's own keys count: each value's brackets (a handler's body) are skipped
+    whole, with the strings, templates and comments in them. A key is a quoted string or a
+    name, as in ``"chat.created"(store, frame) {…}``, ``message(…) {…}`` or ``error: f``.
+    Regular-expression literals are not understood; the tables read this way hold none.
+    """
+    keys: list[str] = []
+    expect_key = True
+    index = start + 1
+    while text[index] != "}":
+        if text.startswith("//", index):
+            index = text.index("\n", index)
+        elif text.startswith("/*", index):
+            index = text.index("*/", index) + 2
+        elif text.startswith("...", index) and expect_key:
+            raise AssertionError("a handler table must list its keys itself, not spread them")
+        elif text[index] in "\"'`":
+            end = _js_after_string(text, index)
+            if expect_key:
+                keys.append(text[index + 1 : end - 1])
+                expect_key = False
+            index = end
+        elif text[index] in JS_CLOSERS:
+            index = _js_after_group(text, index)
+        elif text[index] == ",":
+            expect_key = True
+            index += 1
+        elif word := JS_WORD.match(text, index):
+            index = word.end()
+            # In ``async name(…) {…}`` the name after the modifier is the key.
+            follows = text[index:].lstrip()[:1]
+            modifier = word.group() == "async" and follows not in ("(", ":", ",")
+            if expect_key and not modifier:
+                keys.append(word.group())
+                expect_key = False
+        else:
+            index += 1
+    return keys
+
+
+def js_handler_table(script: str) -> list[str]:
+    """The keys of ``export const handlers = {…}`` in a client module: the types it handles."""
     text = (JS / script).read_text(encoding="utf-8")
-    return set(re.findall(r"""\.(?:request|notify)\(\s*\{\s*type:\s*["']([^"']+)["']""", text))
+    match = re.search(r"^export const handlers\s*=\s*\{", text, re.MULTILINE)
+    assert match, f"{script} does not export its table of frame handlers as `handlers`"
+    return js_object_keys(text, match.end() - 1)
+
+
+def client_handles(socket: str, frame_type: str) -> bool:
+    """Whether the socket's client handles the type: the console through its store's table."""
+    if socket == "staff":
+        return frame_type in js_handler_table(CONSOLE_STORE)
+    return js_handles(CLIENT_SCRIPT[socket], frame_type)
+
+
+def reserved_types(arrow: str) -> set[str]:
+    """The types docs/protocol.md reserves for the direction ``arrow`` (not sent yet)."""
+    (reserved,) = [body for title, body in doc_sections(2, doc_text()) if title == "Reserved"]
+    rows = re.findall(r"^\| `([^`]+)` \| ([^|]+) \|", reserved, re.MULTILINE)
+    return {name for name, directions in rows if arrow in directions}
 
 
 # ---------------------------------------------------------------------------
@@ -257,14 +372,49 @@ def test_every_error_code_the_server_can_produce_is_in_the_protocol_docs_table()
 
 @pytest.mark.parametrize("socket", ["patron", "staff"])
 def test_the_javascript_client_handles_every_type_its_socket_receives(socket: str) -> None:
-    script = CLIENT_SCRIPT[socket]
+    client = CONSOLE_STORE if socket == "staff" else CLIENT_SCRIPT[socket]
     unhandled = [
         name
         for name in SENDS[socket]
-        if not js_handles(script, name)
+        if not client_handles(socket, name)
         and not (name in SHARED_TYPES and js_handles(SHARED_SCRIPT, name))
     ]
-    assert not unhandled, f"{script} does not handle {unhandled}"
+    assert not unhandled, f"{client} does not handle {unhandled}"
+
+
+def test_the_console_store_handles_only_types_the_staff_socket_sends_or_reserves() -> None:
+    table = js_handler_table(CONSOLE_STORE)
+    assert len(table) == len(set(table)), f"a type has two handlers: {table}"
+    reserved = reserved_types("server → staff")
+    assert "chat.updated" in reserved, "is the Reserved table of docs/protocol.md still read?"
+    stray = set(table) - set(SENDS["staff"]) - reserved
+    assert not stray, f"{CONSOLE_STORE} handles types the staff socket never receives: {stray}"
+
+
+def test_the_handler_table_reader_sees_the_table_s_own_keys_and_no_others() -> None:
+    source = """
+    const before = { notThis: 1 };
+    export const handlers = {
+      // "commented": out, { too
+      snapshot(store, frame) {
+        const inner = { nested: "}" };
+        return `${frame.type} ${{ templated: 1 }.templated} \\` ${"}"}`;
+      },
+      "chat.created": (store, frame) => store.put("queue", frame.chat, { alsoNot: ")" }),
+      'ticket.updated': function (store) { /* } */ return [1, "]", { nor: 2 }]; },
+      async message(store, frame) { await store.receive(frame); },
+      error: onError,
+    };
+    const after = { norThis: 2 };
+    """
+    start = source.index("{", source.index("export const handlers"))
+    assert js_object_keys(source, start) == [
+        "snapshot",
+        "chat.created",
+        "ticket.updated",
+        "message",
+        "error",
+    ]
 
 
 @pytest.mark.parametrize("socket", ["patron", "staff"])
@@ -282,7 +432,7 @@ def test_the_consumer_accepts_exactly_the_declared_client_frames(socket: str) ->
 @pytest.mark.parametrize("socket", ["patron", "staff"])
 def test_the_javascript_client_sends_only_frames_its_socket_accepts(socket: str) -> None:
     frame_types, _frames, _consumer = RECEIVES[socket]
-    sent = js_sends(CLIENT_SCRIPT[socket])
+    sent = js_sends(client_scripts(socket))
     assert sent, "the scan found no frames: is the regex still right?"
     assert sent <= set(frame_types), f"{CLIENT_SCRIPT[socket]} sends {sent - set(frame_types)}"
 

@@ -1,0 +1,497 @@
+// The console's state, and the one place it changes.
+//
+// Every frame of the staff socket goes through `receive`, which applies it with its
+// handler in `handlers`, one per type the server sends. What the librarian does (open a
+// tab, select chats, send a line) goes through the store's methods. Each change is told to
+// the subscribers of its topic, and the views draw it from `store.state`. Nothing here
+// touches the page or the socket: when a frame calls for a request (a chat of mine claimed
+// in another window), the store says so on "needs", and the actions ask the server.
+//
+// Topics and what their changes carry:
+//   me          {roleChanged}                     the librarian's role (from the snapshot)
+//   connection  {}                                state.connection
+//   settings    {key}                             "sound" or "filter"
+//   filter      {}                                the campus filter changed: lists redraw
+//   queue,      {kind: "put", item, known}, {kind: "remove", id}, {kind: "counts"},
+//   tickets     {kind: "reset"} (a snapshot's page) or {kind: "loading"}
+//   selection   {kind: "changed" | "confirm" | "cancel" | "dismissing" | "dismissed"}
+//   chats       {kind, id, …}: open {draft}, message {message, history, arrived}, pending
+//               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended, close
+//   presence    {}
+//   patron      {}                                state.patron: the summary to show, or null
+//   arrival     {chat}                            a new chat joined the queue
+//   say         {text}                            a sentence for the live region
+//   remind      {text}                            a reminder shown for a while
+//   needs       {what: "chat", id}                the server has a chat this console lacks
+
+import { PagedList, age } from "./lists.js";
+import { displayName, endNote, greeting, plural } from "./words.js";
+
+// A claimed chat stays in the queue, marked with who has it, for this long.
+const CLAIMED_LINGER_MS = 30000;
+// A lost "stopped typing" must not leave the line up for ever.
+const TYPING_SHOWN_MS = 8000;
+
+export class Store {
+  constructor({ me, settings = {} }) {
+    this.state = {
+      me: { ...me }, // {id, name, campus, role}
+      connection: "connecting",
+      lastEventId: 0, // the resume cursor
+      // Events up to the snapshot's event_id are in its counts; later ones move them.
+      countedThrough: 0,
+      // Waiting chats (and, for a while, ones just claimed), and tickets in state "new".
+      queue: new PagedList({ order: age, shows: (chat) => chat.state === "waiting" }),
+      tickets: new PagedList({ order: (a, b) => age(b, a), shows: () => true }),
+      selected: new Set(), // waiting chats a supervisor has ticked
+      confirmingDismiss: false,
+      dismissing: false,
+      // chat id -> {id, summary, messages, lastSeq, unread, ended, endReason, typing,
+      // confirmingEnd, error}, in the order the tabs opened
+      chats: new Map(),
+      current: null, // the chat whose tab is selected
+      presence: new Map(), // librarian id -> presence entry
+      outbox: new Map(), // client id -> {chatId, clientId, text}, until acknowledged
+      patron: null, // the chat summary the patron panel shows
+      pageHidden: false,
+      settings: { sound: true, filter: "", ...settings },
+    };
+    this.listeners = new Map();
+    this.typingTimers = new Map();
+  }
+
+  subscribe(topic, listener) {
+    if (!this.listeners.has(topic)) this.listeners.set(topic, new Set());
+    this.listeners.get(topic).add(listener);
+    return () => this.listeners.get(topic).delete(listener);
+  }
+
+  emit(topic, change = {}) {
+    for (const listener of this.listeners.get(topic) || []) listener(change);
+  }
+
+  // Apply one frame from the server (or, in tests, one made up).
+  receive(frame) {
+    if (frame.event_id) this.state.lastEventId = Math.max(this.state.lastEventId, frame.event_id);
+    if (Object.hasOwn(handlers, frame.type)) handlers[frame.type](this, frame);
+  }
+
+  say(text) {
+    this.emit("say", { text });
+  }
+
+  remind(text) {
+    this.emit("remind", { text });
+  }
+
+  setConnection(status) {
+    this.state.connection = status;
+    this.emit("connection");
+  }
+
+  setSound(on) {
+    this.state.settings.sound = on;
+    this.emit("settings", { key: "sound" });
+  }
+
+  setFilter(view) {
+    this.state.settings.filter = view;
+    this.emit("settings", { key: "filter" });
+    // A selection is of the chats shown: another campus's view starts with none.
+    this.clearSelection();
+    this.emit("filter");
+  }
+
+  setPageHidden(hidden) {
+    this.state.pageHidden = hidden;
+  }
+
+  setRole(role) {
+    const roleChanged = role !== this.state.me.role;
+    this.state.me.role = role;
+    this.emit("me", { roleChanged });
+  }
+
+  isSupervisor() {
+    return this.state.me.role === "supervisor" || this.state.me.role === "admin";
+  }
+
+  // --- the queue and the tickets ("queue" or "tickets") ---------------------
+
+  put(name, item) {
+    const list = this.state[name];
+    const known = list.items.get(item.id);
+    list.items.set(item.id, item);
+    this.emit(name, { kind: "put", item, known });
+  }
+
+  remove(name, id) {
+    if (this.state[name].items.delete(id)) this.emit(name, { kind: "remove", id });
+  }
+
+  counted(name) {
+    this.emit(name, { kind: "counts" });
+  }
+
+  // A snapshot: its page replaces what the list held; items still in it stay.
+  replace(name, page, total, byCampus) {
+    const list = this.state[name];
+    const fresh = new Set(page.map((item) => item.id));
+    for (const id of [...list.items.keys()]) if (!fresh.has(id)) this.remove(name, id);
+    for (const item of page) this.put(name, item);
+    list.reset(page, total, byCampus);
+    this.emit(name, { kind: "reset" });
+  }
+
+  // An older page of the view: the items not held yet join the list; returns them.
+  addPage(name, view, page, more) {
+    const list = this.state[name];
+    const added = page.filter((item) => !list.items.has(item.id));
+    for (const item of added) this.put(name, item);
+    list.paged(view, page, more);
+    this.counted(name);
+    return added;
+  }
+
+  setLoading(name, loading) {
+    this.state[name].loading = loading;
+    this.emit(name, { kind: "loading" });
+  }
+
+  // Count a chat into or out of the queue's totals, once: the snapshot counted every event
+  // up to its event_id.
+  tallyQueue(frame, delta) {
+    if (frame.event_id > this.state.countedThrough) this.state.queue.tally(frame.chat.campus, delta);
+  }
+
+  markClaimed(chatId, by, byId, summary = null) {
+    const chat = this.state.queue.items.get(chatId);
+    if (!chat || chat.state !== "waiting") return;
+    const { messages: _messages, ...fields } = summary || {};
+    const claimed = { ...chat, ...fields, state: "active", claimed_by: by, claimed_by_id: byId };
+    claimed.claimed_ms = claimed.claimed_at ? Date.parse(claimed.claimed_at) : Date.now();
+    this.unselect(chatId);
+    this.put("queue", claimed);
+    this.counted("queue");
+    setTimeout(() => {
+      const current = this.state.queue.items.get(chatId);
+      if (current && current.state !== "waiting") {
+        this.remove("queue", chatId);
+        this.counted("queue");
+      }
+    }, CLAIMED_LINGER_MS);
+  }
+
+  dropFromQueue(chatId) {
+    this.unselect(chatId);
+    this.remove("queue", chatId);
+    this.counted("queue");
+  }
+
+  // The list holds new tickets: one that leaves that state leaves the list and its count,
+  // whether or not its page is shown; one that comes back joins them.
+  updateTicket(ticket, previous) {
+    const wasNew = previous === "new";
+    const isNew = ticket.state === "new";
+    if (wasNew && !isNew) {
+      this.remove("tickets", ticket.id);
+      this.state.tickets.tally(ticket.campus, -1);
+    } else if (isNew) {
+      if (!wasNew) this.state.tickets.tally(ticket.campus, 1);
+      this.put("tickets", ticket);
+    }
+    this.counted("tickets");
+  }
+
+  // A live ticket is added to the list and counted; it never pushes an older one out.
+  addTicket(ticket) {
+    if (this.state.tickets.items.has(ticket.id)) return;
+    this.put("tickets", ticket);
+    this.state.tickets.tally(ticket.campus, 1);
+    this.counted("tickets");
+    this.say(`New ticket from ${ticket.name || ticket.email} at ${ticket.campus_name}.`);
+  }
+
+  // --- selecting chats to dismiss (supervisors and admins) -------------------
+
+  selectionChanged(kind = "changed") {
+    if (this.state.selected.size === 0) this.state.confirmingDismiss = false;
+    this.emit("selection", { kind });
+  }
+
+  toggleSelected(chatId, on) {
+    if (on) this.state.selected.add(chatId);
+    else this.state.selected.delete(chatId);
+    this.selectionChanged();
+  }
+
+  unselect(chatId) {
+    if (this.state.selected.delete(chatId)) this.selectionChanged();
+  }
+
+  clearSelection() {
+    this.state.selected.clear();
+    this.selectionChanged();
+  }
+
+  // Every waiting chat the campus filter shows.
+  selectShown() {
+    const { queue, selected, settings } = this.state;
+    for (const chat of queue.items.values()) {
+      if (chat.state === "waiting" && queue.inView(chat, settings.filter)) selected.add(chat.id);
+    }
+    this.selectionChanged();
+    this.say(`${plural(selected.size, "chat")} selected.`);
+  }
+
+  askToDismiss() {
+    if (!this.state.selected.size) return;
+    this.state.confirmingDismiss = true;
+    this.selectionChanged("confirm");
+  }
+
+  cancelDismiss() {
+    this.state.confirmingDismiss = false;
+    this.selectionChanged("cancel");
+  }
+
+  setDismissing(on) {
+    this.state.dismissing = on;
+    if (on) this.state.confirmingDismiss = false;
+    this.selectionChanged(on ? "dismissing" : "dismissed");
+  }
+
+  // --- my chats --------------------------------------------------------------
+
+  // A chat of mine: a new tab, or news for the one open. `prefill` puts a greeting in the
+  // composer; `focus` selects the tab and takes the keyboard there.
+  openChat(summary, { focus = false, prefill = false } = {}) {
+    const { state } = this;
+    const { messages = [], ...fields } = summary;
+    let chat = state.chats.get(summary.id);
+    const isNew = !chat;
+    if (isNew) {
+      chat = {
+        id: summary.id,
+        summary: fields,
+        messages: [],
+        lastSeq: 0,
+        unread: 0,
+        ended: false,
+        endReason: null,
+        typing: false,
+        confirmingEnd: false,
+        error: "",
+      };
+      state.chats.set(chat.id, chat);
+      this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? greeting(fields, state.me) : "" });
+    } else {
+      chat.summary = { ...chat.summary, ...fields };
+    }
+    for (const message of messages) this.addMessage(chat.id, message, { history: isNew });
+    if (fields.state === "ended") this.markEnded(chat.id, fields.end_reason);
+    if (focus || state.current === null) this.selectChat(chat.id, { focus });
+    return chat;
+  }
+
+  selectChat(chatId, { focus = false } = {}) {
+    const chat = this.state.chats.get(chatId);
+    if (!chat) return;
+    this.state.current = chatId;
+    chat.unread = 0;
+    this.emit("chats", { kind: "select", id: chatId, focus });
+  }
+
+  // A stored line: shown once, however often it comes (by seq).
+  addMessage(chatId, message, { history = false } = {}) {
+    const { state } = this;
+    const chat = state.chats.get(chatId);
+    if (!chat || message.seq <= chat.lastSeq) return;
+    chat.lastSeq = message.seq;
+    chat.messages.push(message);
+    let arrived = false;
+    if (message.sender === "patron") {
+      chat.typing = false;
+      if (!history && (state.current !== chatId || state.pageHidden)) {
+        chat.unread += 1;
+        arrived = true;
+      }
+    }
+    this.emit("chats", { kind: "message", id: chatId, message, history, arrived });
+  }
+
+  // A line the librarian sent, waiting for its ack.
+  enqueue(chatId, clientId, text) {
+    const entry = { chatId, clientId, text };
+    this.state.outbox.set(clientId, entry);
+    this.emit("chats", { kind: "pending", id: chatId, entry });
+    return entry;
+  }
+
+  delivered(clientId, message) {
+    this.state.outbox.delete(clientId);
+    const chat = this.state.chats.get(message.chat_id);
+    if (chat && chat.error) {
+      chat.error = "";
+      this.emit("chats", { kind: "error", id: chat.id });
+    }
+    this.addMessage(message.chat_id, message);
+  }
+
+  // The server refused the line: it leaves the outbox, and the view gives the text back.
+  undelivered(clientId, reason) {
+    const entry = this.state.outbox.get(clientId);
+    if (!entry) return;
+    this.state.outbox.delete(clientId);
+    const chat = this.state.chats.get(entry.chatId);
+    if (chat) chat.error = reason;
+    this.emit("chats", { kind: "unsent", id: entry.chatId, entry });
+  }
+
+  showTyping(chatId, active) {
+    const chat = this.state.chats.get(chatId);
+    if (!chat || chat.ended) return;
+    chat.typing = active;
+    clearTimeout(this.typingTimers.get(chatId));
+    if (active) {
+      this.typingTimers.set(
+        chatId,
+        setTimeout(() => {
+          chat.typing = false;
+          this.emit("chats", { kind: "typing", id: chatId });
+        }, TYPING_SHOWN_MS)
+      );
+    }
+    this.emit("chats", { kind: "typing", id: chatId });
+  }
+
+  confirmEnd(chatId, show) {
+    const chat = this.state.chats.get(chatId);
+    if (!chat) return;
+    chat.confirmingEnd = show;
+    this.emit("chats", { kind: "confirm", id: chatId });
+  }
+
+  markEnded(chatId, reason) {
+    const chat = this.state.chats.get(chatId);
+    if (!chat || chat.ended) return;
+    chat.ended = true;
+    chat.endReason = reason;
+    chat.summary.state = "ended";
+    chat.confirmingEnd = false;
+    chat.typing = false;
+    this.emit("chats", { kind: "ended", id: chatId });
+    this.say(`Chat with ${displayName(chat.summary)}: ${endNote(reason)}`);
+  }
+
+  closeChat(chatId) {
+    const { state } = this;
+    if (!state.chats.delete(chatId)) return;
+    state.current = null;
+    this.emit("chats", { kind: "close", id: chatId });
+    const next = state.chats.keys().next();
+    if (!next.done) this.selectChat(next.value);
+  }
+
+  // --- presence and the patron panel ----------------------------------------
+
+  setPresence(entries) {
+    for (const entry of entries) this.state.presence.set(entry.librarian_id, entry);
+    this.emit("presence");
+  }
+
+  showPatron(summary) {
+    this.state.patron = summary;
+    this.emit("patron");
+  }
+
+  hidePatron() {
+    this.state.patron = null;
+    this.emit("patron");
+  }
+}
+
+// One handler per frame type the staff socket receives (docs/protocol.md, "Staff socket:
+// server → staff"). An `ack` never reaches them: socket.js settles each with its request.
+export const handlers = {
+  snapshot(store, frame) {
+    const { state } = store;
+    state.lastEventId = Math.max(state.lastEventId, frame.event_id);
+    state.countedThrough = frame.event_id;
+    store.setRole(frame.me.role);
+    // The selection and the older pages fetched before belong to the old connection.
+    store.clearSelection();
+    store.replace("queue", frame.waiting, frame.waiting_total, frame.waiting_by_campus);
+    const stillMine = new Set(frame.active.map((chat) => chat.id));
+    for (const chat of frame.active) store.openChat(chat);
+    for (const chat of frame.ended) store.openChat(chat);
+    for (const [id, chat] of state.chats) {
+      if (!stillMine.has(id) && !chat.ended) store.markEnded(id, "closed");
+    }
+    state.presence.clear();
+    store.setPresence(frame.presence);
+    store.replace("tickets", frame.tickets, frame.tickets_total, frame.tickets_by_campus);
+  },
+
+  "chat.created"(store, frame) {
+    store.tallyQueue(frame, 1);
+    if (!store.state.queue.items.has(frame.chat.id)) {
+      store.put("queue", frame.chat);
+      store.emit("arrival", { chat: frame.chat });
+    }
+    store.counted("queue");
+  },
+
+  "chat.claimed"(store, frame) {
+    const { state } = store;
+    store.tallyQueue(frame, -1);
+    store.markClaimed(frame.chat_id, frame.by, frame.by_id, frame.chat);
+    store.counted("queue");
+    // Claimed from another tab or window of mine: show it here too.
+    if (frame.by_id === state.me.id && !state.chats.has(frame.chat_id)) {
+      store.emit("needs", { what: "chat", id: frame.chat_id });
+    }
+  },
+
+  "chat.ended"(store, frame) {
+    // A chat that was never claimed leaves the queue; one that was left it at its claim.
+    if (!frame.chat.claimed_at) store.tallyQueue(frame, -1);
+    store.dropFromQueue(frame.chat_id);
+    store.markEnded(frame.chat_id, frame.reason);
+  },
+
+  // Not sent yet (docs/protocol.md, "Reserved"): a waiting chat's row shows the news.
+  "chat.updated"(store, frame) {
+    if (store.state.queue.items.has(frame.chat.id)) {
+      store.put("queue", frame.chat);
+      store.counted("queue");
+    }
+  },
+
+  message(store, frame) {
+    store.addMessage(frame.chat_id, frame);
+  },
+
+  typing(store, frame) {
+    store.showTyping(frame.chat_id, frame.active);
+  },
+
+  presence(store, frame) {
+    store.setPresence([frame]);
+  },
+
+  "ticket.created"(store, frame) {
+    store.addTicket(frame.ticket);
+  },
+
+  "ticket.updated"(store, frame) {
+    store.updateTicket(frame.ticket, frame.previous_state);
+  },
+
+  // Errors that answer a request go to it; these answer notifications (typing) or come
+  // before a close: say them, do not hide them.
+  error(store, frame) {
+    if (frame.code === "unauthenticated") store.say("Your session has ended. Log in again.");
+    else if (frame.code !== "rate_limited") store.say(frame.message || "Something went wrong.");
+  },
+};

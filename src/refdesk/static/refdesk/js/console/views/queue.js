@@ -1,0 +1,145 @@
+// The queue: every waiting chat, a row each, with its claim button; and, for supervisors
+// and admins, the selection of chats to dismiss as spam.
+import { el, formatWait } from "../../text.js";
+import { displayName, firstLine, plural } from "../words.js";
+import { $, badge } from "./common.js";
+import { ListView } from "./list.js";
+
+// What a queue row shows; a change of any of it redraws the row.
+function rowChanged(before, after) {
+  const shown = (c) => [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus].join("\u0000");
+  return shown(before) !== shown(after);
+}
+
+function focusableInRow(node) {
+  return node.querySelector(".claim:not(:disabled)") || node.querySelector(".patron-name");
+}
+
+export function mountQueue(store, actions) {
+  const { state } = store;
+
+  async function claim(chatId, button) {
+    button.disabled = true;
+    if (!(await actions.claim(chatId))) button.disabled = false;
+  }
+
+  function row(chat) {
+    const claimed = chat.state !== "waiting";
+    const name = displayName(chat);
+    const who = el("button", {
+      type: "button",
+      class: "patron-name link-button",
+      "aria-controls": "patron-panel",
+      text: name,
+      onclick: () => store.showPatron(state.queue.items.get(chat.id) || chat),
+    });
+    const select =
+      store.isSupervisor() && !claimed
+        ? el(
+            "label",
+            { class: "select" },
+            el("input", {
+              type: "checkbox",
+              class: "select-chat",
+              "aria-label": `Select chat with ${name}`,
+              checked: state.selected.has(chat.id),
+              onchange: (event) => store.toggleSelected(chat.id, event.currentTarget.checked),
+            }),
+            " Select"
+          )
+        : null;
+    return el(
+      "li",
+      { class: `queue-item${claimed ? " claimed" : ""}`, "data-chat-id": chat.id },
+      el("div", { class: "queue-line" }, who, badge(chat)),
+      chat.patron_name ? el("p", { class: "excerpt", text: firstLine(chat.question) }) : null,
+      chat.name_was_question ? el("p", { class: "marker", text: "Question was typed in the name box" }) : null,
+      el(
+        "div",
+        { class: "queue-line" },
+        claimed
+          ? el("span", { class: "wait", text: `Waited ${formatWait(((chat.claimed_ms || Date.now()) - Date.parse(chat.created_at)) / 1000)}` })
+          : el("span", { class: "wait", "data-since": chat.created_at, text: formatWait((Date.now() - Date.parse(chat.created_at)) / 1000) }),
+        select,
+        claimed
+          ? el("p", { class: "claimed-by", text: `Claimed by ${chat.claimed_by}` })
+          : el("button", {
+              type: "button",
+              class: "button primary claim",
+              "aria-label": `Claim Chat with ${name}`,
+              text: "Claim Chat",
+              onclick: (event) => claim(chat.id, event.currentTarget),
+            })
+      )
+    );
+  }
+
+  const list = new ListView(store, "queue", {
+    actions,
+    list: $("queue"),
+    older: $("queue-older"),
+    empty: $("queue-empty"),
+    count: $("waiting-count"),
+    noun: "chat",
+    build: row,
+    refresh: rowChanged,
+    focusable: focusableInRow,
+    idOf: (node) => Number(node.dataset.chatId),
+  });
+
+  // --- dismissing spam -------------------------------------------------------
+
+  const dismiss = $("dismiss-selected");
+  const confirm = $("dismiss-confirm");
+  const confirmButton = $("dismiss-confirm-button");
+
+  function renderSelection() {
+    const count = state.selected.size;
+    dismiss.textContent = `Dismiss selected as spam (${count.toLocaleString()})`;
+    dismiss.disabled = count === 0 || state.dismissing;
+    $("select-none").disabled = count === 0;
+    confirm.hidden = !state.confirmingDismiss;
+    if (state.confirmingDismiss) {
+      $("dismiss-question").textContent = `Dismiss ${plural(count, "waiting chat")} as spam? Each patron is told the chat has ended.`;
+      confirmButton.textContent = `Dismiss ${plural(count, "chat")}`;
+    }
+    for (const [id, node] of list.nodes) {
+      const box = node.querySelector(".select-chat");
+      if (box) box.checked = state.selected.has(id);
+    }
+  }
+
+  function renderTools() {
+    $("queue-tools").hidden = !store.isSupervisor();
+    renderSelection();
+  }
+
+  store.subscribe("selection", ({ kind }) => {
+    renderSelection();
+    if (kind === "confirm") confirmButton.focus();
+    else if (kind === "cancel") dismiss.focus();
+    else if (kind === "dismissed") $("select-shown").focus();
+  });
+  store.subscribe("me", ({ roleChanged }) => {
+    renderTools();
+    if (roleChanged) list.redrawAll();
+  });
+
+  $("select-shown").addEventListener("click", () => store.selectShown());
+  $("select-none").addEventListener("click", () => {
+    store.clearSelection();
+    store.say("Selection cleared.");
+  });
+  dismiss.addEventListener("click", () => store.askToDismiss());
+  confirmButton.addEventListener("click", () => actions.dismissSelected());
+  $("dismiss-cancel").addEventListener("click", () => store.cancelDismiss());
+  renderTools();
+
+  // The waits tick in place: the rows are not redrawn for it.
+  setInterval(() => {
+    const now = Date.now();
+    for (const node of $("queue").querySelectorAll(".wait[data-since]")) {
+      node.textContent = formatWait((now - Date.parse(node.dataset.since)) / 1000);
+    }
+  }, 1000);
+}
