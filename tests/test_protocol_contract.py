@@ -1,9 +1,11 @@
 """The wire protocol's contract: what the server sends is declared, documented and handled.
 
-``refdesk.chats.events`` declares every frame as a ``TypedDict``; docs/protocol.md
-documents each one under a "### `type`" heading; the JavaScript clients handle every type
-their socket receives. These tests hold the four together: the source, the declarations,
-the documentation and the clients, and finally the frames a real conversation produces.
+Each app declares its frames as ``TypedDict``s in its ``events.py``, in the registries of
+``refdesk.core.protocol`` (what each socket sends and accepts, and every error code);
+docs/protocol.md documents each one under a "### `type`" heading; the JavaScript clients
+handle every type their socket receives. These tests hold the registries, the
+documentation and the clients together, and finally check the frames a real conversation
+produces against the declared shapes, every declared shape included.
 """
 
 from __future__ import annotations
@@ -22,12 +24,24 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
+from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.accounts.models import Librarian
 from refdesk.asgi import application
-from refdesk.chats import actions, events
+from refdesk.chats import actions
+from refdesk.chats.events import (
+    ChatSummary,
+    ChatWithMessages,
+    MessageEvent,
+    PatronChatClaimed,
+    PatronChatView,
+)
 from refdesk.chats.models import Chat
+from refdesk.core import protocol
+from refdesk.core.errors import ActionError
+from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
+from refdesk.tickets.events import TicketSummary
 from refdesk.tickets.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,14 +54,10 @@ DOC = ROOT / "docs" / "protocol.md"
 # the event that does).
 NOT_ON_THE_WIRE = ("lifespan.", "websocket.", "http.", "relay.")
 
-SENDS = {
-    "patron": events.PATRON_SERVER_EVENTS,
-    "staff": events.STAFF_SERVER_EVENTS,
-}
-RECEIVES = {
-    "patron": (events.PATRON_FRAME_TYPES, events.PATRON_FRAMES, patron_frames),
-    "staff": (events.STAFF_FRAME_TYPES, events.STAFF_FRAMES, staff_frames),
-}
+SENDS = {socket: protocol.sends(socket) for socket in protocol.SOCKETS}
+ACCEPTS = {socket: protocol.accepts(socket) for socket in protocol.SOCKETS}
+HANDLERS = {"patron": patron_frames, "staff": staff_frames}
+SERVER_EVENT_TYPES = protocol.server_event_types()
 CLIENT_SCRIPT = {"patron": "ask.js", "staff": "console.js"}
 # The console is an entry and the modules under console/; its store applies every frame
 # with one handler of the table it exports as ``handlers``.
@@ -61,36 +71,6 @@ SHARED_TYPES = {"ack", "error"}
 # ---------------------------------------------------------------------------
 # Reading the source, the documentation and the clients as text
 # ---------------------------------------------------------------------------
-
-
-def types_sent_by_the_source() -> dict[str, set[str]]:
-    """Every event type the server code builds, with the files that build it.
-
-    Two forms: a dict literal ``{"type": "x", ...}`` and a recorded chat event
-    ``_record_event(chat, "x", ...)``, whose row and event carry that type.
-    """
-    literal = re.compile(r"""["']type["']\s*:\s*["']([^"']+)["']""")
-    recorded = re.compile(r"""_record_event\(\s*[\w.]+\s*,\s*["']([^"']+)["']""")
-    found: dict[str, set[str]] = {}
-    for path in sorted(SRC.rglob("*.py")):
-        if "migrations" in path.parts or path.name == "events.py":
-            continue
-        text = path.read_text(encoding="utf-8")
-        for match in [*literal.finditer(text), *recorded.finditer(text)]:
-            name = match.group(1)
-            if not name.startswith(NOT_ON_THE_WIRE):
-                found.setdefault(name, set()).add(str(path.relative_to(SRC)))
-    return found
-
-
-def error_codes_in_the_source() -> set[str]:
-    pattern = re.compile(r"""(?:ActionError|send_error)\(\s*["']([a-z_]+)["']""")
-    return {
-        code
-        for path in SRC.rglob("*.py")
-        if "migrations" not in path.parts
-        for code in pattern.findall(path.read_text(encoding="utf-8"))
-    }
 
 
 def doc_text() -> str:
@@ -260,29 +240,29 @@ def reserved_types(arrow: str) -> set[str]:
 # ---------------------------------------------------------------------------
 
 
-def test_every_event_type_the_server_sends_is_declared_and_nothing_else_is() -> None:
-    sent = types_sent_by_the_source()
-    # The scan must see the consumers' own frames, or it is reading the wrong files.
-    assert {"ack", "error", "snapshot", "chat.state", "chat.created", "presence"} <= set(sent)
-    undeclared = {
-        name: files for name, files in sent.items() if name not in events.SERVER_EVENT_TYPES
-    }
-    assert not undeclared, f"sent but not declared in chats/events.py: {undeclared}"
-    stale = set(events.SERVER_EVENT_TYPES) - set(sent)
-    assert not stale, f"declared in chats/events.py but never sent: {stale}"
+def test_the_registries_hold_what_every_app_declared() -> None:
+    # The apps declare at start-up; a registry missing an app's part is read too early.
+    assert {"chat.state", "message", "chat.claimed", "ack", "error"} <= set(SENDS["patron"])
+    assert {"snapshot", "chat.created", "presence", "ticket.created"} <= set(SENDS["staff"])
+    assert {"chat.claim", "ticket.list", "chat.dismiss"} <= set(ACCEPTS["staff"])
+    assert {"not_yours", "unauthenticated", "bad_json", "offline"} <= set(protocol.error_codes())
 
 
 def test_the_registry_lists_exactly_what_each_socket_receives() -> None:
-    assert set(events.SERVER_EVENT_TYPES) == set(events.PATRON_SERVER_EVENTS) | set(
-        events.STAFF_SERVER_EVENTS
-    )
-    for name, forms in events.SERVER_EVENT_TYPES.items():
+    assert set(SERVER_EVENT_TYPES) == set(SENDS["patron"]) | set(SENDS["staff"])
+    for name, forms in SERVER_EVENT_TYPES.items():
         for form in forms:
             assert is_typeddict(form), f"{form!r} is not a TypedDict"
             assert get_type_hints(form)["type"] == Literal[name], f"{form.__name__}.type"
 
 
-@pytest.mark.parametrize("name", sorted(events.SERVER_EVENT_TYPES))
+def test_an_error_code_nobody_declared_is_refused_where_it_is_raised() -> None:
+    with pytest.raises(ValueError, match="undeclared error code 'no_such_code'"):
+        ActionError("no_such_code", "Never documented.")
+    assert ActionError("not_yours", "Not yours.").status == 403
+
+
+@pytest.mark.parametrize("name", sorted(SERVER_EVENT_TYPES))
 def test_every_server_event_type_has_its_own_heading_in_the_protocol_doc(name: str) -> None:
     assert name in documented_types(doc_text()), f"docs/protocol.md lacks '### `{name}`'"
 
@@ -313,9 +293,9 @@ def test_each_socket_documents_every_frame_it_receives_field_by_field(
 def test_each_socket_documents_every_frame_it_accepts_field_by_field(
     arrow: str, socket: str
 ) -> None:
-    frame_types, frames, _consumer = RECEIVES[socket]
+    frames = ACCEPTS[socket]
     documented = documented_types(direction_section(arrow))
-    for name in frame_types:
+    for name in frames:
         assert name in documented, f"'## …{arrow}…' lacks '### `{name}`'"
         for key in get_type_hints(frames[name]):
             assert f"`{key}`" in documented[name], f"'### `{name}`' ({arrow}) lacks `{key}`"
@@ -335,9 +315,9 @@ def test_every_json_example_in_the_protocol_doc_fits_its_declared_shape(
     arrow: str, socket: str, server_sends: bool
 ) -> None:
     documented = documented_types(direction_section(arrow))
-    names = SENDS[socket] if server_sends else RECEIVES[socket][0]
+    names = SENDS[socket] if server_sends else ACCEPTS[socket]
     for name in names:
-        forms = SENDS[socket][name] if server_sends else (RECEIVES[socket][1][name],)
+        forms = SENDS[socket][name] if server_sends else (ACCEPTS[socket][name],)
         examples = re.findall(r"```json\n(.*?)\n```", documented.get(name, ""), re.DOTALL)
         assert examples, f"'### `{name}`' ({arrow}) has no JSON example"
         for example in examples:
@@ -349,13 +329,13 @@ def test_every_json_example_in_the_protocol_doc_fits_its_declared_shape(
 def test_the_nested_shapes_are_documented_field_by_field() -> None:
     text = doc_text()
     for shape in (
-        events.ChatSummary,
-        events.ChatWithMessages,
-        events.PatronChatView,
-        events.MessageEvent,
-        events.Me,
-        events.PresenceEntry,
-        events.TicketSummary,
+        ChatSummary,
+        ChatWithMessages,
+        PatronChatView,
+        MessageEvent,
+        Me,
+        PresenceEntry,
+        TicketSummary,
     ):
         for key in get_type_hints(shape):
             assert f"`{key}`" in text, f"docs/protocol.md never names {shape.__name__}.{key}"
@@ -364,10 +344,10 @@ def test_the_nested_shapes_are_documented_field_by_field() -> None:
 def test_every_error_code_the_server_can_produce_is_in_the_protocol_docs_table() -> None:
     (errors,) = [body for title, body in doc_sections(2, doc_text()) if title == "Errors"]
     table = set(re.findall(r"^\| `([a-z_]+)` \|", errors, re.MULTILINE))
-    produced = error_codes_in_the_source()
-    assert {"bad_json", "unknown_type", "not_yours", "offline"} <= produced
-    missing = (produced | set(get_args(events.ErrorCode))) - table
+    missing = set(protocol.error_codes()) - table
     assert not missing, f"error codes missing from the docs' table: {sorted(missing)}"
+    unknown = table - set(protocol.error_codes())
+    assert not unknown, f"the docs' table names codes nobody declares: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("socket", ["patron", "staff"])
@@ -419,10 +399,9 @@ def test_the_handler_table_reader_sees_the_table_s_own_keys_and_no_others() -> N
 
 @pytest.mark.parametrize("socket", ["patron", "staff"])
 def test_the_consumer_accepts_exactly_the_declared_client_frames(socket: str) -> None:
-    frame_types, frames, registry = RECEIVES[socket]
-    registered = registry()
-    assert set(registered) == set(frame_types)
-    assert tuple(frames) == frame_types
+    frames = ACCEPTS[socket]
+    registered = HANDLERS[socket]()
+    assert set(registered) == set(frames)
     for name, entry in registered.items():
         handler = getattr(entry, "handler", entry)
         assert callable(handler), f"{name} has no handler"
@@ -431,10 +410,10 @@ def test_the_consumer_accepts_exactly_the_declared_client_frames(socket: str) ->
 
 @pytest.mark.parametrize("socket", ["patron", "staff"])
 def test_the_javascript_client_sends_only_frames_its_socket_accepts(socket: str) -> None:
-    frame_types, _frames, _consumer = RECEIVES[socket]
+    frame_types = set(ACCEPTS[socket])
     sent = js_sends(client_scripts(socket))
     assert sent, "the scan found no frames: is the regex still right?"
-    assert sent <= set(frame_types), f"{CLIENT_SCRIPT[socket]} sends {sent - set(frame_types)}"
+    assert sent <= frame_types, f"{CLIENT_SCRIPT[socket]} sends {sent - frame_types}"
 
 
 # ---------------------------------------------------------------------------
@@ -497,17 +476,15 @@ def shape_problems(value: Any, annotation: Any, where: str) -> list[str]:
 
 def test_the_shape_checker_refuses_missing_undeclared_and_mistyped_keys() -> None:
     good = {"type": "chat.claimed", "chat_id": 1, "by": "Ana"}
-    assert shape_problems(good, events.PatronChatClaimed, "f") == []
-    assert shape_problems({**good, "by_id": 2}, events.PatronChatClaimed, "f") == [
-        "f: undeclared `by_id`"
-    ]
-    assert shape_problems({"type": "chat.claimed", "by": "Ana"}, events.PatronChatClaimed, "f") == [
+    assert shape_problems(good, PatronChatClaimed, "f") == []
+    assert shape_problems({**good, "by_id": 2}, PatronChatClaimed, "f") == ["f: undeclared `by_id`"]
+    assert shape_problems({"type": "chat.claimed", "by": "Ana"}, PatronChatClaimed, "f") == [
         "f: missing `chat_id`"
     ]
-    assert shape_problems({**good, "chat_id": True}, events.PatronChatClaimed, "f")
+    assert shape_problems({**good, "chat_id": True}, PatronChatClaimed, "f")
     error = {"type": "error", "code": "invalid", "message": "No."}
-    assert shape_problems(error, events.ErrorEvent, "e") == []
-    assert shape_problems({**error, "ref": None}, events.ErrorEvent, "e")
+    assert shape_problems(error, ErrorEvent, "e") == []
+    assert shape_problems({**error, "ref": None}, ErrorEvent, "e")
 
 
 class Recorder:

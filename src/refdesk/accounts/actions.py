@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from refdesk.accounts import throttle
+from refdesk.accounts.events import PresenceEvent
 from refdesk.accounts.models import ConsoleConnection, Librarian, Role
 from refdesk.accounts.selectors import presence_of
 from refdesk.campuses.models import Campus
@@ -55,7 +56,7 @@ def do_add_librarian(
 
 def _broadcast_presence(librarian: Librarian, *, online: bool) -> None:
     send_event_on_commit(
-        [STAFF_GROUP], {"type": "presence", **presence_of(librarian, online=online)}
+        [STAFF_GROUP], PresenceEvent(type="presence", **presence_of(librarian, online=online))
     )
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from refdesk.accounts import throttle
+from refdesk.accounts.events import PresenceEntry
 from refdesk.accounts.models import ConsoleConnection, Librarian
 from refdesk.core.selectors import get_recent_counts
 
@@ -45,17 +46,17 @@ def is_anyone_online() -> bool:
     return ConsoleConnection.objects.filter(seen_at__gte=_fresh_since()).exists()
 
 
-def presence_of(librarian: Librarian, *, online: bool) -> dict[str, Any]:
-    """The ``presence`` payload of one librarian."""
-    return {
-        "librarian_id": librarian.pk,
-        "display_name": librarian.display_name,
-        "campus": librarian.home_campus.slug,
-        "status": "online" if online else "offline",
-    }
+def presence_of(librarian: Librarian, *, online: bool) -> PresenceEntry:
+    """The presence of one librarian."""
+    return PresenceEntry(
+        librarian_id=librarian.pk,
+        display_name=librarian.display_name,
+        campus=librarian.home_campus.slug,
+        status="online" if online else "offline",
+    )
 
 
-def list_presence() -> list[dict[str, Any]]:
+def list_presence() -> list[PresenceEntry]:
     """Presence of every librarian, for the console snapshot."""
     online = list_online_librarian_ids()
     return [

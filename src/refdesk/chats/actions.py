@@ -11,8 +11,9 @@ import datetime as dt
 import itertools
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -26,12 +27,22 @@ from refdesk.accounts.selectors import is_anyone_online
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
 from refdesk.chats.access import access_chat
+from refdesk.chats.events import (
+    ChatCreated,
+    EndReasonName,
+    PatronChatClaimed,
+    PatronChatEnded,
+    StaffChatClaimed,
+    StaffChatEnded,
+    TypingEvent,
+)
 from refdesk.chats.models import Chat, ChatEvent, ChatState, EndReason, Message, Sender
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
     hash_token,
     list_chats_for_staff,
+    message_event,
     message_payload,
 )
 from refdesk.core.errors import ActionError
@@ -50,13 +61,14 @@ from refdesk.intake.useragent import describe_browser
 
 
 def _record_event(
-    chat: Chat, event_type: str, payload: dict[str, Any], *, actor: Librarian | None = None
-) -> dict[str, Any]:
-    """Write the ``ChatEvent`` row and return the staff event carrying its id."""
+    chat: Chat, event_type: str, data: dict[str, Any], *, actor: Librarian | None = None
+) -> int:
+    """Write the ``ChatEvent`` row of a state change (its staff event's fields but the type
+    and id) and return its id, the staff socket's cursor."""
     row = ChatEvent.objects.create(
-        chat=chat, type=event_type, actor=actor, data=payload, created_at=timezone.now()
+        chat=chat, type=event_type, actor=actor, data=data, created_at=timezone.now()
     )
-    return {"type": event_type, "event_id": row.pk, **payload}
+    return int(row.pk)
 
 
 # ---------------------------------------------------------------------------
@@ -158,8 +170,11 @@ def do_create_chat(
             body=question,
             created_at=now,
         )
-        event = _record_event(chat, "chat.created", {"chat": chat_summary(chat)})
-        send_event_on_commit([STAFF_GROUP], event)
+        summary = chat_summary(chat)
+        event_id = _record_event(chat, "chat.created", {"chat": summary})
+        send_event_on_commit(
+            [STAFF_GROUP], ChatCreated(type="chat.created", event_id=event_id, chat=summary)
+        )
     return chat, token
 
 
@@ -185,21 +200,29 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
             raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
         if not won:
             raise _not_waiting(chat)
-        event = _record_event(
+        by, by_id, summary = acting_librarian.display_name, acting_librarian.pk, chat_summary(chat)
+        event_id = _record_event(
             chat,
             "chat.claimed",
-            {
-                "chat_id": chat.pk,
-                "by": acting_librarian.display_name,
-                "by_id": acting_librarian.pk,
-                "chat": chat_summary(chat),
-            },
+            {"chat_id": chat.pk, "by": by, "by_id": by_id, "chat": summary},
             actor=acting_librarian,
         )
-        send_event_on_commit([STAFF_GROUP], event)
+        send_event_on_commit(
+            [STAFF_GROUP],
+            StaffChatClaimed(
+                type="chat.claimed",
+                event_id=event_id,
+                chat_id=chat.pk,
+                by=by,
+                by_id=by_id,
+                chat=summary,
+            ),
+        )
         send_event_on_commit(
             [chat_group(chat.pk)],
-            {"type": "chat.claimed", "chat_id": chat.pk, "by": acting_librarian.display_name},
+            PatronChatClaimed(
+                type="chat.claimed", chat_id=chat.pk, by=acting_librarian.display_name
+            ),
             meta={"librarian_id": acting_librarian.pk},
         )
     return chat
@@ -259,7 +282,7 @@ class NewMessage:
     session_key: str = ""
 
 
-def check_send_patron_message(chat: Chat, *, client_id: object, body: object) -> dict[str, Any]:
+def check_send_patron_message(chat: Chat, *, client_id: object, body: object) -> Mapping[str, Any]:
     """A patron's message to their own chat (waiting or active); returns its payload."""
     return do_send_message(
         NewMessage(chat.pk, Sender.PATRON, clean_message_body(body), clean_client_id(client_id))
@@ -268,7 +291,7 @@ def check_send_patron_message(chat: Chat, *, client_id: object, body: object) ->
 
 def check_send_librarian_message(
     chat_id: int, *, acting_librarian: Librarian, client_id: object, body: object
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     """A librarian's message to a chat they hold; returns its payload."""
     return do_send_message(
         NewMessage(
@@ -282,7 +305,7 @@ def check_send_librarian_message(
     )
 
 
-def do_send_message(message: NewMessage) -> dict[str, Any]:
+def do_send_message(message: NewMessage) -> Mapping[str, Any]:
     """Store one message (see :func:`do_store_messages`); raise its refusal."""
     (result,) = do_store_messages([message])
     if isinstance(result, ActionError):
@@ -296,7 +319,7 @@ _INSERT = (
 )
 
 
-def do_store_messages(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
+def do_store_messages(batch: list[NewMessage]) -> list[Mapping[str, Any] | ActionError]:
     """Store a batch of messages in one transaction; broadcast each after the commit.
 
     Each message takes its chat's next ``seq`` from the batch's locked read of its chats,
@@ -332,7 +355,7 @@ def _dedupe_key(message: NewMessage) -> tuple[int, str, str]:
 
 def _stored_copies(
     batch: list[NewMessage],
-) -> tuple[dict[tuple[int, str, str], dict[str, Any]], dict[tuple[int, str, str], int | None]]:
+) -> tuple[dict[tuple[int, str, str], Mapping[str, Any]], dict[tuple[int, str, str], int | None]]:
     """Messages of the batch already stored under their ``client_id`` (resends).
 
     One raw query for the batch: an OR of (chat, sender, client id) terms, each of which
@@ -347,38 +370,30 @@ def _stored_copies(
         "SELECT chat_id, seq, sender, sender_name, body, client_id, created_at, "  # noqa: S608
         f"librarian_id FROM chats_message WHERE {terms}"
     )
-    found: dict[tuple[int, str, str], dict[str, Any]] = {}
+    found: dict[tuple[int, str, str], Mapping[str, Any]] = {}
     owners: dict[tuple[int, str, str], int | None] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [value for key in wanted for value in key])
         for row in cursor.fetchall():
             chat_id, seq, sender, sender_name, body, client_id, created, librarian_id = row
-            when = _as_datetime(created)
             owners[(chat_id, sender, client_id)] = librarian_id
-            found[(chat_id, sender, client_id)] = {
-                "type": "message",
-                "chat_id": chat_id,
-                "seq": seq,
-                "sender": sender,
-                "sender_name": sender_name,
-                "body": body,
-                "client_id": client_id,
-                "sent_at": when.isoformat() if when else None,
-            }
+            found[(chat_id, sender, client_id)] = message_event(
+                chat_id=chat_id,
+                seq=seq,
+                sender=sender,
+                sender_name=sender_name,
+                body=body,
+                client_id=client_id,
+                sent_at=_as_datetime(created),
+            )
     return found, owners
 
 
-def _as_datetime(value: object) -> dt.datetime | None:
+def _as_datetime(value: object) -> dt.datetime:
     """A timestamp read by raw SQL: PostgreSQL gives datetimes, SQLite gives UTC text."""
-    if isinstance(value, dt.datetime):
-        when = value
-    elif isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is None:
-            return None
-        when = parsed
-    else:
-        return None
+    when = value if isinstance(value, dt.datetime) else parse_datetime(str(value))
+    if when is None:
+        raise ValueError(f"not a stored time: {value!r}")
     return when if timezone.is_aware(when) else when.replace(tzinfo=dt.UTC)
 
 
@@ -464,14 +479,13 @@ def _bump(
     return chat[0], chat[2], chat[1], chat[3]
 
 
-def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any] | ActionError]:
-    results: list[dict[str, Any] | ActionError] = []
+def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, Any] | ActionError]:
+    results: list[Mapping[str, Any] | ActionError] = []
     known, owners = _stored_copies(batch) if lookup else ({}, {})
     rows: list[tuple[Any, ...]] = []
     events: list[tuple[list[str], dict[str, Any], dict[str, Any] | None]] = []
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
-    sent_at = now.isoformat()
     with connection.cursor() as cursor:
         chats = _read_chats(cursor, batch)
         for message in batch:
@@ -509,16 +523,15 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[dict[str, Any
                 )
             )
             payload = EncodedEvent.of(
-                {
-                    "type": "message",
-                    "chat_id": message.chat_id,
-                    "seq": seq,
-                    "sender": message.sender,
-                    "sender_name": sender_name,
-                    "body": message.body,
-                    "client_id": message.client_id,
-                    "sent_at": sent_at,
-                }
+                message_event(
+                    chat_id=message.chat_id,
+                    seq=seq,
+                    sender=message.sender,
+                    sender_name=sender_name,
+                    body=message.body,
+                    client_id=message.client_id,
+                    sent_at=now,
+                )
             )
             if message.client_id:
                 known[key] = payload
@@ -547,7 +560,12 @@ async def do_send_typing(
     chat_id: int, *, sender: str, active: bool, librarian_id: int | None
 ) -> None:
     """Tell the other side that someone is (or stopped) typing. Nothing is stored."""
-    event = {"type": "typing", "chat_id": chat_id, "sender": sender, "active": bool(active)}
+    event = TypingEvent(
+        type="typing",
+        chat_id=chat_id,
+        sender="patron" if sender == Sender.PATRON else "librarian",
+        active=bool(active),
+    )
     if sender == Sender.PATRON:
         if librarian_id is not None:
             await send_event([librarian_group(librarian_id)], event)
@@ -639,15 +657,27 @@ def do_end_chat(
         if fresh.librarian_id is not None:
             groups.append(librarian_group(fresh.librarian_id))
         send_event_on_commit(groups, payload)
-        event = _record_event(
+        ended_reason = cast(EndReasonName, reason)
+        summary = chat_summary(fresh)
+        event_id = _record_event(
             fresh,
             "chat.ended",
-            {"chat_id": fresh.pk, "reason": reason, "chat": chat_summary(fresh)},
+            {"chat_id": fresh.pk, "reason": reason, "chat": summary},
             actor=acting_librarian,
         )
-        send_event_on_commit([STAFF_GROUP], event)
         send_event_on_commit(
-            [chat_group(fresh.pk)], {"type": "chat.ended", "chat_id": fresh.pk, "reason": reason}
+            [STAFF_GROUP],
+            StaffChatEnded(
+                type="chat.ended",
+                event_id=event_id,
+                chat_id=fresh.pk,
+                reason=ended_reason,
+                chat=summary,
+            ),
+        )
+        send_event_on_commit(
+            [chat_group(fresh.pk)],
+            PatronChatEnded(type="chat.ended", chat_id=fresh.pk, reason=ended_reason),
         )
     return fresh
 
@@ -756,7 +786,7 @@ def do_dismiss_chats(
             )
             for chat_id in dismissed
         )
-        reason = EndReason.DISMISSED.value
+        reason: EndReasonName = "dismissed"
         payloads: list[dict[str, Any]] = [
             {"chat_id": chat_id, "reason": reason, "chat": chat_summary(chats[chat_id])}
             for chat_id in dismissed
@@ -771,17 +801,21 @@ def do_dismiss_chats(
             )
             for chat_id, payload in zip(dismissed, payloads, strict=True)
         )
-        outgoing: list[tuple[list[str], dict[str, Any], None]] = []
+        outgoing: list[tuple[list[str], Mapping[str, Any], None]] = []
         for chat_id, line, payload, row in zip(dismissed, lines, payloads, rows, strict=True):
             patron = [chat_group(chat_id)]
             # A waiting chat has no holder: the line goes to the patron alone.
             outgoing.append((patron, message_payload(line), None))
-            outgoing.append(
-                ([STAFF_GROUP], {"type": "chat.ended", "event_id": row.pk, **payload}, None)
+            staff_event = StaffChatEnded(
+                type="chat.ended",
+                event_id=row.pk,
+                chat_id=chat_id,
+                reason=reason,
+                chat=payload["chat"],
             )
-            outgoing.append(
-                (patron, {"type": "chat.ended", "chat_id": chat_id, "reason": reason}, None)
-            )
+            outgoing.append(([STAFF_GROUP], staff_event, None))
+            patron_event = PatronChatEnded(type="chat.ended", chat_id=chat_id, reason=reason)
+            outgoing.append((patron, patron_event, None))
         send_events_on_commit(outgoing)
     return dismissed, skipped
 

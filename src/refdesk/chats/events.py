@@ -1,60 +1,28 @@
-"""Every frame the patron and staff sockets carry, as ``TypedDict``s: one per event type.
+"""The chats' shapes on the wire: both sockets' chat frames and events.
 
-The server builds its frames as plain dicts (in ``chats.actions``, ``chats.selectors``,
-``tickets.actions``, ``tickets.selectors``, ``accounts.actions`` and the consumers); these
-declarations are the contract those dicts keep, and docs/protocol.md describes the same
-shapes field by field. The contract test (tests/test_protocol_contract.py) checks that every
-type the server sends is declared here, documented there and handled by the JavaScript
-client that receives it, and that the frames a real conversation produces carry exactly the
-declared keys.
-
-This module deliberately does not use ``from __future__ import annotations``: on Python
-3.11 a ``TypedDict`` only sorts ``NotRequired`` keys into ``__optional_keys__`` when the
-annotations are real objects, and the contract test relies on that split.
+No ``from __future__ import annotations`` here: see core/events.py.
 """
 
 from typing import Literal, NotRequired, TypedDict
 
-# ---------------------------------------------------------------------------
-# Values
-# ---------------------------------------------------------------------------
+from refdesk.core.events import Ref
+from refdesk.core.protocol import declare_accepts, declare_error_codes, declare_sends
 
 ChatStateName = Literal["waiting", "active", "ended"]
 EndReasonName = Literal[
     "closed", "patron_left", "idle", "ticketed", "blocked", "unanswered", "dismissed"
 ]
 SenderName = Literal["patron", "librarian", "system"]
-TicketStateName = Literal["new", "open", "pending", "closed"]
-RoleName = Literal["librarian", "supervisor", "admin"]
-# ``away`` is in the design (DESIGN.md §1) but nothing sets it yet.
-PresenceStatus = Literal["online", "offline"]
-# What a client frame's ``ref`` may be; anything else is treated as absent.
-Ref = str | int
 
-ErrorCode = Literal[
-    # The frame itself (core.consumers.FrameConsumer.receive).
-    "bad_frame",
-    "bad_json",
-    "too_large",
-    "unknown_type",
-    # Its fields, and the actions it calls.
-    "invalid",
-    "too_long",
-    "not_found",
-    "unknown_campus",
-    "forbidden",
-    "not_yours",
-    "already_claimed",
-    "chat_ended",
-    "unauthenticated",
-    "rate_limited",
-    "too_many_connections",
-    "internal",
-]
-
-# ---------------------------------------------------------------------------
-# Nested shapes
-# ---------------------------------------------------------------------------
+declare_error_codes(
+    {
+        "unknown_campus": 404,
+        "offline": 409,
+        "already_claimed": 409,
+        "chat_ended": 409,
+        "not_yours": 403,
+    }
+)
 
 
 class MessageEvent(TypedDict):
@@ -105,20 +73,6 @@ class ChatWithMessages(ChatSummary):
     messages: list[MessageEvent]
 
 
-class TicketSummary(TypedDict):
-    """A ticket as the console lists it (``tickets.selectors.ticket_summary``)."""
-
-    id: int
-    state: TicketStateName
-    campus: str
-    campus_name: str
-    # The patron's name as given (may be ""), and the email the answer goes to.
-    name: str
-    email: str
-    question: str
-    created_at: str
-
-
 class PatronChatView(TypedDict):
     """A chat as its patron sees it (``chats.selectors.patron_chat_view``): no staff details."""
 
@@ -130,24 +84,6 @@ class PatronChatView(TypedDict):
     patron_name: str
     librarian_name: str | None
     created_at: str
-
-
-class Me(TypedDict):
-    """The librarian a staff socket belongs to (``snapshot.me``)."""
-
-    librarian_id: int
-    display_name: str
-    campus: str
-    role: RoleName
-
-
-class PresenceEntry(TypedDict):
-    """One librarian's presence (``accounts.selectors.presence_of``)."""
-
-    librarian_id: int
-    display_name: str
-    campus: str
-    status: PresenceStatus
 
 
 # ---------------------------------------------------------------------------
@@ -162,30 +98,6 @@ class ChatStateEvent(TypedDict):
     chat: PatronChatView
     # Every message with ``seq`` above the socket's ``?after=``.
     messages: list[MessageEvent]
-
-
-class Snapshot(TypedDict):
-    """``snapshot``: the first frame on a staff socket."""
-
-    type: Literal["snapshot"]
-    # The newest chat event id when the snapshot was taken: the next ``?after=``, and the
-    # last event the counts below include.
-    event_id: int
-    me: Me
-    # The newest waiting chats (``REFDESK_SNAPSHOT_WAITING``, 100), oldest first.
-    waiting: list[ChatSummary]
-    # Every waiting chat, and those per campus slug (campuses with none left out).
-    waiting_total: int
-    waiting_by_campus: dict[str, int]
-    active: list[ChatWithMessages]
-    # My chats that ended after ``?after=`` (empty when ``after`` is 0 or absent).
-    ended: list[ChatWithMessages]
-    presence: list[PresenceEntry]
-    # The newest new tickets of every campus (``REFDESK_SNAPSHOT_TICKETS``, 100), newest
-    # first; and every new ticket counted, in all and per campus slug.
-    tickets: list[TicketSummary]
-    tickets_total: int
-    tickets_by_campus: dict[str, int]
 
 
 class ChatCreated(TypedDict):
@@ -240,27 +152,6 @@ class PatronChatEnded(TypedDict):
     reason: EndReasonName
 
 
-class TicketCreated(TypedDict):
-    """``ticket.created``, to the staff group: a patron filed a ticket.
-
-    No ``event_id``: tickets are not in the chat event cursor; a console that reconnects
-    has every new ticket in its snapshot.
-    """
-
-    type: Literal["ticket.created"]
-    ticket: TicketSummary
-
-
-class TicketUpdated(TypedDict):
-    """``ticket.updated``, to the staff group: a ticket changed (today only the retention
-    purge closes one that was never closed). The ticket as it is now."""
-
-    type: Literal["ticket.updated"]
-    ticket: TicketSummary
-    # The state it had before, so that a console can move its counts of new tickets.
-    previous_state: TicketStateName
-
-
 class TypingEvent(TypedDict):
     """``typing``: the other side started or stopped typing. Never stored."""
 
@@ -268,12 +159,6 @@ class TypingEvent(TypedDict):
     chat_id: int
     sender: Literal["patron", "librarian"]
     active: bool
-
-
-class PresenceEvent(PresenceEntry):
-    """``presence``: a librarian came online or went offline, to the staff group."""
-
-    type: Literal["presence"]
 
 
 # ``ack`` answers a client frame that succeeded; its fields depend on the frame. ``ref`` is
@@ -315,15 +200,6 @@ class QueueListAck(TypedDict):
     more: bool
 
 
-class TicketListAck(TypedDict):
-    """``ack`` of ``ticket.list`` (staff): a page of tickets, newest first."""
-
-    type: Literal["ack"]
-    ref: Ref | None
-    tickets: list[TicketSummary]
-    more: bool
-
-
 class DismissAck(TypedDict):
     """``ack`` of ``chat.dismiss`` (staff): which chats ended, and which were not waiting."""
 
@@ -331,27 +207,6 @@ class DismissAck(TypedDict):
     ref: Ref | None
     dismissed: list[int]
     skipped: list[int]
-
-
-class ErrorEvent(TypedDict):
-    """``error``: a refused frame, or a refused connection just before it is closed.
-
-    ``ref`` is present only when the frame carried a usable one; the other optional keys
-    depend on ``code`` (see docs/protocol.md).
-    """
-
-    type: Literal["error"]
-    code: ErrorCode
-    message: str
-    ref: NotRequired[Ref]
-    field: NotRequired[str]
-    limit: NotRequired[int]
-    chat_id: NotRequired[int]
-    by: NotRequired[str | None]
-    by_id: NotRequired[int | None]
-    end_reason: NotRequired[EndReasonName]
-    # Seconds until the socket may send again (``rate_limited``).
-    retry_after: NotRequired[float]
 
 
 # ---------------------------------------------------------------------------
@@ -420,16 +275,6 @@ class StaffQueueList(TypedDict):
     before: NotRequired[int | None]
 
 
-class StaffTicketList(TypedDict):
-    type: Literal["ticket.list"]
-    ref: NotRequired[Ref]
-    campus: NotRequired[str | None]
-    # ``new`` when absent.
-    state: NotRequired[TicketStateName | None]
-    # The id of the oldest ticket the console shows; absent or null for the newest page.
-    before: NotRequired[int | None]
-
-
 class StaffChatDismiss(TypedDict):
     type: Literal["chat.dismiss"]
     ref: NotRequired[Ref]
@@ -439,73 +284,45 @@ class StaffChatDismiss(TypedDict):
     reason: NotRequired[str | None]
 
 
-# ---------------------------------------------------------------------------
-# The registry the contract test reads
-# ---------------------------------------------------------------------------
-
-# What each socket receives, by type; a type with two forms lists the one that socket gets.
-PATRON_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
-    "chat.state": (ChatStateEvent,),
-    "message": (MessageEvent,),
-    "typing": (TypingEvent,),
-    "chat.claimed": (PatronChatClaimed,),
-    "chat.ended": (PatronChatEnded,),
-    "ack": (MessageAck, ChatEndedAck),
-    "error": (ErrorEvent,),
-}
-
-STAFF_SERVER_EVENTS: dict[str, tuple[type, ...]] = {
-    "snapshot": (Snapshot,),
-    "chat.created": (ChatCreated,),
-    "chat.claimed": (StaffChatClaimed,),
-    "chat.ended": (StaffChatEnded,),
-    "message": (MessageEvent,),
-    "typing": (TypingEvent,),
-    "presence": (PresenceEvent,),
-    "ticket.created": (TicketCreated,),
-    "ticket.updated": (TicketUpdated,),
-    "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, TicketListAck, DismissAck),
-    "error": (ErrorEvent,),
-}
-
-
-def _merge(*maps: dict[str, tuple[type, ...]]) -> dict[str, tuple[type, ...]]:
-    merged: dict[str, tuple[type, ...]] = {}
-    for mapping in maps:
-        for name, forms in mapping.items():
-            known = merged.get(name, ())
-            merged[name] = known + tuple(form for form in forms if form not in known)
-    return merged
-
-
-# Every type the server sends on either socket, with every form it takes.
-SERVER_EVENT_TYPES: dict[str, tuple[type, ...]] = _merge(PATRON_SERVER_EVENTS, STAFF_SERVER_EVENTS)
-
-# The frame types each consumer's ``handlers`` accepts, in the same order.
-PATRON_FRAME_TYPES: tuple[str, ...] = ("message.send", "typing", "chat.leave")
-STAFF_FRAME_TYPES: tuple[str, ...] = (
-    "chat.claim",
-    "chat.fetch",
-    "message.send",
-    "typing",
-    "chat.end",
-    "queue.list",
-    "ticket.list",
-    "chat.dismiss",
+declare_sends(
+    "patron",
+    {
+        "chat.state": (ChatStateEvent,),
+        "message": (MessageEvent,),
+        "typing": (TypingEvent,),
+        "chat.claimed": (PatronChatClaimed,),
+        "chat.ended": (PatronChatEnded,),
+        "ack": (MessageAck, ChatEndedAck),
+    },
 )
-
-PATRON_FRAMES: dict[str, type] = {
-    "message.send": PatronMessageSend,
-    "typing": PatronTyping,
-    "chat.leave": PatronChatLeave,
-}
-STAFF_FRAMES: dict[str, type] = {
-    "chat.claim": StaffChatClaim,
-    "chat.fetch": StaffChatFetch,
-    "message.send": StaffMessageSend,
-    "typing": StaffTyping,
-    "chat.end": StaffChatEnd,
-    "queue.list": StaffQueueList,
-    "ticket.list": StaffTicketList,
-    "chat.dismiss": StaffChatDismiss,
-}
+declare_sends(
+    "staff",
+    {
+        "chat.created": (ChatCreated,),
+        "chat.claimed": (StaffChatClaimed,),
+        "chat.ended": (StaffChatEnded,),
+        "message": (MessageEvent,),
+        "typing": (TypingEvent,),
+        "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck),
+    },
+)
+declare_accepts(
+    "patron",
+    {
+        "message.send": PatronMessageSend,
+        "typing": PatronTyping,
+        "chat.leave": PatronChatLeave,
+    },
+)
+declare_accepts(
+    "staff",
+    {
+        "chat.claim": StaffChatClaim,
+        "chat.fetch": StaffChatFetch,
+        "message.send": StaffMessageSend,
+        "typing": StaffTyping,
+        "chat.end": StaffChatEnd,
+        "queue.list": StaffQueueList,
+        "chat.dismiss": StaffChatDismiss,
+    },
+)

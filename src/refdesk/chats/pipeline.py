@@ -9,6 +9,7 @@ committed, so an ``ack`` always means "stored".
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +20,7 @@ from refdesk.core.errors import ActionError
 
 MAX_BATCH = 256
 
-_Pending = tuple[NewMessage, "asyncio.Future[dict[str, Any]]"]
+_Pending = tuple[NewMessage, "asyncio.Future[Mapping[str, Any]]"]
 
 
 class MessagePipeline:
@@ -29,9 +30,9 @@ class MessagePipeline:
         self.batches = 0
         self.messages = 0
 
-    async def submit(self, message: NewMessage) -> dict[str, Any]:
+    async def submit(self, message: NewMessage) -> Mapping[str, Any]:
         """Store ``message`` with the next batch; returns its payload or raises its refusal."""
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Mapping[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending.append((message, future))
         if self.writer is None or self.writer.done():
             self.writer = asyncio.get_running_loop().create_task(self._drain())
@@ -63,7 +64,9 @@ class MessagePipeline:
                 _settle(future, result)
 
 
-def _settle(future: asyncio.Future[dict[str, Any]], result: dict[str, Any] | ActionError) -> None:
+def _settle(
+    future: asyncio.Future[Mapping[str, Any]], result: Mapping[str, Any] | ActionError
+) -> None:
     if future.done():
         return
     if isinstance(result, ActionError):
@@ -72,7 +75,7 @@ def _settle(future: asyncio.Future[dict[str, Any]], result: dict[str, Any] | Act
         future.set_result(result)
 
 
-def authorise_and_store(batch: list[NewMessage]) -> list[dict[str, Any] | ActionError]:
+def authorise_and_store(batch: list[NewMessage]) -> list[Mapping[str, Any] | ActionError]:
     """Check every librarian message's session, in one query for the batch, then store.
 
     A message whose session has ended is refused with ``unauthenticated``; the others go
@@ -80,7 +83,7 @@ def authorise_and_store(batch: list[NewMessage]) -> list[dict[str, Any] | Action
     """
     sessions = {m.session_key: m.librarian_id for m in batch if m.librarian_id and m.session_key}
     live = get_live_names({k: v for k, v in sessions.items() if v is not None})
-    results: list[dict[str, Any] | ActionError | None] = []
+    results: list[Mapping[str, Any] | ActionError | None] = []
     allowed: list[NewMessage] = []
     for message in batch:
         if message.librarian_id is None:

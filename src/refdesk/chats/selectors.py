@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection
@@ -14,6 +14,15 @@ from django.db.models import Q, QuerySet
 from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_id
+from refdesk.chats.events import (
+    ChatStateName,
+    ChatSummary,
+    ChatWithMessages,
+    EndReasonName,
+    MessageEvent,
+    PatronChatView,
+    SenderName,
+)
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
 from refdesk.core.errors import ActionError
 
@@ -38,64 +47,86 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value else None
 
 
-def chat_summary(chat: Chat) -> dict[str, Any]:
+def chat_summary(chat: Chat) -> ChatSummary:
     """A chat as the console sees it (the queue row and the patron panel).
 
     Expects ``campus`` and ``librarian`` to be loaded or cheap to load.
     """
     campus = chat.campus
     librarian = chat.librarian
-    return {
-        "id": chat.pk,
-        "state": chat.state,
-        "end_reason": chat.end_reason or None,
-        "campus": campus.slug,
-        "campus_name": campus.name,
-        "campus_colour": campus.colour,
-        "patron_name": chat.patron_name,
-        "patron_email": chat.patron_email,
-        "question": chat.question,
-        "name_was_question": chat.name_was_question,
-        "page_url": chat.page_url,
-        "browser": chat.browser,
-        "created_at": _iso(chat.created_at),
-        "claimed_at": _iso(chat.claimed_at),
-        "ended_at": _iso(chat.ended_at),
-        "claimed_by": librarian.display_name if librarian else None,
-        "claimed_by_id": librarian.pk if librarian else None,
-        "last_seq": chat.last_seq,
-    }
+    return ChatSummary(
+        id=chat.pk,
+        state=cast(ChatStateName, chat.state),
+        end_reason=cast(EndReasonName, chat.end_reason) if chat.end_reason else None,
+        campus=campus.slug,
+        campus_name=campus.name,
+        campus_colour=campus.colour,
+        patron_name=chat.patron_name,
+        patron_email=chat.patron_email,
+        question=chat.question,
+        name_was_question=chat.name_was_question,
+        page_url=chat.page_url,
+        browser=chat.browser,
+        created_at=chat.created_at.isoformat(),
+        claimed_at=_iso(chat.claimed_at),
+        ended_at=_iso(chat.ended_at),
+        claimed_by=librarian.display_name if librarian else None,
+        claimed_by_id=librarian.pk if librarian else None,
+        last_seq=chat.last_seq,
+    )
 
 
-def patron_chat_view(chat: Chat) -> dict[str, Any]:
+def patron_chat_view(chat: Chat) -> PatronChatView:
     """A chat as its patron sees it: no staff details."""
-    return {
-        "id": chat.pk,
-        "state": chat.state,
-        "end_reason": chat.end_reason or None,
-        "campus": chat.campus.slug,
-        "campus_name": chat.campus.name,
-        "patron_name": chat.patron_name,
-        "librarian_name": chat.librarian.display_name if chat.librarian else None,
-        "created_at": _iso(chat.created_at),
-    }
+    return PatronChatView(
+        id=chat.pk,
+        state=cast(ChatStateName, chat.state),
+        end_reason=cast(EndReasonName, chat.end_reason) if chat.end_reason else None,
+        campus=chat.campus.slug,
+        campus_name=chat.campus.name,
+        patron_name=chat.patron_name,
+        librarian_name=chat.librarian.display_name if chat.librarian else None,
+        created_at=chat.created_at.isoformat(),
+    )
 
 
-def message_payload(message: Message) -> dict[str, Any]:
+def message_event(
+    *,
+    chat_id: int,
+    seq: int,
+    sender: str,
+    sender_name: str,
+    body: str,
+    client_id: str | None,
+    sent_at: dt.datetime,
+) -> MessageEvent:
+    """The ``message`` event of one stored line: the one place its shape is made."""
+    return MessageEvent(
+        type="message",
+        chat_id=chat_id,
+        seq=seq,
+        sender=cast(SenderName, sender),
+        sender_name=sender_name,
+        body=body,
+        client_id=client_id or "",
+        sent_at=sent_at.isoformat(),
+    )
+
+
+def message_payload(message: Message) -> MessageEvent:
     """The ``message`` event of one stored message."""
-    return {
-        "type": "message",
-        "chat_id": message.chat_id,
-        "seq": message.seq,
-        "sender": message.sender,
-        "sender_name": message.sender_name,
-        "body": message.body,
-        "client_id": message.client_id or "",
-        "sent_at": _iso(message.created_at),
-    }
+    return message_event(
+        chat_id=message.chat_id,
+        seq=message.seq,
+        sender=message.sender,
+        sender_name=message.sender_name,
+        body=message.body,
+        client_id=message.client_id,
+        sent_at=message.created_at,
+    )
 
 
-def list_messages(chat: Chat, *, after: int = 0) -> list[dict[str, Any]]:
+def list_messages(chat: Chat, *, after: int = 0) -> list[MessageEvent]:
     """Message payloads of a chat with ``seq`` above ``after``, in order."""
     return [message_payload(m) for m in chat.messages.filter(seq__gt=after).order_by("seq")]
 
@@ -115,7 +146,7 @@ def get_queue_position(chat_id: int) -> QueuePosition | None:
 
 def list_waiting_page(
     *, limit: int, campus_id: int | None = None, before: QueuePosition | None = None
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[ChatSummary], bool]:
     """The newest ``limit`` waiting chats queued before ``before`` (all of them when None),
     of one campus or of every one, oldest first; and whether older ones wait beyond them.
 
@@ -223,7 +254,7 @@ def get_queue_counts() -> QueueCounts:
     return QueueCounts(event_id, by_campus)
 
 
-def list_active_chats_with_messages(librarian: Librarian) -> list[dict[str, Any]]:
+def list_active_chats_with_messages(librarian: Librarian) -> list[ChatWithMessages]:
     """The librarian's active chats, each with all its messages."""
     chats = list(
         _with_relations(Chat.objects.filter(state=ChatState.ACTIVE, librarian=librarian)).order_by(
@@ -233,7 +264,7 @@ def list_active_chats_with_messages(librarian: Librarian) -> list[dict[str, Any]
     return _attach_messages(chats)
 
 
-def list_recently_ended_chats(librarian: Librarian, *, after_event: int) -> list[dict[str, Any]]:
+def list_recently_ended_chats(librarian: Librarian, *, after_event: int) -> list[ChatWithMessages]:
     """The librarian's chats that ended after event ``after_event``, with their messages.
 
     A console that reconnects learns how the chats it was showing ended.
@@ -247,11 +278,15 @@ def list_recently_ended_chats(librarian: Librarian, *, after_event: int) -> list
     return _attach_messages(chats)
 
 
-def _attach_messages(chats: list[Chat]) -> list[dict[str, Any]]:
-    by_chat: dict[int, list[dict[str, Any]]] = {c.pk: [] for c in chats}
+def with_messages(chat: Chat, messages: list[MessageEvent]) -> ChatWithMessages:
+    return ChatWithMessages(**chat_summary(chat), messages=messages)
+
+
+def _attach_messages(chats: list[Chat]) -> list[ChatWithMessages]:
+    by_chat: dict[int, list[MessageEvent]] = {c.pk: [] for c in chats}
     for message in Message.objects.filter(chat_id__in=by_chat).order_by("chat_id", "seq"):
         by_chat[message.chat_id].append(message_payload(message))
-    return [{**chat_summary(c), "messages": by_chat[c.pk]} for c in chats]
+    return [with_messages(c, by_chat[c.pk]) for c in chats]
 
 
 def list_chats_for_staff(chat_ids: list[int]) -> dict[int, Chat]:

@@ -9,4 +9,6 @@ class ConsoleConfig(AppConfig):
 
     def ready(self) -> None:
         # Django imports apps.py before models may be imported; these modules import them.
+        # Importing events declares the app's shapes on the wire and its error codes.
+        import_module(f"{self.name}.events")
         import_module(f"{self.name}.jobs").register_jobs()

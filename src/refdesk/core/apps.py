@@ -9,5 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "refdesk core"
 
     def ready(self) -> None:
-        # Django imports apps.py before models may be imported; this module imports them.
+        # Django imports apps.py before models may be imported; these modules import them.
+        # Importing events declares the envelope's shapes and the shared error codes.
+        import_module(f"{self.name}.events")
         import_module(f"{self.name}.housekeeping").register_jobs()

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-# HTTP status for each error code; sockets send the code in an ``error`` frame.
-STATUS_FOR_CODE: dict[str, int] = {
-    "invalid": 400,
-    "bad_json": 400,
-    "too_long": 400,
-    "forbidden": 403,
-    "not_found": 404,
-    "unknown_campus": 404,
-    "offline": 409,
-    "already_claimed": 409,
-    "chat_ended": 409,
-    "not_yours": 403,
-    "rate_limited": 429,
-}
+from refdesk.core.protocol import error_codes
 
 
 class ActionError(Exception):
-    """A request the desk refuses, with a stable ``code`` and a sentence for people."""
+    """A request the desk refuses, with a stable ``code`` and a sentence for people.
+
+    The code must be declared (``core.protocol.declare_error_codes``, in the ``events.py``
+    of the app that raises it), so that every code a client can meet is documented.
+    """
 
     def __init__(self, code: str, message: str, **extra: Any) -> None:
+        if code not in error_codes():
+            raise ValueError(f"undeclared error code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
@@ -31,7 +24,7 @@ class ActionError(Exception):
 
     @property
     def status(self) -> int:
-        return STATUS_FOR_CODE.get(self.code, 400)
+        return error_codes()[self.code]
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,13 +25,16 @@ from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
 from refdesk.core.text import clean_text, strip_query
 from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
+from refdesk.tickets.events import TicketCreated, TicketStateName, TicketUpdated
 from refdesk.tickets.models import Ticket, TicketEvent, TicketSource, TicketState
 from refdesk.tickets.selectors import ticket_summary
 
 _EMAIL = EmailValidator()
 
 
-def _record_event(ticket: Ticket, event: dict[str, Any], *, actor: Librarian | None = None) -> None:
+def _record_event(
+    ticket: Ticket, event: Mapping[str, Any], *, actor: Librarian | None = None
+) -> None:
     """Write the ``TicketEvent`` row of a staff event, in the caller's transaction."""
     data = {key: value for key, value in event.items() if key != "type"}
     TicketEvent.objects.create(
@@ -133,7 +137,7 @@ def do_create_ticket(
             ip_hash=ip_hash,
             created_at=timezone.now(),
         )
-        event = {"type": "ticket.created", "ticket": ticket_summary(ticket)}
+        event = TicketCreated(type="ticket.created", ticket=ticket_summary(ticket))
         _record_event(ticket, event)
         send_event_on_commit([STAFF_GROUP], event)
     return ticket
@@ -175,11 +179,11 @@ def do_close_abandoned_tickets(
                 if not changed:
                     continue  # it moved on meanwhile: the next round sees it as it is now
                 ticket = Ticket.objects.select_related("campus").get(pk=ticket_id)
-                event = {
-                    "type": "ticket.updated",
-                    "ticket": ticket_summary(ticket),
-                    "previous_state": previous,
-                }
+                event = TicketUpdated(
+                    type="ticket.updated",
+                    ticket=ticket_summary(ticket),
+                    previous_state=cast(TicketStateName, previous),
+                )
                 _record_event(ticket, {**event, "reason": "retention"})
                 send_event_on_commit([STAFF_GROUP], event)
                 closed += 1

@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models import Count, Q
 
 from refdesk.chats.selectors import clean_campus_filter, clean_optional_id
 from refdesk.core.errors import ActionError
+from refdesk.tickets.events import TicketStateName, TicketSummary
 from refdesk.tickets.models import Ticket, TicketState
 
 TicketPosition = tuple[dt.datetime, int]
 
 
-def ticket_summary(ticket: Ticket) -> dict[str, Any]:
+def ticket_summary(ticket: Ticket) -> TicketSummary:
     """A ticket as the console lists it. Expects ``campus`` to be loaded or cheap to load."""
-    return {
-        "id": ticket.pk,
-        "state": ticket.state,
-        "campus": ticket.campus.slug,
-        "campus_name": ticket.campus.name,
-        "name": ticket.patron_name,
-        "email": ticket.patron_email,
-        "question": ticket.question,
-        "created_at": ticket.created_at.isoformat(),
-    }
+    return TicketSummary(
+        id=ticket.pk,
+        state=cast(TicketStateName, ticket.state),
+        campus=ticket.campus.slug,
+        campus_name=ticket.campus.name,
+        name=ticket.patron_name,
+        email=ticket.patron_email,
+        question=ticket.question,
+        created_at=ticket.created_at.isoformat(),
+    )
 
 
 def get_ticket_position(ticket_id: int) -> TicketPosition | None:
@@ -41,7 +42,7 @@ def list_tickets_page(
     campus_id: int | None = None,
     before: TicketPosition | None = None,
     limit: int | None = None,
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[TicketSummary], bool]:
     """The newest ``limit`` tickets in ``state`` filed before ``before`` (from the newest
     when None), of one campus or of every one, newest first; and whether older ones remain.
 
@@ -96,7 +97,7 @@ def page_tickets(
     return {"tickets": tickets, "more": more}
 
 
-def list_new_tickets(*, limit: int | None = None) -> list[dict[str, Any]]:
+def list_new_tickets(*, limit: int | None = None) -> list[TicketSummary]:
     """The newest ``limit`` tickets of every campus that nobody has opened yet, newest first."""
     return list_tickets_page(limit=limit)[0]
 

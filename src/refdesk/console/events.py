@@ -1,0 +1,38 @@
+"""The console's first frame, made of every app's part (``core.frames.snapshot_part``).
+
+No ``from __future__ import annotations`` here: see core/events.py.
+"""
+
+from typing import Literal, TypedDict
+
+from refdesk.accounts.events import Me, PresenceEntry
+from refdesk.chats.events import ChatSummary, ChatWithMessages
+from refdesk.core.protocol import declare_sends
+from refdesk.tickets.events import TicketSummary
+
+
+class Snapshot(TypedDict):
+    """``snapshot``: the first frame on a staff socket."""
+
+    type: Literal["snapshot"]
+    # The newest chat event id when the snapshot was taken: the next ``?after=``, and the
+    # last event the counts below include.
+    event_id: int
+    # The newest waiting chats (``REFDESK_SNAPSHOT_WAITING``, 100), oldest first.
+    waiting: list[ChatSummary]
+    # Every waiting chat, and those per campus slug (campuses with none left out).
+    waiting_total: int
+    waiting_by_campus: dict[str, int]
+    active: list[ChatWithMessages]
+    # My chats that ended after ``?after=`` (empty when ``after`` is 0 or absent).
+    ended: list[ChatWithMessages]
+    me: Me
+    presence: list[PresenceEntry]
+    # The newest new tickets of every campus (``REFDESK_SNAPSHOT_TICKETS``, 100), newest
+    # first; and every new ticket counted, in all and per campus slug.
+    tickets: list[TicketSummary]
+    tickets_total: int
+    tickets_by_campus: dict[str, int]
+
+
+declare_sends("staff", {"snapshot": (Snapshot,)})
