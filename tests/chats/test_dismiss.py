@@ -14,7 +14,7 @@ from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.chats.selectors import chat_summary, get_chat_for_staff
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP
-from tests.chats.test_consumers import connect, receive_until, staff
+from tests.support import close, open_patron, open_staff, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -213,10 +213,9 @@ async def test_a_supervisor_dismisses_from_the_console_and_everyone_hears_it(
 ) -> None:
     spam = [(await database_sync_to_async(new_chat)(name=f"Spam {i}")) for i in range(2)]
     real, _ = await database_sync_to_async(new_chat)(name="Real")
-    dee_ws, _ = await staff(people["dee"])
-    ana_ws, _ = await staff(people["ana"])
-    patron = await connect(f"/ws/patron/{spam[0][1]}/")
-    assert (await patron.receive_json_from(timeout=5))["type"] == "chat.state"
+    dee_ws, _ = await open_staff(people["dee"])
+    ana_ws, _ = await open_staff(people["ana"])
+    patron, _state = await open_patron(spam[0][1])
     ids = [chat.pk for chat, _token in spam]
 
     await ana_ws.send_json_to({"type": "chat.dismiss", "chat_ids": ids, "ref": "no"})
@@ -237,7 +236,6 @@ async def test_a_supervisor_dismisses_from_the_console_and_everyone_hears_it(
         "chat_id": ids[0],
         "reason": "dismissed",
     }
-    again, snapshot = await staff(people["ana"])
+    again, snapshot = await open_staff(people["ana"])
     assert [c["id"] for c in snapshot["waiting"]] == [real.pk]
-    for ws in (dee_ws, ana_ws, patron, again):
-        await ws.disconnect()
+    await close(dee_ws, ana_ws, patron, again)

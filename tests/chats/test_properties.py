@@ -34,15 +34,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from refdesk.accounts.models import Librarian
-from refdesk.asgi import application
 from refdesk.campuses.models import Campus
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, Message
+from tests.support import TIMEOUT, open_socket, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-TIMEOUT = 5
 MAX_FRAME_BYTES = 64 * 1024
 MAX_DEPTH = 32
 
@@ -382,11 +380,8 @@ class Socket:
 
     @classmethod
     def open(cls, runner: asyncio.Runner, path: str, cookie: bytes | None = None) -> Socket:
-        headers = list(HEADERS) + ([(b"cookie", cookie)] if cookie else [])
-        communicator = WebsocketCommunicator(application, path, headers=headers)
-        connected, _ = runner.run(communicator.connect())
-        assert connected
-        socket = cls(runner, communicator)
+        opened = runner.run(open_socket(path, cookie=cookie))
+        socket = cls(runner, opened)
         socket.receive()  # chat.state or snapshot
         return socket
 
@@ -446,12 +441,6 @@ def unlimited(settings: Any) -> None:
 def new_chat(question: str = "Do you have APA guides?") -> tuple[Chat, str]:
     campus = Campus.objects.get(slug="north")
     return actions.do_create_chat(campus, patron_name="Sam", patron_email="", question=question)
-
-
-def session_cookie(librarian: Librarian) -> bytes:
-    client = Client()
-    client.force_login(librarian.user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
 def check_answers(frame: Frame, exchange: Exchange, *, silent_when_valid: bool) -> None:
