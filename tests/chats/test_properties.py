@@ -35,9 +35,16 @@ from hypothesis import strategies as st
 
 from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
-from refdesk.chats import actions
+from refdesk.chats import actions, pipeline
 from refdesk.chats.models import Chat, ChatEvent, Message
-from tests.support import TIMEOUT, open_socket, session_cookie
+from refdesk.chats.selectors import message_payload
+from tests.support import (
+    TIMEOUT,
+    assert_events_exactly,
+    capture_events,
+    open_socket,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -871,34 +878,85 @@ def test_a_lone_surrogate_in_a_closing_line_is_refused_not_an_internal_error(
     staff_desk.probe()
 
 
-def test_one_patron_s_bad_message_does_not_fail_another_patron_s_message_in_the_same_batch(
-    patron_desk: PatronDesk,
+def answer(socket: Socket) -> dict[str, Any]:
+    """The next ``ack`` or ``error`` the socket gets (other frames pass by)."""
+    while (sent := socket.receive())["type"] not in {"ack", "error"}:
+        pass
+    return sent
+
+
+def test_one_patron_s_resend_that_breaks_a_batch_does_not_fail_another_patron_s_message(
+    patron_desk: PatronDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A batch whose write the unique (chat, sender, client_id) index refuses twice is
+    settled one message at a time (``do_store_messages``), so only the resend is affected.
+
+    The resend's first copy is already stored. The batch's first write hits the index; its
+    second write looks the copies up first, and here that lookup misses the copy, as it
+    does on PostgreSQL when another process commits the same resend between the lookup and
+    the insert (on SQLite one writer at a time leaves no such moment to stage). The index
+    then refuses the second write too.
+    """
     victim = patron_desk.ensure_open_chat()
-    _chat, token = new_chat("another patron")
-    culprit = Socket.open(patron_desk.runner, f"/ws/patron/{token}/")
-    good = {
-        "type": "websocket.receive",
-        "text": json.dumps(
-            {"type": "message.send", "client_id": "g", "body": "my question", "ref": "good"}
-        ),
-    }
-    bad = {
-        "type": "websocket.receive",
-        "text": ('{"type": "message.send", "client_id": "b", "body": "\\ud800", "ref": "bad"}'),
-    }
+    chat, token = new_chat("another patron")
+    first = actions.check_send_patron_message(chat, client_id="b", body="are you there?")
+    resender = Socket.open(patron_desk.runner, f"/ws/patron/{token}/")
+
+    # Who stores what: the pipeline's batches, and the batch settled message by message.
+    calls: list[tuple[str, list[str]]] = []
+    store = actions.do_store_messages
+
+    def recorded(where: str) -> Callable[[list[actions.NewMessage]], Any]:
+        def call(batch: list[actions.NewMessage]) -> Any:
+            calls.append((where, [message.client_id for message in batch]))
+            return store(batch)
+
+        return call
+
+    monkeypatch.setattr(pipeline, "do_store_messages", recorded("pipeline"))
+    monkeypatch.setattr(actions, "do_store_messages", recorded("settling"))
+    lookup = actions._stored_copies
+    missed: list[list[str]] = []
+
+    def lookup_that_misses_the_racing_copy(batch: list[actions.NewMessage]) -> Any:
+        if len(batch) > 1 and not missed:
+            missed.append([message.client_id for message in batch])
+            return {}, {}
+        return lookup(batch)
+
+    monkeypatch.setattr(actions, "_stored_copies", lookup_that_misses_the_racing_copy)
+
+    good = json.dumps({"type": "message.send", "client_id": "g", "body": "my question"})
+    resend = json.dumps({"type": "message.send", "client_id": "b", "body": "are you there?"})
 
     async def both_at_once() -> None:
         await asyncio.gather(
-            culprit.communicator.send_input(bad), victim.communicator.send_input(good)
+            resender.communicator.send_input({"type": "websocket.receive", "text": resend}),
+            victim.communicator.send_input({"type": "websocket.receive", "text": good}),
         )
 
-    patron_desk.runner.run(both_at_once())
-    victim_answer = victim.receive()
-    culprit.receive()
-    culprit.close()
+    with capture_events() as events:
+        patron_desk.runner.run(both_at_once())
+        victim_answer, resend_answer = answer(victim), answer(resender)
+    resender.close()
+
+    # Both went in one batch, whose two writes failed; the pipeline did not retry it, the
+    # action settled it one message at a time.
+    assert len(calls) == 3, f"the messages did not share one batch: {calls}"
+    (where, batch), *settled = calls
+    assert (where, sorted(batch)) == ("pipeline", ["b", "g"]), calls
+    assert missed == [batch]
+    assert settled == [("settling", [client_id]) for client_id in batch]
+    # The victim's message is stored and told; the resend gets the copy stored first.
     assert victim_answer["type"] == "ack", victim_answer
-    assert Message.objects.filter(body="my question").count() == 1
+    stored = Message.objects.get(chat_id=patron_desk.chat_id, client_id="g")
+    assert victim_answer["message"] == message_payload(stored)
+    assert resend_answer == {"type": "ack", "ref": None, "message": first}
+    assert Message.objects.filter(chat=chat).count() == 2
+    groups = [f"chat.{patron_desk.chat_id}"]
+    if holder := Chat.objects.get(pk=patron_desk.chat_id).librarian_id:
+        groups.append(f"librarian.{holder}")
+    assert_events_exactly(events, [(groups, message_payload(stored))])
 
 
 def test_a_ref_with_a_lone_surrogate_gets_an_answer_a_real_socket_can_send(
