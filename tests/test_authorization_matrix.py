@@ -37,7 +37,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from refdesk.accounts.models import ConsoleConnection, Librarian
-from refdesk.chats import actions
+from refdesk.chats import actions, pipeline
 from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.tickets.models import Ticket, TicketEvent
 from tests.support import (
@@ -47,6 +47,7 @@ from tests.support import (
     open_patron,
     open_socket,
     open_staff,
+    receive_until,
     recheck_console_sessions,
     session_cookie,
 )
@@ -1030,7 +1031,7 @@ async def test_a_resend_with_another_librarian_s_client_id_is_refused_and_reveal
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_resend_batched_with_another_resend_still_reveals_nothing_of_another_s_chat(
-    world: World,
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ben = world.people[HOLDER]
     chat_id = await send_ana_s_secret(world)
@@ -1041,6 +1042,14 @@ async def test_a_resend_batched_with_another_resend_still_reveals_nothing_of_ano
     (first, _), (second, _) = await open_staff(ben), await open_staff(ben)
     own_resend = {**staff_frame("message.send", world.held[HOLDER]), "client_id": "ben-1"}
     prying = {**staff_frame("message.send", chat_id), "client_id": "ana-1", "ref": "pry"}
+    batches: list[list[str]] = []
+    store = pipeline.do_store_messages
+
+    def recording(batch: list[actions.NewMessage]) -> Any:
+        batches.append(sorted(message.client_id for message in batch))
+        return store(batch)
+
+    monkeypatch.setattr(pipeline, "do_store_messages", recording)
     # Both frames reach the message pipeline before it writes, so they share one batch.
     await asyncio.gather(first.send_json_to(own_resend), second.send_json_to(prying))
     while (answer := await second.receive_json_from(timeout=TIMEOUT))["type"] not in {
@@ -1048,8 +1057,10 @@ async def test_a_resend_batched_with_another_resend_still_reveals_nothing_of_ano
         "error",
     }:
         pass
-    await first.disconnect()
-    await second.disconnect()
+    own = await receive_until(first, "ack")
+    await close(first, second)
+    assert batches == [["ana-1", "ben-1"]], f"the resends did not share one batch: {batches}"
+    assert own["message"]["client_id"] == "ben-1"
     assert answer.get("code") == "not_yours", answer
     assert "card number" not in str(answer)
     assert await database_sync_to_async(snapshot)() == before
