@@ -745,14 +745,21 @@ def staff_chat_ids(desk: StaffDesk) -> st.SearchStrategy[Any]:
     return st.one_of(role, role, role, st.integers(min_value=-5, max_value=10**6), json_values)
 
 
-def staff_typing_is_valid(parsed: Any, mine: int) -> bool:
+def held_by(before: dict[str, Any], chat_id: Any, librarian: Librarian) -> bool:
+    """Whether ``chat_id`` names a chat that ``librarian`` held, active, before the frame.
+
+    Not only ``mine``: a ``waiting`` chat that a frame claimed stays Ana's after the desk
+    refills, and any drawn integer may name it.
+    """
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        return False
+    state, holder, _reason, _seq = before["chats"].get(chat_id, (None, None, None, None))
+    return state == "active" and holder == librarian.pk
+
+
+def staff_typing_is_valid(parsed: Any, before: dict[str, Any], librarian: Librarian) -> bool:
     chat_id = parsed.get("chat_id") if parsed is not _UNPARSED else None
-    return (
-        patron_typing_is_valid(parsed)
-        and isinstance(chat_id, int)
-        and not isinstance(chat_id, bool)
-        and chat_id == mine
-    )
+    return patron_typing_is_valid(parsed) and held_by(before, chat_id, librarian)
 
 
 def check_staff_effect(
@@ -765,12 +772,12 @@ def check_staff_effect(
         if frame_type == "message.send":
             expect_message(before, parsed, answer, chat_id, sender="librarian")
         elif frame_type == "chat.claim":
-            assert chat_id == desk.chats["waiting"]
+            assert before["chats"][chat_id][0] == "waiting"
             _state, _librarian, reason, last_seq = before["chats"][chat_id]
             before["chats"][chat_id] = ("active", desk.ana.pk, reason, last_seq)
             before["events"].append((chat_id, "chat.claimed"))
         elif frame_type == "chat.end":
-            assert chat_id == desk.chats["mine"]
+            assert held_by(before, chat_id, desk.ana)
             closing = cleaned(parsed.get("closing") or "")
             lines = [("librarian", closing)] if closing else []
             lines.append(("system", "The librarian ended the chat."))
@@ -788,7 +795,7 @@ def run_staff_frame(desk: StaffDesk, frame: Frame) -> None:
     parsed = parsed_frame(frame.text)
     exchange = desk.socket.send(frame)
     check_answers(
-        frame, exchange, silent_when_valid=staff_typing_is_valid(parsed, desk.chats["mine"])
+        frame, exchange, silent_when_valid=staff_typing_is_valid(parsed, before, desk.ana)
     )
     answer = exchange.answers[0] if exchange.answers else None
     check_staff_effect(parsed, answer, before, desk)
