@@ -892,6 +892,7 @@ def answer(socket: Socket) -> dict[str, Any]:
     return sent
 
 
+@pytest.mark.engines
 def test_one_patron_s_resend_that_breaks_a_batch_does_not_fail_another_patron_s_message(
     patron_desk: PatronDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
