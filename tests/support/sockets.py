@@ -9,7 +9,7 @@ module, so that the consumers can move without touching the tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -162,11 +162,11 @@ async def closed_with(socket: WebsocketCommunicator, code: int) -> None:
     assert await socket.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": code}
 
 
-async def close(*sockets: WebsocketCommunicator | Iterable[WebsocketCommunicator]) -> None:
-    """Disconnect every socket given (singly or in lists), as every socket test must."""
-    for item in sockets:
-        for socket in [item] if isinstance(item, WebsocketCommunicator) else item:
-            await socket.disconnect()
+async def close(*sockets: WebsocketCommunicator) -> None:
+    """Disconnect every socket given, as every socket test must (a socket the server has
+    closed already included)."""
+    for socket in sockets:
+        await socket.disconnect()
 
 
 # ---------------------------------------------------------------------------
