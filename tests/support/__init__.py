@@ -2,7 +2,6 @@
 sends. Tests import from here, never from the consumers."""
 
 from tests.support.events import (
-    AN_INT,
     ANY,
     Matches,
     SentEvent,
@@ -24,13 +23,11 @@ from tests.support.sockets import (
     receive_until,
     recheck_console_sessions,
     session_cookie,
-    socket_headers,
     staff_snapshot,
 )
 
 __all__ = [
     "ANY",
-    "AN_INT",
     "TIMEOUT",
     "Matches",
     "SentEvent",
@@ -49,6 +46,5 @@ __all__ = [
     "receive_until",
     "recheck_console_sessions",
     "session_cookie",
-    "socket_headers",
     "staff_snapshot",
 ]

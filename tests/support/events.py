@@ -84,7 +84,6 @@ class Matches:
 
 
 ANY = Matches(lambda _value: True, "anything")
-AN_INT = Matches(lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer")
 
 
 def _as_groups(groups: str | Iterable[str]) -> Groups:
