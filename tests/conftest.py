@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.utils import timezone
 
 from refdesk.accounts.models import ConsoleConnection, Librarian
+
+if TYPE_CHECKING:
+    from tests.support import SentEvent
 
 
 def services_required() -> bool:
@@ -91,27 +93,19 @@ def _close_database_thread(django_db_setup: None, django_db_blocker: Any) -> Ite
 
 
 @pytest.fixture
-def sent_events(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[list[tuple[tuple[str, ...], dict[str, Any]]]]:
-    """Every event the actions publish, as (groups, event), recorded after commit."""
-    from refdesk.core import realtime
+def sent_events() -> Iterator[list[SentEvent]]:
+    """Every event the actions publish during the test, as (groups, event), recorded after
+    commit (see ``tests.support.capture_events``)."""
+    from tests.support import capture_events
 
-    sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
-    original = realtime._after_commit
-
-    def record(groups: tuple[str, ...], message: dict[str, Any]) -> None:
-        sent.append((groups, json.loads(message["text"])))
-        original(groups, message)
-
-    monkeypatch.setattr(realtime, "_after_commit", record)
-    yield sent
+    with capture_events() as sent:
+        yield sent
 
 
 @pytest.fixture(autouse=True)
 def _forget_abandoned_consoles() -> Iterator[None]:
     """Consoles a test left open belong to that test's event loop: forget them after it."""
     yield
-    from refdesk.console import consumers
+    from tests.support import console_registry
 
-    consumers._consoles.clear()
+    console_registry().clear()

@@ -37,14 +37,22 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from refdesk.accounts.models import ConsoleConnection, Librarian
-from refdesk.asgi import application
-from refdesk.chats import actions
+from refdesk.chats import actions, pipeline
 from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.tickets.models import Ticket, TicketEvent
+from tests.support import (
+    TIMEOUT,
+    close,
+    closed_with,
+    open_patron,
+    open_socket,
+    open_staff,
+    receive_until,
+    recheck_console_sessions,
+    session_cookie,
+)
 
-HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 SENTINEL = {"type": "matrix.sentinel", "ref": "sentinel"}
-TIMEOUT = 5
 
 LIBRARIAN, HOLDER, SUPERVISOR, ADMIN = "librarian", "holder", "supervisor", "admin"
 STAFF_ACTORS = (LIBRARIAN, HOLDER, SUPERVISOR, ADMIN)
@@ -508,28 +516,6 @@ def expected_after(
 # ---------------------------------------------------------------------------
 
 
-def session_cookie(user: AbstractBaseUser) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-async def open_socket(path: str, *, user: AbstractBaseUser | None = None) -> WebsocketCommunicator:
-    headers = list(HEADERS)
-    if user is not None:
-        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def open_staff(librarian: Librarian) -> WebsocketCommunicator:
-    communicator = await open_socket("/ws/staff/", user=librarian.user)
-    assert (await communicator.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
-    return communicator
-
-
 async def answers_to(communicator: WebsocketCommunicator, frame: dict[str, Any]) -> list[Any]:
     """Every ``ack`` and ``error`` the frame got: a sentinel frame sent right after it is
     answered after it, so everything before the sentinel's answer belongs to the frame."""
@@ -612,7 +598,7 @@ async def test_a_staff_frame_gets_exactly_its_cell_of_the_matrix(
     me = world.people[actor]
     chat_id = world.target(actor, state)
     before = await database_sync_to_async(snapshot)()
-    ws = await open_staff(me)
+    ws, _ = await open_staff(me)
     answers = await answers_to(ws, staff_frame(frame_type, chat_id))
     await ws.disconnect()
 
@@ -658,7 +644,7 @@ async def test_a_forged_chat_id_opens_nothing(
         "object": {"id": waiting},
     }[forged]
     before = await database_sync_to_async(snapshot)()
-    ws = await open_staff(world.people[actor])
+    ws, _ = await open_staff(world.people[actor])
     answers = await answers_to(ws, staff_frame(frame_type, chat_id))
     await ws.disconnect()
 
@@ -689,7 +675,7 @@ async def test_a_list_frame_gets_exactly_its_cell_of_the_matrix(
 
     ticket_id = await database_sync_to_async(file_ticket)()
     before = await database_sync_to_async(snapshot)()
-    ws = await open_staff(world.people[actor])
+    ws, _ = await open_staff(world.people[actor])
     answers = await answers_to(ws, staff_frame(frame_type, _MISSING))
     await ws.disconnect()
 
@@ -721,13 +707,8 @@ async def test_a_patron_frame_acts_on_the_token_s_chat_whatever_chat_id_it_names
         target
     ]
     before = await database_sync_to_async(snapshot)()
-    ws = await open_socket(f"/ws/patron/{token}/")
-    state = await ws.receive_json_from(timeout=TIMEOUT)
-    assert (state["type"], state["chat"]["id"], state["chat"]["state"]) == (
-        "chat.state",
-        own_id,
-        own,
-    )
+    ws, state = await open_patron(token)
+    assert (state["chat"]["id"], state["chat"]["state"]) == (own_id, own)
     frame: dict[str, Any] = {"type": frame_type, "chat_id": target_id, "ref": "cell"}
     if frame_type == "message.send":
         frame.update(client_id="patron-1", body=PATRON_BODY)
@@ -749,14 +730,12 @@ async def test_a_patron_frame_acts_on_the_token_s_chat_whatever_chat_id_it_names
 # ---------------------------------------------------------------------------
 
 
-async def closed_with(communicator: WebsocketCommunicator, code: int, error: str) -> None:
+async def refused_with(communicator: WebsocketCommunicator, code: int, error: str) -> None:
+    """The socket says why in an ``error`` frame, then closes with ``code``."""
     first = await communicator.receive_json_from(timeout=TIMEOUT)
     assert (first["type"], first["code"]) == ("error", error)
-    assert await communicator.receive_output(timeout=TIMEOUT) == {
-        "type": "websocket.close",
-        "code": code,
-    }
-    await communicator.disconnect()
+    await closed_with(communicator, code)
+    await close(communicator)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -779,7 +758,7 @@ async def test_the_staff_socket_without_a_librarian_gets_unauthenticated_and_440
         user = world.stranger
     before = await database_sync_to_async(snapshot)()
     ws = await open_socket(path, user=user)
-    await closed_with(ws, 4401, "unauthenticated")
+    await refused_with(ws, 4401, "unauthenticated")
     assert await database_sync_to_async(ConsoleConnection.objects.count)() == 0
     assert await database_sync_to_async(snapshot)() == before
 
@@ -792,7 +771,7 @@ async def test_the_patron_socket_without_a_real_token_gets_not_found_and_4403(
     user = None if actor == "anonymous" else world.people[actor].user
     before = await database_sync_to_async(snapshot)()
     ws = await open_socket(f"/ws/patron/{world.waiting}/", user=user)
-    await closed_with(ws, 4403, "not_found")
+    await refused_with(ws, 4403, "not_found")
     assert await database_sync_to_async(snapshot)() == before
 
 
@@ -811,8 +790,7 @@ async def test_a_patron_token_opens_its_own_chat_and_shows_only_its_messages(
         return chat.pk, token
 
     own_id, token = await database_sync_to_async(make_own)()
-    ws = await open_socket(f"/ws/patron/{token}/?after=0")
-    state = await ws.receive_json_from(timeout=TIMEOUT)
+    ws, state = await open_patron(token, after=0)
     await ws.disconnect()
     assert state["chat"]["id"] == own_id
     assert state["chat"]["state"] == own
@@ -823,16 +801,6 @@ async def test_a_patron_token_opens_its_own_chat_and_shows_only_its_messages(
 # ---------------------------------------------------------------------------
 # Authorisation after the session ends
 # ---------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _forget_consoles() -> Any:
-    """Consoles are registered per process for the session sweep; a failed test may leave
-    one behind on its own event loop."""
-    yield
-    from refdesk.console import consumers
-
-    consumers._consoles.clear()
 
 
 @pytest.fixture
@@ -861,12 +829,9 @@ def end_session(how: str, librarian: Librarian, session_key: str) -> None:
 
 
 async def open_staff_with_session(librarian: Librarian) -> tuple[WebsocketCommunicator, str]:
-    cookie = await database_sync_to_async(session_cookie)(librarian.user)
-    communicator = WebsocketCommunicator(
-        application, "/ws/staff/", headers=[*HEADERS, (b"cookie", cookie)]
-    )
-    assert (await communicator.connect())[0]
-    assert (await communicator.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
+    """A console of ``librarian``, and the key of the session it was opened with."""
+    cookie = await database_sync_to_async(session_cookie)(librarian)
+    communicator, _snapshot = await open_staff(librarian, cookie=cookie)
     return communicator, cookie.decode().split("=", 1)[1]
 
 
@@ -919,18 +884,16 @@ async def test_a_librarian_whose_session_ended_gets_4401_on_the_next_frame_and_i
 async def test_a_librarian_whose_session_ended_is_closed_at_the_sweep_and_then_ignored(
     world: World, how: str
 ) -> None:
-    from refdesk.console.consumers import recheck_console_sessions
-
     ana, ben = world.people[LIBRARIAN], world.people[HOLDER]
     ws, session_key = await open_staff_with_session(ana)
-    bystander = await open_staff(ben)
+    bystander, _ = await open_staff(ben)
     before = await database_sync_to_async(snapshot)()
     await database_sync_to_async(end_session)(how, ana, session_key)
     assert await recheck_console_sessions() == 1
     while (frame := await ws.receive_json_from(timeout=TIMEOUT))["type"] != "error":
         assert frame["type"] != "ack"
     assert frame["code"] == "unauthenticated"
-    assert await ws.receive_output(timeout=TIMEOUT) == {"type": "websocket.close", "code": 4401}
+    await closed_with(ws, 4401)
     await ws.send_json_to(staff_frame("message.send", world.held[LIBRARIAN]))
     assert await ws.receive_nothing(timeout=0.2)
     await ws.disconnect()
@@ -946,10 +909,8 @@ async def test_a_librarian_whose_session_ended_is_closed_at_the_sweep_and_then_i
 async def test_a_supervisor_demoted_mid_socket_can_no_longer_end_another_librarian_s_chat(
     world: World,
 ) -> None:
-    from refdesk.console.consumers import recheck_console_sessions
-
     dee = world.people[SUPERVISOR]
-    ws = await open_staff(dee)
+    ws, _ = await open_staff(dee)
     await database_sync_to_async(Librarian.objects.filter(pk=dee.pk).update)(role="librarian")
     await recheck_console_sessions()
     before = await database_sync_to_async(snapshot)()
@@ -961,10 +922,8 @@ async def test_a_supervisor_demoted_mid_socket_can_no_longer_end_another_librari
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_supervisor_demoted_mid_socket_can_no_longer_dismiss_chats(world: World) -> None:
-    from refdesk.console.consumers import recheck_console_sessions
-
     dee = world.people[SUPERVISOR]
-    ws = await open_staff(dee)
+    ws, _ = await open_staff(dee)
     await database_sync_to_async(Librarian.objects.filter(pk=dee.pk).update)(role="librarian")
     await recheck_console_sessions()
     before = await database_sync_to_async(snapshot)()
@@ -1062,7 +1021,7 @@ async def test_a_resend_with_another_librarian_s_client_id_is_refused_and_reveal
 ) -> None:
     chat_id = await send_ana_s_secret(world)
     before = await database_sync_to_async(snapshot)()
-    ws = await open_staff(world.people[HOLDER])
+    ws, _ = await open_staff(world.people[HOLDER])
     frame = {**staff_frame("message.send", chat_id), "client_id": "ana-1"}
     answers = await answers_to(ws, frame)
     await ws.disconnect()
@@ -1072,7 +1031,7 @@ async def test_a_resend_with_another_librarian_s_client_id_is_refused_and_reveal
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_resend_batched_with_another_resend_still_reveals_nothing_of_another_s_chat(
-    world: World,
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ben = world.people[HOLDER]
     chat_id = await send_ana_s_secret(world)
@@ -1080,9 +1039,17 @@ async def test_a_resend_batched_with_another_resend_still_reveals_nothing_of_ano
         world.held[HOLDER], acting_librarian=ben, client_id="ben-1", body="Hello"
     )
     before = await database_sync_to_async(snapshot)()
-    first, second = await open_staff(ben), await open_staff(ben)
+    (first, _), (second, _) = await open_staff(ben), await open_staff(ben)
     own_resend = {**staff_frame("message.send", world.held[HOLDER]), "client_id": "ben-1"}
     prying = {**staff_frame("message.send", chat_id), "client_id": "ana-1", "ref": "pry"}
+    batches: list[list[str]] = []
+    store = pipeline.do_store_messages
+
+    def recording(batch: list[actions.NewMessage]) -> Any:
+        batches.append(sorted(message.client_id for message in batch))
+        return store(batch)
+
+    monkeypatch.setattr(pipeline, "do_store_messages", recording)
     # Both frames reach the message pipeline before it writes, so they share one batch.
     await asyncio.gather(first.send_json_to(own_resend), second.send_json_to(prying))
     while (answer := await second.receive_json_from(timeout=TIMEOUT))["type"] not in {
@@ -1090,8 +1057,10 @@ async def test_a_resend_batched_with_another_resend_still_reveals_nothing_of_ano
         "error",
     }:
         pass
-    await first.disconnect()
-    await second.disconnect()
+    own = await receive_until(first, "ack")
+    await close(first, second)
+    assert batches == [["ana-1", "ben-1"]], f"the resends did not share one batch: {batches}"
+    assert own["message"]["client_id"] == "ben-1"
     assert answer.get("code") == "not_yours", answer
     assert "card number" not in str(answer)
     assert await database_sync_to_async(snapshot)() == before

@@ -21,12 +21,10 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 from django.utils import timezone
 
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.accounts.models import Librarian
-from refdesk.asgi import application
 from refdesk.chats import actions
 from refdesk.chats.events import (
     ChatSummary,
@@ -43,6 +41,7 @@ from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
 from refdesk.tickets.events import TicketSummary
 from refdesk.tickets.models import Ticket
+from tests.support import open_socket
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "refdesk"
@@ -535,35 +534,19 @@ class Recorder:
         await self.communicator.disconnect()
 
 
-HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-
-
 def purge_a_year_later(ticket_id: int) -> None:
     """Age a ticket past the retention of unfinished ones and run the purge."""
     Ticket.objects.filter(pk=ticket_id).update(created_at=timezone.now() - dt.timedelta(days=366))
     do_purge_expired_tickets()
 
 
-def session_cookie(librarian: Librarian) -> bytes:
-    client = Client()
-    client.force_login(librarian.user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+async def staff_recorder(librarian: Librarian, seen: set[str], *, after: int = 0) -> Recorder:
+    """A console of ``librarian`` whose every frame, the snapshot first, is checked."""
+    return Recorder(await open_socket(f"/ws/staff/?after={after}", user=librarian), "staff", seen)
 
 
-async def open_socket(path: str, *, cookie: bytes | None = None) -> WebsocketCommunicator:
-    headers = [*HEADERS, *([(b"cookie", cookie)] if cookie else [])]
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def open_staff(librarian: Librarian, seen: set[str], *, after: int = 0) -> Recorder:
-    cookie = await database_sync_to_async(session_cookie)(librarian)
-    return Recorder(await open_socket(f"/ws/staff/?after={after}", cookie=cookie), "staff", seen)
-
-
-async def open_patron(token: str, seen: set[str]) -> Recorder:
+async def patron_recorder(token: str, seen: set[str]) -> Recorder:
+    """A patron's socket whose every frame, the chat's state first, is checked."""
     return Recorder(await open_socket(f"/ws/patron/{token}/"), "patron", seen)
 
 
@@ -591,9 +574,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         return recorder
 
     try:
-        ana = keep(await open_staff(ana_user, seen))
+        ana = keep(await staff_recorder(ana_user, seen))
         assert (await ana.receive())["type"] == "snapshot"
-        ben = keep(await open_staff(ben_user, seen))
+        ben = keep(await staff_recorder(ben_user, seen))
         assert (await ben.receive())["type"] == "snapshot"
         await ana.until("presence", lambda f: f["display_name"] == "Ben")
 
@@ -638,7 +621,7 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         tickets = await ben.until("ack")
         assert ([t["id"] for t in tickets["tickets"]], tickets["more"]) == ([ticket.pk], False)
 
-        patron = keep(await open_patron(token, seen))
+        patron = keep(await patron_recorder(token, seen))
         assert (await patron.receive())["type"] == "chat.state"
         await patron.send({"type": "message.send", "client_id": "p1", "body": "7th ed.", "ref": 1})
         await patron.until("ack")
@@ -670,7 +653,7 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert (await patron.until("error"))["code"] == "too_long"
 
         # A second console of Ana's: its snapshot has a waiting chat and an active one.
-        second = keep(await open_staff(ana_user, seen))
+        second = keep(await staff_recorder(ana_user, seen))
         snapshot = await second.until("snapshot")
         assert [c["id"] for c in snapshot["waiting"]] == [other.pk]
         assert [c["id"] for c in snapshot["active"]] == [chat.pk]
@@ -684,14 +667,14 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await patron.until("chat.ended")
         await ben.until("chat.ended", lambda f: f["chat_id"] == chat.pk)
 
-        leaver = keep(await open_patron(other_token, seen))
+        leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
         await leaver.send({"type": "chat.leave", "ref": "bye"})
         await leaver.until("ack")
         await ben.until("chat.ended", lambda f: f["chat_id"] == other.pk)
 
         # A console that was away learns how its chats ended.
-        back = keep(await open_staff(ana_user, seen, after=snapshot["event_id"]))
+        back = keep(await staff_recorder(ana_user, seen, after=snapshot["event_id"]))
         assert [c["id"] for c in (await back.until("snapshot"))["ended"]] == [chat.pk]
 
         # Refused connections say why in an error frame before they close.

@@ -12,25 +12,33 @@ from django.db import connection
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
-from refdesk.chats.selectors import get_chat_by_token
+from refdesk.chats.selectors import (
+    chat_summary,
+    get_chat_by_token,
+    get_chat_for_staff,
+    message_payload,
+)
 from refdesk.core.errors import ActionError
+from refdesk.core.realtime import STAFF_GROUP
 from refdesk.intake.actions import clean_name_and_question
+from tests.support import assert_events_exactly, capture_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staff(
-    online: Librarian, sent_events: list[Any]
+    online: Librarian,
 ) -> None:
-    chat, token = actions.check_create_chat(
-        campus_slug="north",
-        name="Sam",
-        email="sam@example.edu",
-        question="Do you have APA guides?",
-        page_url="https://lib.example.edu/north?q=secret#x",
-        user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/120.0 Mobile",
-        address="203.0.113.9",
-    )
+    with capture_events() as events:
+        chat, token = actions.check_create_chat(
+            campus_slug="north",
+            name="Sam",
+            email="sam@example.edu",
+            question="Do you have APA guides?",
+            page_url="https://lib.example.edu/north?q=secret#x",
+            user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/120.0 Mobile",
+            address="203.0.113.9",
+        )
     assert chat.state == ChatState.WAITING
     assert get_chat_by_token(token) == chat
     assert token not in chat.token_hash
@@ -39,18 +47,54 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
     # Only the summary of the user-agent is kept, never the string itself.
     assert chat.browser == "Chrome 120 on Android"
     assert "Mozilla" not in str(Chat.objects.filter(pk=chat.pk).values().get())
-    assert created_summary_browser(sent_events) == "Chrome 120 on Android"
     assert list(chat.messages.values_list("seq", "sender", "body")) == [
         (1, "patron", "Do you have APA guides?")
     ]
-    created = [e for g, e in sent_events if e["type"] == "chat.created"]
-    assert len(created) == 1
-    assert created[0]["chat"]["patron_name"] == "Sam"
-    assert created[0]["event_id"] == ChatEvent.objects.get(type="chat.created").pk
+    # Staff hear of it once, with the page and the browser's summary but not its string.
+    assert_events_exactly(
+        events,
+        [
+            (
+                STAFF_GROUP,
+                {
+                    "type": "chat.created",
+                    "event_id": ChatEvent.objects.get(type="chat.created").pk,
+                    "chat": {
+                        "id": chat.pk,
+                        "state": "waiting",
+                        "end_reason": None,
+                        "campus": "north",
+                        "campus_name": "North Campus Library",
+                        "campus_colour": "#1f4e79",
+                        "patron_name": "Sam",
+                        "patron_email": "sam@example.edu",
+                        "question": "Do you have APA guides?",
+                        "name_was_question": False,
+                        "page_url": "https://lib.example.edu/north",
+                        "browser": "Chrome 120 on Android",
+                        "created_at": chat.created_at.isoformat(),
+                        "claimed_at": None,
+                        "ended_at": None,
+                        "claimed_by": None,
+                        "claimed_by_id": None,
+                        "last_seq": 1,
+                    },
+                },
+            )
+        ],
+    )
 
 
-def created_summary_browser(sent_events: list[Any]) -> str:
-    return str(next(e for g, e in sent_events if e["type"] == "chat.created")["chat"]["browser"])
+def staff_view(chat_id: int) -> dict[str, Any]:
+    """The chat as the console sees it now (``chat_summary`` of the stored row)."""
+    chat = get_chat_for_staff(chat_id)
+    assert chat is not None
+    return chat_summary(chat)
+
+
+def broadcast_of(chat_id: int, seq: int) -> dict[str, Any]:
+    """The ``message`` event of a stored message: what a reconnecting client reads too."""
+    return message_payload(Message.objects.get(chat_id=chat_id, seq=seq))
 
 
 def test_a_question_in_the_name_box_becomes_the_question_and_leaves_the_name_empty(
@@ -122,20 +166,39 @@ def test_html_and_control_characters_are_stored_as_plain_text(
 
 
 def test_claim_makes_the_chat_active_and_tells_staff_and_patron(
-    new_chat: Callable[..., Any],
-    make_librarian: Callable[..., Librarian],
-    sent_events: list[Any],
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
 ) -> None:
     chat, _ = new_chat()
     ana = make_librarian("ana")
-    claimed = actions.do_claim_chat(chat.pk, acting_librarian=ana)
+    with capture_events() as events:
+        claimed = actions.do_claim_chat(chat.pk, acting_librarian=ana)
     assert claimed.state == ChatState.ACTIVE
     assert claimed.librarian == ana
-    events = {(g, e["type"]) for g, e in sent_events}
-    assert (("staff",), "chat.claimed") in events
-    assert ((f"chat.{chat.pk}",), "chat.claimed") in events
-    patron_event = next(e for g, e in sent_events if g == (f"chat.{chat.pk}",))
-    assert patron_event == {"type": "chat.claimed", "chat_id": chat.pk, "by": "Ana"}
+    summary = staff_view(chat.pk)
+    assert (summary["state"], summary["claimed_by"]) == ("active", "Ana")
+    assert_events_exactly(
+        events,
+        [
+            (
+                STAFF_GROUP,
+                {
+                    "type": "chat.claimed",
+                    "event_id": ChatEvent.objects.get(chat=chat, type="chat.claimed").pk,
+                    "chat_id": chat.pk,
+                    "by": "Ana",
+                    "by_id": ana.pk,
+                    "chat": summary,
+                },
+            ),
+            # The patron learns the name only; the patron's sockets learn who holds the
+            # chat from the meta, which is never sent to the socket.
+            (
+                f"chat.{chat.pk}",
+                {"type": "chat.claimed", "chat_id": chat.pk, "by": "Ana"},
+                {"librarian_id": ana.pk},
+            ),
+        ],
+    )
 
 
 def test_claim_when_already_claimed_reports_who_has_it(
@@ -144,8 +207,9 @@ def test_claim_when_already_claimed_reports_who_has_it(
     chat, _ = new_chat()
     ana, ben = make_librarian("ana"), make_librarian("ben", campus="south")
     actions.do_claim_chat(chat.pk, acting_librarian=ana)
-    with pytest.raises(ActionError) as caught:
+    with capture_events() as events, pytest.raises(ActionError) as caught:
         actions.do_claim_chat(chat.pk, acting_librarian=ben)
+    assert_events_exactly(events, [])
     assert caught.value.code == "already_claimed"
     assert caught.value.extra["by"] == "Ana"
     assert Chat.objects.get(pk=chat.pk).librarian == ana
@@ -195,32 +259,37 @@ def test_fifty_concurrent_claims_have_exactly_one_winner(
 
 
 def test_messages_get_consecutive_seqs_and_reach_the_right_groups(
-    new_chat: Callable[..., Any],
-    make_librarian: Callable[..., Librarian],
-    sent_events: list[Any],
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
 ) -> None:
     chat, _ = new_chat()
     ana = make_librarian("ana")
     actions.do_claim_chat(chat.pk, acting_librarian=ana)
-    first = actions.check_send_librarian_message(
-        chat.pk, acting_librarian=ana, client_id="c1", body="Hi Sam, "
-    )
-    second = actions.check_send_patron_message(chat, client_id="p1", body="Thanks!")
+    with capture_events() as events:
+        first = actions.check_send_librarian_message(
+            chat.pk, acting_librarian=ana, client_id="c1", body="Hi Sam, "
+        )
+        second = actions.check_send_patron_message(chat, client_id="p1", body="Thanks!")
     assert (first["seq"], second["seq"]) == (2, 3)
-    groups = [g for g, e in sent_events if e["type"] == "message"]
-    assert groups == [(f"chat.{chat.pk}", f"librarian.{ana.pk}")] * 2
+    both = (f"chat.{chat.pk}", f"librarian.{ana.pk}")
+    assert_events_exactly(
+        events,
+        [
+            (both, {**broadcast_of(chat.pk, 2), "sender_name": "Ana", "body": "Hi Sam,"}),
+            (both, {**broadcast_of(chat.pk, 3), "sender_name": "Sam", "body": "Thanks!"}),
+        ],
+    )
 
 
 @pytest.mark.engines
-def test_a_resend_with_the_same_client_id_is_stored_once(
-    new_chat: Callable[..., Any], sent_events: list[Any]
-) -> None:
+def test_a_resend_with_the_same_client_id_is_stored_once(new_chat: Callable[..., Any]) -> None:
     chat, _ = new_chat()
-    one = actions.check_send_patron_message(chat, client_id="same", body="Hello")
-    two = actions.check_send_patron_message(chat, client_id="same", body="Hello")
+    with capture_events() as events:
+        one = actions.check_send_patron_message(chat, client_id="same", body="Hello")
+        two = actions.check_send_patron_message(chat, client_id="same", body="Hello")
     assert one == two
     assert Message.objects.filter(chat=chat, client_id="same").count() == 1
-    assert len([e for g, e in sent_events if e["type"] == "message"]) == 1
+    # A waiting chat has nobody to tell but the patron, and the resend is not told again.
+    assert_events_exactly(events, [(f"chat.{chat.pk}", broadcast_of(chat.pk, 2))])
 
 
 @pytest.mark.engines
@@ -265,26 +334,43 @@ def test_a_message_over_the_limit_is_refused_whole(new_chat: Callable[..., Any])
 
 @pytest.mark.engines
 def test_ending_sends_the_closing_line_then_ends_once(
-    new_chat: Callable[..., Any],
-    make_librarian: Callable[..., Librarian],
-    sent_events: list[Any],
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
 ) -> None:
     chat, _ = new_chat()
     ana = make_librarian("ana")
     actions.do_claim_chat(chat.pk, acting_librarian=ana)
-    ended = actions.check_end_chat_by_librarian(
-        chat.pk, acting_librarian=ana, closing="I hope that helps. Have a great day!"
-    )
+    with capture_events() as events:
+        ended = actions.check_end_chat_by_librarian(
+            chat.pk, acting_librarian=ana, closing="I hope that helps. Have a great day!"
+        )
     assert ended.state == ChatState.ENDED
     assert ended.end_reason == "closed"
     bodies = list(Message.objects.filter(chat=chat).values_list("sender", "body"))
     assert bodies[-2] == ("librarian", "I hope that helps. Have a great day!")
-    assert bodies[-1][0] == "system"
-    with pytest.raises(ActionError) as caught:
+    assert bodies[-1] == ("system", "The librarian ended the chat.")
+    both = (f"chat.{chat.pk}", f"librarian.{ana.pk}")
+    assert_events_exactly(
+        events,
+        [
+            (both, broadcast_of(chat.pk, 2)),
+            (both, broadcast_of(chat.pk, 3)),
+            (
+                STAFF_GROUP,
+                {
+                    "type": "chat.ended",
+                    "event_id": ChatEvent.objects.get(chat=chat, type="chat.ended").pk,
+                    "chat_id": chat.pk,
+                    "reason": "closed",
+                    "chat": staff_view(chat.pk),
+                },
+            ),
+            (f"chat.{chat.pk}", {"type": "chat.ended", "chat_id": chat.pk, "reason": "closed"}),
+        ],
+    )
+    with capture_events() as again, pytest.raises(ActionError) as caught:
         actions.check_end_chat_by_librarian(chat.pk, acting_librarian=ana)
     assert caught.value.code == "chat_ended"
-    patron_end = [e for g, e in sent_events if e["type"] == "chat.ended" and "event_id" not in e]
-    assert patron_end == [{"type": "chat.ended", "chat_id": chat.pk, "reason": "closed"}]
+    assert_events_exactly(again, [])
 
 
 def test_after_the_patron_leaves_nobody_can_send(

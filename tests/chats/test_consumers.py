@@ -9,54 +9,23 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from refdesk.accounts.models import Librarian
-from refdesk.asgi import application
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, Message
+from tests.support import (
+    close,
+    closed_with,
+    handshake,
+    open_patron,
+    open_socket,
+    open_staff,
+    receive_until,
+    recheck_console_sessions,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-def session_cookie(librarian: Librarian) -> bytes:
-    client = Client()
-    client.force_login(librarian.user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
-
-
-async def connect(
-    path: str, *, cookie: bytes | None = None, origin: tuple[bytes, bytes] = ORIGIN
-) -> WebsocketCommunicator:
-    headers = [origin, (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", cookie))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def staff(
-    librarian: Librarian, after: int = 0
-) -> tuple[WebsocketCommunicator, dict[str, Any]]:
-    cookie = await database_sync_to_async(session_cookie)(librarian)
-    communicator = await connect(f"/ws/staff/?after={after}", cookie=cookie)
-    snapshot = await communicator.receive_json_from(timeout=5)
-    assert snapshot["type"] == "snapshot"
-    return communicator, snapshot
-
-
-async def receive_until(
-    communicator: WebsocketCommunicator, frame_type: str, timeout: float = 5
-) -> dict[str, Any]:
-    while True:
-        frame = await communicator.receive_json_from(timeout=timeout)
-        if frame["type"] == frame_type:
-            return frame
 
 
 @pytest.fixture
@@ -72,8 +41,8 @@ async def people(make_librarian: Callable[..., Librarian]) -> dict[str, Libraria
 async def test_the_whole_loop_patron_asks_librarian_claims_they_talk_and_it_ends(
     people: dict[str, Librarian],
 ) -> None:
-    ana_ws, snapshot = await staff(people["ana"])
-    ben_ws, _ = await staff(people["ben"])
+    ana_ws, snapshot = await open_staff(people["ana"])
+    ben_ws, _ = await open_staff(people["ben"])
     assert snapshot["waiting"] == []
     assert {p["display_name"]: p["status"] for p in snapshot["presence"]}["Ana"] == "online"
 
@@ -85,9 +54,7 @@ async def test_the_whole_loop_patron_asks_librarian_claims_they_talk_and_it_ends
         assert created["chat"]["id"] == chat.pk
         assert created["chat"]["question"] == "Do you have APA guides?"
 
-    patron = await connect(f"/ws/patron/{token}/")
-    state = await patron.receive_json_from(timeout=5)
-    assert state["type"] == "chat.state"
+    patron, state = await open_patron(token)
     assert [m["body"] for m in state["messages"]] == ["Do you have APA guides?"]
 
     await ana_ws.send_json_to({"type": "chat.claim", "chat_id": chat.pk, "ref": "c1"})
@@ -133,14 +100,13 @@ async def test_the_whole_loop_patron_asks_librarian_claims_they_talk_and_it_ends
     await patron.send_json_to({"type": "message.send", "client_id": "p2", "body": "wait"})
     late = await receive_until(patron, "error")
     assert late["code"] == "chat_ended"
-    for ws in (ana_ws, ben_ws, patron):
-        await ws.disconnect()
+    await close(ana_ws, ben_ws, patron)
 
 
 async def test_a_reconnecting_patron_gets_only_the_messages_after_its_last_seq(
     people: dict[str, Librarian],
 ) -> None:
-    ana_ws, _ = await staff(people["ana"])
+    ana_ws, _ = await open_staff(people["ana"])
     chat, token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="one"
     )
@@ -149,19 +115,17 @@ async def test_a_reconnecting_patron_gets_only_the_messages_after_its_last_seq(
         await database_sync_to_async(actions.check_send_librarian_message)(
             chat.pk, acting_librarian=people["ana"], client_id=f"m{i}", body=f"line {i}"
         )
-    patron = await connect(f"/ws/patron/{token}/?after=3")
-    state = await patron.receive_json_from(timeout=5)
+    patron, state = await open_patron(token, after=3)
     assert [m["seq"] for m in state["messages"]] == [4, 5]
     assert state["chat"]["librarian_name"] == "Ana"
-    await patron.disconnect()
-    await ana_ws.disconnect()
+    await close(patron, ana_ws)
 
 
 @pytest.mark.engines
 async def test_a_reconnecting_console_gets_its_active_chats_with_every_message(
     people: dict[str, Librarian],
 ) -> None:
-    ana_ws, snapshot = await staff(people["ana"])
+    ana_ws, snapshot = await open_staff(people["ana"])
     chat, _token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
@@ -170,7 +134,7 @@ async def test_a_reconnecting_console_gets_its_active_chats_with_every_message(
         chat, client_id="x", body="more"
     )
     await ana_ws.disconnect()
-    again, snapshot = await staff(people["ana"], after=snapshot["event_id"])
+    again, snapshot = await open_staff(people["ana"], after=snapshot["event_id"])
     assert [c["id"] for c in snapshot["active"]] == [chat.pk]
     assert [m["body"] for m in snapshot["active"][0]["messages"]] == ["q", "more"]
     await again.disconnect()
@@ -179,7 +143,7 @@ async def test_a_reconnecting_console_gets_its_active_chats_with_every_message(
 async def test_a_console_that_was_away_learns_how_its_chats_ended(
     people: dict[str, Librarian],
 ) -> None:
-    ana_ws, _ = await staff(people["ana"])
+    ana_ws, _ = await open_staff(people["ana"])
     chat, _token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
@@ -188,7 +152,7 @@ async def test_a_console_that_was_away_learns_how_its_chats_ended(
     await ana_ws.disconnect()
     fresh = await database_sync_to_async(Chat.objects.get)(pk=chat.pk)
     await database_sync_to_async(actions.do_end_chat)(fresh, reason="patron_left")
-    again, snapshot = await staff(people["ana"], after=cursor)
+    again, snapshot = await open_staff(people["ana"], after=cursor)
     assert snapshot["active"] == []
     assert [(c["id"], c["end_reason"]) for c in snapshot["ended"]] == [(chat.pk, "patron_left")]
     await again.disconnect()
@@ -197,11 +161,11 @@ async def test_a_console_that_was_away_learns_how_its_chats_ended(
 async def test_waiting_chats_from_before_login_are_in_the_snapshot(
     people: dict[str, Librarian],
 ) -> None:
-    ana_ws, _ = await staff(people["ana"])
+    ana_ws, _ = await open_staff(people["ana"])
     chat, _token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="south", name="", email="", question="hours?"
     )
-    ben_ws, snapshot = await staff(people["ben"])
+    ben_ws, snapshot = await open_staff(people["ben"])
     assert [c["id"] for c in snapshot["waiting"]] == [chat.pk]
     assert snapshot["waiting"][0]["campus"] == "south"
     await ana_ws.disconnect()
@@ -209,45 +173,16 @@ async def test_waiting_chats_from_before_login_are_in_the_snapshot(
 
 
 async def test_a_staff_socket_without_login_is_closed_with_4401() -> None:
-    communicator = WebsocketCommunicator(
-        application, "/ws/staff/", headers=[ORIGIN, (b"host", b"127.0.0.1")]
-    )
-    connected, _ = await communicator.connect()
-    assert connected
-    error = await communicator.receive_json_from()
+    socket = await open_socket("/ws/staff/")
+    error = await socket.receive_json_from()
     assert error["code"] == "unauthenticated"
-    closed = await communicator.receive_output()
-    assert closed == {"type": "websocket.close", "code": 4401}
+    await closed_with(socket, 4401)
+    await close(socket)
 
 
 async def test_a_socket_from_a_foreign_origin_is_refused(people: dict[str, Librarian]) -> None:
     cookie = await database_sync_to_async(session_cookie)(people["ana"])
-    communicator = WebsocketCommunicator(
-        application,
-        "/ws/staff/",
-        headers=[
-            (b"origin", b"https://evil.example"),
-            (b"host", b"127.0.0.1"),
-            (b"cookie", cookie),
-        ],
-    )
-    connected, _ = await communicator.connect()
-    assert not connected
-
-
-async def handshake(
-    path: str, *, origin: bytes, cookie: bytes | None = None, scheme: str = "ws"
-) -> bool:
-    """Whether a handshake from ``origin`` to the desk at 127.0.0.1 is accepted."""
-    headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", cookie))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    communicator.scope["scheme"] = scheme
-    connected, _ = await communicator.connect()
-    if connected:
-        await communicator.disconnect()
-    return connected
+    assert not await handshake("/ws/staff/", origin=b"https://evil.example", cookie=cookie)
 
 
 async def test_an_embedding_site_cannot_open_the_staff_socket_with_a_librarians_cookie(
@@ -286,21 +221,21 @@ async def test_a_trusted_desk_origin_opens_the_staff_socket_behind_a_tls_proxy(
 
 
 async def test_an_unknown_patron_token_is_closed_with_4403(people: dict[str, Librarian]) -> None:
-    communicator = await connect("/ws/patron/not-a-real-token/")
-    assert (await communicator.receive_json_from())["code"] == "not_found"
-    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4403}
+    socket = await open_socket("/ws/patron/not-a-real-token/")
+    assert (await socket.receive_json_from())["code"] == "not_found"
+    await closed_with(socket, 4403)
+    await close(socket)
 
 
 async def test_a_patron_token_reaches_only_its_own_chat(people: dict[str, Librarian]) -> None:
-    await staff(people["ana"])
+    console, _ = await open_staff(people["ana"])
     mine, token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="mine"
     )
     other, _ = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Kim", email="", question="theirs"
     )
-    patron = await connect(f"/ws/patron/{token}/")
-    state = await patron.receive_json_from()
+    patron, state = await open_patron(token)
     assert state["chat"]["id"] == mine.pk
     # A chat_id in the frame is ignored: the token decides the chat.
     await patron.send_json_to(
@@ -309,7 +244,7 @@ async def test_a_patron_token_reaches_only_its_own_chat(people: dict[str, Librar
     await receive_until(patron, "ack")
     assert await database_sync_to_async(Message.objects.filter(chat=other).count)() == 1
     assert await database_sync_to_async(Message.objects.filter(chat=mine).count)() == 2
-    await patron.disconnect()
+    await close(patron, console)
 
 
 BAD_FRAMES: list[tuple[str | bytes, str]] = [
@@ -335,12 +270,11 @@ BAD_FRAMES: list[tuple[str | bytes, str]] = [
 async def test_a_bad_patron_frame_gets_an_error_keeps_the_socket_and_stores_nothing(
     people: dict[str, Librarian], frame: str | bytes, code: str
 ) -> None:
-    await staff(people["ana"])
+    console, _ = await open_staff(people["ana"])
     chat, token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
-    patron = await connect(f"/ws/patron/{token}/")
-    await patron.receive_json_from()
+    patron, _state = await open_patron(token)
     if isinstance(frame, bytes):
         await patron.send_to(bytes_data=frame)
     else:
@@ -355,7 +289,7 @@ async def test_a_bad_patron_frame_gets_an_error_keeps_the_socket_and_stores_noth
         lambda: list(Message.objects.filter(chat=chat).values_list("body", flat=True))
     )()
     assert bodies == ["q", "still here"]
-    await patron.disconnect()
+    await close(patron, console)
 
 
 @pytest.mark.parametrize(
@@ -373,7 +307,7 @@ async def test_a_bad_patron_frame_gets_an_error_keeps_the_socket_and_stores_noth
 async def test_bad_staff_frames_get_an_error_frame(
     people: dict[str, Librarian], frame: dict[str, Any]
 ) -> None:
-    ana_ws, _ = await staff(people["ana"])
+    ana_ws, _ = await open_staff(people["ana"])
     await ana_ws.send_json_to({**frame, "ref": "bad"})
     error = await receive_until(ana_ws, "error")
     assert error["ref"] == "bad"
@@ -384,7 +318,7 @@ async def test_bad_staff_frames_get_an_error_frame(
 async def test_a_librarian_cannot_type_or_send_into_another_librarians_chat(
     people: dict[str, Librarian],
 ) -> None:
-    ben_ws, _ = await staff(people["ben"])
+    ben_ws, _ = await open_staff(people["ben"])
     chat, _token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
@@ -406,8 +340,8 @@ async def test_a_librarian_cannot_type_or_send_into_another_librarians_chat(
 async def test_presence_goes_offline_when_the_last_console_closes(
     people: dict[str, Librarian],
 ) -> None:
-    ana_ws, _ = await staff(people["ana"])
-    ben_ws, _ = await staff(people["ben"])
+    ana_ws, _ = await open_staff(people["ana"])
+    ben_ws, _ = await open_staff(people["ben"])
     while (await receive_until(ana_ws, "presence"))["display_name"] != "Ben":
         pass
     await ben_ws.disconnect()
@@ -423,34 +357,26 @@ async def test_presence_goes_offline_when_the_last_console_closes(
 async def test_a_patron_socket_from_anywhere_but_the_desk_is_refused(
     people: dict[str, Librarian], origin: bytes
 ) -> None:
-    await staff(people["ana"])
+    console, _ = await open_staff(people["ana"])
     _chat, token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
-    communicator = WebsocketCommunicator(
-        application, f"/ws/patron/{token}/", headers=[(b"origin", origin), (b"host", b"127.0.0.1")]
-    )
-    connected, _ = await communicator.connect()
-    assert not connected
+    assert not await handshake(f"/ws/patron/{token}/", origin=origin)
+    await close(console)
 
 
 async def test_a_configured_embedding_site_may_open_a_patron_socket(
     people: dict[str, Librarian], settings: Any
 ) -> None:
     settings.EMBED_ORIGINS = ["https://library.example.edu"]
-    await staff(people["ana"])
+    console, _ = await open_staff(people["ana"])
     _chat, token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
-    ok = await connect(f"/ws/patron/{token}/", origin=(b"origin", b"https://library.example.edu"))
-    assert (await ok.receive_json_from())["type"] == "chat.state"
-    await ok.disconnect()
-    wrong_scheme = WebsocketCommunicator(
-        application,
-        f"/ws/patron/{token}/",
-        headers=[(b"origin", b"http://library.example.edu"), (b"host", b"127.0.0.1")],
-    )
-    assert not (await wrong_scheme.connect())[0]
+    ok, _state = await open_patron(token, origin=b"https://library.example.edu")
+    await close(ok)
+    assert not await handshake(f"/ws/patron/{token}/", origin=b"http://library.example.edu")
+    await close(console)
 
 
 async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
@@ -458,10 +384,8 @@ async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
 ) -> None:
     from django.contrib.sessions.models import Session
 
-    from refdesk.console.consumers import recheck_console_sessions
-
-    ana_ws, _ = await staff(people["ana"])
-    ben_ws, _ = await staff(people["ben"])
+    ana_ws, _ = await open_staff(people["ana"])
+    ben_ws, _ = await open_staff(people["ben"])
     assert await recheck_console_sessions() == 0
     await database_sync_to_async(
         lambda: Session.objects.filter(
@@ -474,23 +398,21 @@ async def test_a_listening_console_is_closed_once_its_session_is_logged_out(
     )()
     assert await recheck_console_sessions() == 1
     assert (await receive_until(ana_ws, "error"))["code"] == "unauthenticated"
-    assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    await closed_with(ana_ws, 4401)
     # Ben's console still hears the desk; Ana's heard nothing more.
     await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="secret@example.edu", question="private"
     )
     assert (await receive_until(ben_ws, "chat.created"))["chat"]["question"] == "private"
     assert await ana_ws.receive_nothing(timeout=0.3)
-    await ben_ws.disconnect()
+    await close(ana_ws, ben_ws)
 
 
 async def test_a_password_change_closes_the_console_at_the_next_sweep(
     people: dict[str, Librarian],
 ) -> None:
-    from refdesk.console.consumers import recheck_console_sessions
-
-    ana_ws, _ = await staff(people["ana"])
-    ben_ws, _ = await staff(people["ben"])
+    ana_ws, _ = await open_staff(people["ana"])
+    ben_ws, _ = await open_staff(people["ben"])
 
     def change_password() -> None:
         user = people["ana"].user
@@ -500,21 +422,20 @@ async def test_a_password_change_closes_the_console_at_the_next_sweep(
     await database_sync_to_async(change_password)()
     assert await recheck_console_sessions() == 1
     assert (await receive_until(ana_ws, "error"))["code"] == "unauthenticated"
-    assert await ana_ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    await closed_with(ana_ws, 4401)
     await ben_ws.send_json_to({"type": "chat.claim", "chat_id": 999999, "ref": "still"})
     assert (await receive_until(ben_ws, "error"))["code"] == "not_found"
-    await ben_ws.disconnect()
+    await close(ana_ws, ben_ws)
 
 
 async def test_a_flood_of_frames_is_slowed_with_retry_after_and_the_socket_stays_open(
     people: dict[str, Librarian],
 ) -> None:
-    await staff(people["ana"])
+    console, _ = await open_staff(people["ana"])
     chat, token = await database_sync_to_async(actions.check_create_chat)(
         campus_slug="north", name="Sam", email="", question="q"
     )
-    patron = await connect(f"/ws/patron/{token}/")
-    await patron.receive_json_from()
+    patron, _state = await open_patron(token)
     for i in range(40):
         await patron.send_json_to(
             {"type": "message.send", "client_id": f"f{i}", "body": f"flood {i}", "ref": i}
@@ -530,4 +451,4 @@ async def test_a_flood_of_frames_is_slowed_with_retry_after_and_the_socket_stays
     await asyncio.sleep(1.1)
     await patron.send_json_to({"type": "message.send", "client_id": "later", "body": "calm"})
     assert (await receive_until(patron, "ack"))["message"]["body"] == "calm"
-    await patron.disconnect()
+    await close(patron, console)

@@ -14,7 +14,14 @@ from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.chats.selectors import chat_summary, get_chat_for_staff
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP
-from tests.chats.test_consumers import connect, receive_until, staff
+from tests.support import (
+    assert_events_exactly,
+    capture_events,
+    close,
+    open_patron,
+    open_staff,
+    receive_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,22 +43,59 @@ def rows(chat_ids: list[int]) -> list[tuple[Any, ...]]:
     )
 
 
+def dismissal_events(chat_ids: list[int]) -> list[tuple[Any, ...]]:
+    """For each dismissed chat, in order, exactly what ending it alone would have sent."""
+    expected: list[tuple[Any, ...]] = []
+    for chat_id in chat_ids:
+        chat = get_chat_for_staff(chat_id)
+        assert chat is not None
+        line = Message.objects.get(chat_id=chat_id, seq=chat.last_seq)
+        event = ChatEvent.objects.get(chat_id=chat_id, type="chat.ended")
+        expected += [
+            (
+                f"chat.{chat_id}",
+                {
+                    "type": "message",
+                    "chat_id": chat_id,
+                    "seq": chat.last_seq,
+                    "sender": "system",
+                    "sender_name": "",
+                    "body": "The chat has ended.",
+                    "client_id": "",
+                    "sent_at": line.created_at.isoformat(),
+                },
+            ),
+            (
+                STAFF_GROUP,
+                {
+                    "type": "chat.ended",
+                    "event_id": event.pk,
+                    "chat_id": chat_id,
+                    "reason": "dismissed",
+                    "chat": chat_summary(chat),
+                },
+            ),
+            (f"chat.{chat_id}", {"type": "chat.ended", "chat_id": chat_id, "reason": "dismissed"}),
+        ]
+    return expected
+
+
 @pytest.mark.engines
 def test_dismissing_ends_the_waiting_chats_and_skips_the_others(
-    people: dict[str, Librarian], new_chat: Callable[..., Any], sent_events: list[Any]
+    people: dict[str, Librarian], new_chat: Callable[..., Any]
 ) -> None:
     spam = [new_chat(name=f"Spam {i}", question="Cheap watches")[0] for i in range(3)]
     held = new_chat(name="Real")[0]
     actions.do_claim_chat(held.pk, acting_librarian=people["ana"])
     gone = new_chat(name="Gone")[0]
     actions.do_end_chat(gone, reason="patron_left")
-    sent_events.clear()
     events_before = ChatEvent.objects.order_by("-pk").values_list("pk", flat=True)[0]
 
     listed = [spam[1].pk, held.pk, spam[0].pk, gone.pk, 999_999, spam[2].pk, spam[1].pk]
-    dismissed, skipped = actions.check_dismiss_chats(
-        listed, acting_librarian=people["dee"], reason="Spam from the lab"
-    )
+    with capture_events() as sent:
+        dismissed, skipped = actions.check_dismiss_chats(
+            listed, acting_librarian=people["dee"], reason="Spam from the lab"
+        )
 
     ids = [spam[1].pk, spam[0].pk, spam[2].pk]
     assert dismissed == ids
@@ -74,54 +118,20 @@ def test_dismissing_ends_the_waiting_chats_and_skips_the_others(
     assert [e.data["note"] for e in events] == ["Spam from the lab"] * 3
 
     # For each chat, exactly what ending it one by one would have sent, in the same order.
-    expected = []
-    for chat_id, event in zip(ids, events, strict=True):
-        chat = get_chat_for_staff(chat_id)
-        assert chat is not None
-        line = Message.objects.get(chat_id=chat_id, seq=2)
-        expected += [
-            (
-                (f"chat.{chat_id}",),
-                {
-                    "type": "message",
-                    "chat_id": chat_id,
-                    "seq": 2,
-                    "sender": "system",
-                    "sender_name": "",
-                    "body": "The chat has ended.",
-                    "client_id": "",
-                    "sent_at": line.created_at.isoformat(),
-                },
-            ),
-            (
-                (STAFF_GROUP,),
-                {
-                    "type": "chat.ended",
-                    "event_id": event.pk,
-                    "chat_id": chat_id,
-                    "reason": "dismissed",
-                    "chat": chat_summary(chat),
-                },
-            ),
-            (
-                (f"chat.{chat_id}",),
-                {"type": "chat.ended", "chat_id": chat_id, "reason": "dismissed"},
-            ),
-        ]
-    assert sent_events == expected
+    expected = dismissal_events(ids)
+    assert_events_exactly(sent, expected)
     assert all(e[1]["chat"]["end_reason"] == "dismissed" for e in expected[1::3])
 
 
 def test_a_librarian_may_not_dismiss_and_nothing_changes(
-    people: dict[str, Librarian], new_chat: Callable[..., Any], sent_events: list[Any]
+    people: dict[str, Librarian], new_chat: Callable[..., Any]
 ) -> None:
     chat = new_chat()[0]
-    sent_events.clear()
-    with pytest.raises(ActionError) as refused:
+    with capture_events() as sent, pytest.raises(ActionError) as refused:
         actions.check_dismiss_chats([chat.pk], acting_librarian=people["ana"])
     assert refused.value.code == "forbidden"
     assert rows([chat.pk]) == [(chat.pk, "waiting", "", None, 1)]
-    assert sent_events == []
+    assert_events_exactly(sent, [])
 
 
 @pytest.mark.parametrize(
@@ -146,19 +156,17 @@ def test_a_librarian_may_not_dismiss_and_nothing_changes(
 def test_bad_dismissals_are_refused_and_change_nothing(
     people: dict[str, Librarian],
     new_chat: Callable[..., Any],
-    sent_events: list[Any],
     frame: dict[str, Any],
     refusal: tuple[str, str],
 ) -> None:
     chat = new_chat()[0]
-    sent_events.clear()
-    with pytest.raises(ActionError) as refused:
+    with capture_events() as sent, pytest.raises(ActionError) as refused:
         actions.check_dismiss_chats(
             frame["chat_ids"], acting_librarian=people["dee"], reason=frame["reason"]
         )
     assert (refused.value.code, refused.value.extra["field"]) == refusal
     assert rows([chat.pk]) == [(chat.pk, "waiting", "", None, 1)]
-    assert sent_events == []
+    assert_events_exactly(sent, [])
 
 
 def test_two_hundred_ids_are_one_frame_s_worth(
@@ -213,21 +221,24 @@ async def test_a_supervisor_dismisses_from_the_console_and_everyone_hears_it(
 ) -> None:
     spam = [(await database_sync_to_async(new_chat)(name=f"Spam {i}")) for i in range(2)]
     real, _ = await database_sync_to_async(new_chat)(name="Real")
-    dee_ws, _ = await staff(people["dee"])
-    ana_ws, _ = await staff(people["ana"])
-    patron = await connect(f"/ws/patron/{spam[0][1]}/")
-    assert (await patron.receive_json_from(timeout=5))["type"] == "chat.state"
+    dee_ws, _ = await open_staff(people["dee"])
+    ana_ws, _ = await open_staff(people["ana"])
+    patron, _state = await open_patron(spam[0][1])
     ids = [chat.pk for chat, _token in spam]
 
-    await ana_ws.send_json_to({"type": "chat.dismiss", "chat_ids": ids, "ref": "no"})
-    refused = await receive_until(ana_ws, "error")
-    assert (refused["code"], refused["ref"]) == ("forbidden", "no")
+    with capture_events() as sent:
+        await ana_ws.send_json_to({"type": "chat.dismiss", "chat_ids": ids, "ref": "no"})
+        refused = await receive_until(ana_ws, "error")
+        assert (refused["code"], refused["ref"]) == ("forbidden", "no")
+        assert_events_exactly(sent, [])
 
-    await dee_ws.send_json_to(
-        {"type": "chat.dismiss", "chat_ids": [*ids, real.pk + 1000], "reason": "spam", "ref": 5}
-    )
-    ack = await receive_until(dee_ws, "ack")
+        await dee_ws.send_json_to(
+            {"type": "chat.dismiss", "chat_ids": [*ids, real.pk + 1000], "reason": "spam", "ref": 5}
+        )
+        ack = await receive_until(dee_ws, "ack")
     assert ack == {"type": "ack", "ref": 5, "dismissed": ids, "skipped": [real.pk + 1000]}
+    # The console's dismissal runs on the database thread: the same events, all of them.
+    assert_events_exactly(sent, await database_sync_to_async(dismissal_events)(ids))
     ended = [await receive_until(ana_ws, "chat.ended") for _ in ids]
     assert [(e["chat_id"], e["reason"]) for e in ended] == [(i, "dismissed") for i in ids]
     line = await receive_until(patron, "message")
@@ -237,7 +248,6 @@ async def test_a_supervisor_dismisses_from_the_console_and_everyone_hears_it(
         "chat_id": ids[0],
         "reason": "dismissed",
     }
-    again, snapshot = await staff(people["ana"])
+    again, snapshot = await open_staff(people["ana"])
     assert [c["id"] for c in snapshot["waiting"]] == [real.pk]
-    for ws in (dee_ws, ana_ws, patron, again):
-        await ws.disconnect()
+    await close(dee_ws, ana_ws, patron, again)

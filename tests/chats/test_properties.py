@@ -34,15 +34,20 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from refdesk.accounts.models import Librarian
-from refdesk.asgi import application
 from refdesk.campuses.models import Campus
-from refdesk.chats import actions
+from refdesk.chats import actions, pipeline
 from refdesk.chats.models import Chat, ChatEvent, Message
+from refdesk.chats.selectors import message_payload
+from tests.support import (
+    TIMEOUT,
+    assert_events_exactly,
+    capture_events,
+    open_socket,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-TIMEOUT = 5
 MAX_FRAME_BYTES = 64 * 1024
 MAX_DEPTH = 32
 
@@ -382,11 +387,8 @@ class Socket:
 
     @classmethod
     def open(cls, runner: asyncio.Runner, path: str, cookie: bytes | None = None) -> Socket:
-        headers = list(HEADERS) + ([(b"cookie", cookie)] if cookie else [])
-        communicator = WebsocketCommunicator(application, path, headers=headers)
-        connected, _ = runner.run(communicator.connect())
-        assert connected
-        socket = cls(runner, communicator)
+        opened = runner.run(open_socket(path, cookie=cookie))
+        socket = cls(runner, opened)
         socket.receive()  # chat.state or snapshot
         return socket
 
@@ -446,12 +448,6 @@ def unlimited(settings: Any) -> None:
 def new_chat(question: str = "Do you have APA guides?") -> tuple[Chat, str]:
     campus = Campus.objects.get(slug="north")
     return actions.do_create_chat(campus, patron_name="Sam", patron_email="", question=question)
-
-
-def session_cookie(librarian: Librarian) -> bytes:
-    client = Client()
-    client.force_login(librarian.user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
 def check_answers(frame: Frame, exchange: Exchange, *, silent_when_valid: bool) -> None:
@@ -749,14 +745,21 @@ def staff_chat_ids(desk: StaffDesk) -> st.SearchStrategy[Any]:
     return st.one_of(role, role, role, st.integers(min_value=-5, max_value=10**6), json_values)
 
 
-def staff_typing_is_valid(parsed: Any, mine: int) -> bool:
+def held_by(before: dict[str, Any], chat_id: Any, librarian: Librarian) -> bool:
+    """Whether ``chat_id`` names a chat that ``librarian`` held, active, before the frame.
+
+    Not only ``mine``: a ``waiting`` chat that a frame claimed stays Ana's after the desk
+    refills, and any drawn integer may name it.
+    """
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        return False
+    state, holder, _reason, _seq = before["chats"].get(chat_id, (None, None, None, None))
+    return state == "active" and holder == librarian.pk
+
+
+def staff_typing_is_valid(parsed: Any, before: dict[str, Any], librarian: Librarian) -> bool:
     chat_id = parsed.get("chat_id") if parsed is not _UNPARSED else None
-    return (
-        patron_typing_is_valid(parsed)
-        and isinstance(chat_id, int)
-        and not isinstance(chat_id, bool)
-        and chat_id == mine
-    )
+    return patron_typing_is_valid(parsed) and held_by(before, chat_id, librarian)
 
 
 def check_staff_effect(
@@ -769,12 +772,12 @@ def check_staff_effect(
         if frame_type == "message.send":
             expect_message(before, parsed, answer, chat_id, sender="librarian")
         elif frame_type == "chat.claim":
-            assert chat_id == desk.chats["waiting"]
+            assert before["chats"][chat_id][0] == "waiting"
             _state, _librarian, reason, last_seq = before["chats"][chat_id]
             before["chats"][chat_id] = ("active", desk.ana.pk, reason, last_seq)
             before["events"].append((chat_id, "chat.claimed"))
         elif frame_type == "chat.end":
-            assert chat_id == desk.chats["mine"]
+            assert held_by(before, chat_id, desk.ana)
             closing = cleaned(parsed.get("closing") or "")
             lines = [("librarian", closing)] if closing else []
             lines.append(("system", "The librarian ended the chat."))
@@ -792,7 +795,7 @@ def run_staff_frame(desk: StaffDesk, frame: Frame) -> None:
     parsed = parsed_frame(frame.text)
     exchange = desk.socket.send(frame)
     check_answers(
-        frame, exchange, silent_when_valid=staff_typing_is_valid(parsed, desk.chats["mine"])
+        frame, exchange, silent_when_valid=staff_typing_is_valid(parsed, before, desk.ana)
     )
     answer = exchange.answers[0] if exchange.answers else None
     check_staff_effect(parsed, answer, before, desk)
@@ -882,34 +885,86 @@ def test_a_lone_surrogate_in_a_closing_line_is_refused_not_an_internal_error(
     staff_desk.probe()
 
 
-def test_one_patron_s_bad_message_does_not_fail_another_patron_s_message_in_the_same_batch(
-    patron_desk: PatronDesk,
+def answer(socket: Socket) -> dict[str, Any]:
+    """The next ``ack`` or ``error`` the socket gets (other frames pass by)."""
+    while (sent := socket.receive())["type"] not in {"ack", "error"}:
+        pass
+    return sent
+
+
+@pytest.mark.engines
+def test_one_patron_s_resend_that_breaks_a_batch_does_not_fail_another_patron_s_message(
+    patron_desk: PatronDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A batch whose write the unique (chat, sender, client_id) index refuses twice is
+    settled one message at a time (``do_store_messages``), so only the resend is affected.
+
+    The resend's first copy is already stored. The batch's first write hits the index; its
+    second write looks the copies up first, and here that lookup misses the copy, as it
+    does on PostgreSQL when another process commits the same resend between the lookup and
+    the insert (on SQLite one writer at a time leaves no such moment to stage). The index
+    then refuses the second write too.
+    """
     victim = patron_desk.ensure_open_chat()
-    _chat, token = new_chat("another patron")
-    culprit = Socket.open(patron_desk.runner, f"/ws/patron/{token}/")
-    good = {
-        "type": "websocket.receive",
-        "text": json.dumps(
-            {"type": "message.send", "client_id": "g", "body": "my question", "ref": "good"}
-        ),
-    }
-    bad = {
-        "type": "websocket.receive",
-        "text": ('{"type": "message.send", "client_id": "b", "body": "\\ud800", "ref": "bad"}'),
-    }
+    chat, token = new_chat("another patron")
+    first = actions.check_send_patron_message(chat, client_id="b", body="are you there?")
+    resender = Socket.open(patron_desk.runner, f"/ws/patron/{token}/")
+
+    # Who stores what: the pipeline's batches, and the batch settled message by message.
+    calls: list[tuple[str, list[str]]] = []
+    store = actions.do_store_messages
+
+    def recorded(where: str) -> Callable[[list[actions.NewMessage]], Any]:
+        def call(batch: list[actions.NewMessage]) -> Any:
+            calls.append((where, [message.client_id for message in batch]))
+            return store(batch)
+
+        return call
+
+    monkeypatch.setattr(pipeline, "do_store_messages", recorded("pipeline"))
+    monkeypatch.setattr(actions, "do_store_messages", recorded("settling"))
+    lookup = actions._stored_copies
+    missed: list[list[str]] = []
+
+    def lookup_that_misses_the_racing_copy(batch: list[actions.NewMessage]) -> Any:
+        if len(batch) > 1 and not missed:
+            missed.append([message.client_id for message in batch])
+            return {}, {}
+        return lookup(batch)
+
+    monkeypatch.setattr(actions, "_stored_copies", lookup_that_misses_the_racing_copy)
+
+    good = json.dumps({"type": "message.send", "client_id": "g", "body": "my question"})
+    resend = json.dumps({"type": "message.send", "client_id": "b", "body": "are you there?"})
 
     async def both_at_once() -> None:
         await asyncio.gather(
-            culprit.communicator.send_input(bad), victim.communicator.send_input(good)
+            resender.communicator.send_input({"type": "websocket.receive", "text": resend}),
+            victim.communicator.send_input({"type": "websocket.receive", "text": good}),
         )
 
-    patron_desk.runner.run(both_at_once())
-    victim_answer = victim.receive()
-    culprit.receive()
-    culprit.close()
+    with capture_events() as events:
+        patron_desk.runner.run(both_at_once())
+        victim_answer, resend_answer = answer(victim), answer(resender)
+    resender.close()
+
+    # Both went in one batch, whose two writes failed; the pipeline did not retry it, the
+    # action settled it one message at a time.
+    assert len(calls) == 3, f"the messages did not share one batch: {calls}"
+    (where, batch), *settled = calls
+    assert (where, sorted(batch)) == ("pipeline", ["b", "g"]), calls
+    assert missed == [batch]
+    assert settled == [("settling", [client_id]) for client_id in batch]
+    # The victim's message is stored and told; the resend gets the copy stored first.
     assert victim_answer["type"] == "ack", victim_answer
-    assert Message.objects.filter(body="my question").count() == 1
+    stored = Message.objects.get(chat_id=patron_desk.chat_id, client_id="g")
+    assert victim_answer["message"] == message_payload(stored)
+    assert resend_answer == {"type": "ack", "ref": None, "message": first}
+    assert Message.objects.filter(chat=chat).count() == 2
+    groups = [f"chat.{patron_desk.chat_id}"]
+    if holder := Chat.objects.get(pk=patron_desk.chat_id).librarian_id:
+        groups.append(f"librarian.{holder}")
+    assert_events_exactly(events, [(groups, message_payload(stored))])
 
 
 def test_a_ref_with_a_lone_surrogate_gets_an_answer_a_real_socket_can_send(

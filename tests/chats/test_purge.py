@@ -14,7 +14,9 @@ from django.utils import timezone
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, Message
-from refdesk.chats.selectors import get_chat_by_token
+from refdesk.chats.selectors import get_chat_by_token, message_payload
+from refdesk.core.realtime import STAFF_GROUP
+from tests.support import assert_events_exactly, capture_events
 
 pytestmark = pytest.mark.django_db
 
@@ -146,9 +148,7 @@ def test_after_the_purge_no_copy_of_the_text_is_left_in_the_database_files(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_chat_never_ended_is_ended_and_purged_a_year_after_it_started(
-    new_chat: Callable[..., Any],
-    make_librarian: Callable[..., Librarian],
-    sent_events: list[tuple[tuple[str, ...], dict[str, Any]]],
+    new_chat: Callable[..., Any], make_librarian: Callable[..., Librarian]
 ) -> None:
     ana = make_librarian("ana")
     waiting, waiting_token = new_chat(name="Wanda", question="anyone there?")
@@ -158,9 +158,9 @@ def test_a_chat_never_ended_is_ended_and_purged_a_year_after_it_started(
     year_ago = timezone.now() - dt.timedelta(days=366)
     Chat.objects.filter(pk__in=[waiting.pk, active.pk]).update(created_at=year_ago)
     Chat.objects.filter(pk=recent.pk).update(created_at=timezone.now() - dt.timedelta(days=364))
-    sent_events.clear()
 
-    result = actions.do_purge_expired_chats()
+    with capture_events() as events:
+        result = actions.do_purge_expired_chats()
 
     assert (result.chats, result.messages) == (2, 4)
     rows = {
@@ -173,15 +173,63 @@ def test_a_chat_never_ended_is_ended_and_purged_a_year_after_it_started(
         recent.pk: ("waiting", "", "Rita", "asked yesterday", False),
     }
     assert get_chat_by_token(waiting_token) is None
-    ended = [(groups, event) for groups, event in sent_events if event["type"] == "chat.ended"]
-    assert [(groups, event["chat_id"], event["reason"]) for groups, event in ended] == [
-        (("staff",), waiting.pk, "unanswered"),
-        ((f"chat.{waiting.pk}",), waiting.pk, "unanswered"),
-        (("staff",), active.pk, "idle"),
-        ((f"chat.{active.pk}",), active.pk, "idle"),
-    ]
+    # Each was ended as do_end_chat ends a chat, and told with the details it had then:
+    # the purge blanks them only afterwards.
+    assert_events_exactly(
+        events,
+        [
+            *ended_events(waiting.pk, "unanswered", name="Wanda", question="anyone there?"),
+            *ended_events(active.pk, "idle", name="Abe", question="still here", holder=ana),
+        ],
+    )
     # Once is enough: a second purge finds nothing more.
     assert actions.do_purge_expired_chats() == actions.PurgeResult(0, 0)
+
+
+def ended_events(
+    chat_id: int, reason: str, *, name: str, question: str, holder: Librarian | None = None
+) -> list[tuple[Any, ...]]:
+    """What ending a chat of ``new_chat``'s with its question alone sends: the system line
+    to the patron (and the holder), ``chat.ended`` to staff, then to the patron."""
+    chat = Chat.objects.select_related("campus").get(pk=chat_id)
+    line = message_payload(Message.objects.get(chat_id=chat_id, seq=2))
+    patron = f"chat.{chat_id}"
+    return [
+        (
+            [patron, f"librarian.{holder.pk}"] if holder else [patron],
+            {**line, "body": "The chat has ended."},
+        ),
+        (
+            STAFF_GROUP,
+            {
+                "type": "chat.ended",
+                "event_id": ChatEvent.objects.get(chat_id=chat_id, type="chat.ended").pk,
+                "chat_id": chat_id,
+                "reason": reason,
+                "chat": {
+                    "id": chat_id,
+                    "state": "ended",
+                    "end_reason": reason,
+                    "campus": "north",
+                    "campus_name": "North Campus Library",
+                    "campus_colour": "#1f4e79",
+                    "patron_name": name,
+                    "patron_email": "",
+                    "question": question,
+                    "name_was_question": False,
+                    "page_url": "",
+                    "browser": "",
+                    "created_at": chat.created_at.isoformat(),
+                    "claimed_at": chat.claimed_at.isoformat() if chat.claimed_at else None,
+                    "ended_at": chat.ended_at.isoformat() if chat.ended_at else None,
+                    "claimed_by": holder.display_name if holder else None,
+                    "claimed_by_id": holder.pk if holder else None,
+                    "last_seq": 2,
+                },
+            },
+        ),
+        (patron, {"type": "chat.ended", "chat_id": chat_id, "reason": reason}),
+    ]
 
 
 def test_the_age_for_chats_never_ended_is_a_setting(

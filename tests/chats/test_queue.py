@@ -13,8 +13,7 @@ from django.utils import timezone
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat
-from refdesk.core.frames import build_snapshot
-from tests.chats.test_consumers import receive_until, staff
+from tests.support import answer_to, open_staff, receive_until, staff_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,15 +50,6 @@ def people(make_librarian: Callable[..., Librarian]) -> dict[str, Librarian]:
     }
 
 
-async def ask(ws: Any, frame: dict[str, Any]) -> dict[str, Any]:
-    """Send ``frame`` with a ref; its ``ack`` or ``error``."""
-    await ws.send_json_to({**frame, "ref": "q"})
-    while True:
-        answer = await ws.receive_json_from(timeout=5)
-        if answer["type"] in {"ack", "error"} and answer.get("ref") == "q":
-            return answer
-
-
 @pytest.mark.engines
 async def test_the_snapshot_holds_the_newest_hundred_waiting_chats_and_counts_them_all(
     people: dict[str, Librarian],
@@ -71,7 +61,7 @@ async def test_the_snapshot_holds_the_newest_hundred_waiting_chats_and_counts_th
     await database_sync_to_async(actions.do_end_chat)(chat, reason="patron_left")
     waiting = ids[:-2]
 
-    ws, snapshot = await staff(people["ana"])
+    ws, snapshot = await open_staff(people["ana"])
     await ws.disconnect()
     # The newest hundred, oldest first within the page, as before the flood.
     assert [c["id"] for c in snapshot["waiting"]] == waiting[-100:]
@@ -82,7 +72,7 @@ async def test_the_snapshot_holds_the_newest_hundred_waiting_chats_and_counts_th
 async def test_the_snapshot_page_is_a_setting(people: dict[str, Librarian], settings: Any) -> None:
     page_size(settings, 3)
     ids = await database_sync_to_async(flood)(5)
-    ws, snapshot = await staff(people["ana"])
+    ws, snapshot = await open_staff(people["ana"])
     await ws.disconnect()
     assert [c["id"] for c in snapshot["waiting"]] == ids[-3:]
     assert snapshot["waiting_total"] == 5
@@ -94,12 +84,12 @@ async def test_queue_list_pages_back_through_every_waiting_chat_without_gaps_or_
 ) -> None:
     page_size(settings, 7)
     ids = await database_sync_to_async(flood)(30)
-    ws, snapshot = await staff(people["ana"])
+    ws, snapshot = await open_staff(people["ana"])
     seen = [c["id"] for c in snapshot["waiting"]]
     more = True
     pages = 0
     while more:
-        ack = await ask(ws, {"type": "queue.list", "before": seen[0]})
+        ack = await answer_to(ws, {"type": "queue.list", "before": seen[0]})
         assert ack["type"] == "ack", ack
         page = [c["id"] for c in ack["waiting"]]
         assert len(page) <= 7
@@ -118,17 +108,17 @@ async def test_queue_list_without_a_cursor_gives_the_newest_page_of_one_campus(
     page_size(settings, 4)
     ids = await database_sync_to_async(flood)(12, campuses=("north", "south", "south"))
     north = [chat_id for i, chat_id in enumerate(ids) if i % 3 == 0]
-    ws, snapshot = await staff(people["ana"])
+    ws, snapshot = await open_staff(people["ana"])
     assert snapshot["waiting_by_campus"] == {"north": 4, "south": 8}
-    newest = await ask(ws, {"type": "queue.list", "campus": "north"})
+    newest = await answer_to(ws, {"type": "queue.list", "campus": "north"})
     assert ([c["id"] for c in newest["waiting"]], newest["more"]) == (north, False)
     assert {c["campus"] for c in newest["waiting"]} == {"north"}
     # A cursor from another campus's chat is a position in the queue like any other.
-    older = await ask(ws, {"type": "queue.list", "campus": "north", "before": ids[-1]})
+    older = await answer_to(ws, {"type": "queue.list", "campus": "north", "before": ids[-1]})
     assert ([c["id"] for c in older["waiting"]], older["more"]) == (north, False)
-    some = await ask(ws, {"type": "queue.list", "campus": "north", "before": north[2]})
+    some = await answer_to(ws, {"type": "queue.list", "campus": "north", "before": north[2]})
     assert ([c["id"] for c in some["waiting"]], some["more"]) == (north[:2], False)
-    everyone = await ask(ws, {"type": "queue.list", "campus": None, "before": None})
+    everyone = await answer_to(ws, {"type": "queue.list", "campus": None, "before": None})
     assert ([c["id"] for c in everyone["waiting"]], everyone["more"]) == (ids[-4:], True)
     await ws.disconnect()
 
@@ -158,11 +148,11 @@ async def test_queue_list_refuses_bad_fields_with_an_error_and_the_socket_stays_
     people: dict[str, Librarian], fields: dict[str, Any], code: str, field: str
 ) -> None:
     await database_sync_to_async(flood)(2)
-    ws, _snapshot_frame = await staff(people["ana"])
-    error = await ask(ws, {"type": "queue.list", **fields})
+    ws, _snapshot_frame = await open_staff(people["ana"])
+    error = await answer_to(ws, {"type": "queue.list", **fields})
     assert (error["type"], error["code"], error["field"]) == ("error", code, field)
     assert error["message"]
-    ok = await ask(ws, {"type": "queue.list"})
+    ok = await answer_to(ws, {"type": "queue.list"})
     assert (ok["type"], len(ok["waiting"])) == ("ack", 2)
     await ws.disconnect()
 
@@ -175,7 +165,7 @@ async def test_the_counts_in_the_snapshot_agree_with_the_events_after_it(
     the counts and that id are read together, so nothing is counted twice or missed."""
     page_size(settings, 2)
     ids = await database_sync_to_async(flood)(5)
-    ws, snapshot = await staff(people["ana"])
+    ws, snapshot = await open_staff(people["ana"])
     total = snapshot["waiting_total"]
     await database_sync_to_async(actions.do_claim_chat)(ids[0], acting_librarian=people["ben"])
     claimed = await receive_until(ws, "chat.claimed")
@@ -185,7 +175,7 @@ async def test_the_counts_in_the_snapshot_agree_with_the_events_after_it(
     created = await receive_until(ws, "chat.created")
     assert created["chat"]["id"] == more[0]
     total += 1
-    again, fresh = await staff(people["ana"])
+    again, fresh = await open_staff(people["ana"])
     assert fresh["waiting_total"] == total == 5
     assert fresh["event_id"] == created["event_id"]
     await ws.disconnect()
@@ -194,7 +184,7 @@ async def test_the_counts_in_the_snapshot_agree_with_the_events_after_it(
 
 def snapshot_queries(librarian: Librarian, assert_num_queries: Any, budget: int) -> None:
     with assert_num_queries(budget):
-        build_snapshot(librarian, 0)
+        staff_snapshot(librarian, 0)
 
 
 SNAPSHOT_BUDGET = 8
@@ -214,6 +204,6 @@ def test_the_snapshot_s_queries_and_size_do_not_grow_with_the_queue(
     snapshot_queries(people["ana"], django_assert_num_queries, SNAPSHOT_BUDGET)
     flood(250)
     snapshot_queries(people["ana"], django_assert_num_queries, SNAPSHOT_BUDGET)
-    snapshot = build_snapshot(people["ana"], 0)
+    snapshot = staff_snapshot(people["ana"], 0)
     assert len(snapshot["waiting"]) == 100
     assert snapshot["waiting_total"] == 253

@@ -10,47 +10,29 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from refdesk.accounts.models import Librarian
-from refdesk.asgi import application
 from refdesk.chats import actions
 from refdesk.chats.models import Message
 from refdesk.core.sockets import census
-from tests.chats.test_consumers import session_cookie
+from tests.support import TIMEOUT, answer_to, close, closed_with, open_socket, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def open_socket(
+async def open_from(
     path: str, *, address: str = "203.0.113.5", cookie: bytes | None = None
 ) -> tuple[WebsocketCommunicator, dict[str, Any]]:
-    """A socket from ``address``, and its first frame."""
-    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
-    if cookie:
-        headers.append((b"cookie", cookie))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    communicator.scope["client"] = (address, 40000)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator, await communicator.receive_json_from(timeout=5)
+    """A socket from ``address``, and its first frame (the state, or why it is refused)."""
+    socket = await open_socket(path, address=address, cookie=cookie)
+    return socket, await socket.receive_json_from(timeout=TIMEOUT)
 
 
 async def assert_refused(communicator: WebsocketCommunicator, first: dict[str, Any]) -> str:
     """The socket was told why and closed with 4429; returns the message."""
     assert first["type"] == "error"
     assert first["code"] == "too_many_connections"
-    assert await communicator.receive_output(timeout=5) == {
-        "type": "websocket.close",
-        "code": 4429,
-    }
-    await communicator.disconnect()
+    await closed_with(communicator, 4429)
+    await close(communicator)
     return str(first["message"])
-
-
-async def answer_to(communicator: WebsocketCommunicator, ref: int) -> dict[str, Any]:
-    """The ``ack`` or ``error`` for frame ``ref`` (other tabs' messages pass by)."""
-    while True:
-        frame = await communicator.receive_json_from(timeout=5)
-        if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
-            return frame
 
 
 @pytest.fixture
@@ -75,14 +57,14 @@ async def test_one_token_opens_at_most_the_cap_of_sockets(
     _chat_id, token = chat_token
     opened = []
     for address in ("203.0.113.5", "203.0.113.6", "198.51.100.7"):
-        socket, state = await open_socket(f"/ws/patron/{token}/", address=address)
+        socket, state = await open_from(f"/ws/patron/{token}/", address=address)
         assert state["type"] == "chat.state"
         opened.append(socket)
-    fourth, first = await open_socket(f"/ws/patron/{token}/", address="198.51.100.8")
+    fourth, first = await open_from(f"/ws/patron/{token}/", address="198.51.100.8")
     assert "too many windows" in await assert_refused(fourth, first)
     # A tab that closes makes room for another.
     await opened.pop().disconnect()
-    again, state = await open_socket(f"/ws/patron/{token}/", address="198.51.100.8")
+    again, state = await open_from(f"/ws/patron/{token}/", address="198.51.100.8")
     assert state["type"] == "chat.state"
     for socket in [*opened, again]:
         await socket.disconnect()
@@ -97,14 +79,14 @@ async def test_one_address_opens_at_most_the_cap_of_sockets_of_any_kind(
     _chat_id, token = chat_token
     ana = await database_sync_to_async(make_librarian)("ana")
     cookie = await database_sync_to_async(session_cookie)(ana)
-    patron, _ = await open_socket(f"/ws/patron/{token}/")
-    console, snapshot = await open_socket("/ws/staff/", cookie=cookie)
+    patron, _ = await open_from(f"/ws/patron/{token}/")
+    console, snapshot = await open_from("/ws/staff/", cookie=cookie)
     assert snapshot["type"] == "snapshot"
-    third, first = await open_socket(f"/ws/patron/{token}/")
+    third, first = await open_from(f"/ws/patron/{token}/")
     assert "Too many connections from your network" in await assert_refused(third, first)
-    console_too, first = await open_socket("/ws/staff/", cookie=cookie)
+    console_too, first = await open_from("/ws/staff/", cookie=cookie)
     await assert_refused(console_too, first)
-    elsewhere, state = await open_socket(f"/ws/patron/{token}/", address="192.0.2.44")
+    elsewhere, state = await open_from(f"/ws/patron/{token}/", address="192.0.2.44")
     assert state["type"] == "chat.state"
     for socket in (patron, console, elsewhere):
         await socket.disconnect()
@@ -116,9 +98,9 @@ async def test_a_process_refuses_sockets_past_its_total_cap(
 ) -> None:
     settings.REFDESK = {**settings.REFDESK, "MAX_SOCKETS": 2}
     _chat_id, token = chat_token
-    first_socket, _ = await open_socket(f"/ws/patron/{token}/", address="192.0.2.1")
-    second_socket, _ = await open_socket(f"/ws/patron/{token}/", address="192.0.2.2")
-    third, first = await open_socket(f"/ws/patron/{token}/", address="192.0.2.3")
+    first_socket, _ = await open_from(f"/ws/patron/{token}/", address="192.0.2.1")
+    second_socket, _ = await open_from(f"/ws/patron/{token}/", address="192.0.2.2")
+    third, first = await open_from(f"/ws/patron/{token}/", address="192.0.2.3")
     assert "too busy" in await assert_refused(third, first)
     for socket in (first_socket, second_socket):
         await socket.disconnect()
@@ -129,14 +111,12 @@ async def test_a_chat_takes_at_most_its_messages_a_minute_over_all_its_sockets(
 ) -> None:
     settings.REFDESK = {**settings.REFDESK, "MESSAGES_PER_CHAT_MINUTE": 5}
     chat_id, token = chat_token
-    tabs = [(await open_socket(f"/ws/patron/{token}/", address=f"192.0.2.{i}"))[0] for i in (1, 2)]
+    tabs = [(await open_from(f"/ws/patron/{token}/", address=f"192.0.2.{i}"))[0] for i in (1, 2)]
     answers = []
     for i in range(6):
-        tab = tabs[i % 2]
-        await tab.send_json_to(
-            {"type": "message.send", "client_id": f"m{i}", "body": f"line {i}", "ref": i}
-        )
-        answers.append(await answer_to(tab, i))
+        frame = {"type": "message.send", "client_id": f"m{i}", "body": f"line {i}"}
+        # Each tab's answer to its own frame: other tabs' messages pass by.
+        answers.append(await answer_to(tabs[i % 2], frame, ref=i))
     assert [a["type"] for a in answers] == ["ack"] * 5 + ["error"]
     refused = answers[-1]
     assert refused["code"] == "rate_limited"

@@ -12,6 +12,7 @@ from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP
 from refdesk.tickets import actions
 from refdesk.tickets.models import Ticket, TicketEvent, TicketSource, TicketState
+from tests.support import assert_events_exactly, capture_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,15 +29,14 @@ def north(make_campus: Callable[..., Any]) -> Any:
     return make_campus("north")
 
 
-def test_filing_a_ticket_stores_it_as_new_and_tells_every_console(
-    north: Any, sent_events: list[Any]
-) -> None:
-    ticket = actions.check_create_ticket(
-        **FORM,
-        page_url="https://lib.example.edu/north/hours?session=secret#top",
-        address="203.0.113.9",
-        browser_id="browser-1",
-    )
+def test_filing_a_ticket_stores_it_as_new_and_tells_every_console(north: Any) -> None:
+    with capture_events() as events:
+        ticket = actions.check_create_ticket(
+            **FORM,
+            page_url="https://lib.example.edu/north/hours?session=secret#top",
+            address="203.0.113.9",
+            browser_id="browser-1",
+        )
     stored = Ticket.objects.get()
     assert stored == ticket
     assert (stored.state, stored.source, stored.campus) == (
@@ -54,34 +54,36 @@ def test_filing_a_ticket_stores_it_as_new_and_tells_every_console(
     assert "203.0.113.9" not in stored.ip_hash
     assert (stored.closed_at, stored.purged_at) == (None, None)
 
-    assert sent_events == [
-        (
-            (STAFF_GROUP,),
-            {
-                "type": "ticket.created",
-                "ticket": {
-                    "id": ticket.pk,
-                    "state": "new",
-                    "campus": "north",
-                    "campus_name": "North Campus Library",
-                    "name": "Sam",
-                    "email": "sam@example.edu",
-                    "question": "Can I renew a laptop loan over the weekend?",
-                    "created_at": stored.created_at.isoformat(),
-                },
-            },
-        )
-    ]
+    assert_events_exactly(events, [created(stored)])
     event = TicketEvent.objects.get()
     assert (event.ticket, event.type, event.actor) == (ticket, "ticket.created", None)
-    assert event.data == {"ticket": sent_events[0][1]["ticket"]}
+    assert event.data == {"ticket": events[0].event["ticket"]}
 
 
-def test_a_ticket_may_be_filed_while_a_librarian_is_online(
-    online: Any, sent_events: list[Any]
-) -> None:
-    actions.check_create_ticket(**FORM)
-    assert Ticket.objects.count() == 1
+def created(ticket: Ticket) -> tuple[str, dict[str, Any]]:
+    """The ``ticket.created`` that every console hears of a ticket filed with ``FORM``."""
+    return (
+        STAFF_GROUP,
+        {
+            "type": "ticket.created",
+            "ticket": {
+                "id": ticket.pk,
+                "state": "new",
+                "campus": "north",
+                "campus_name": "North Campus Library",
+                "name": "Sam",
+                "email": "sam@example.edu",
+                "question": "Can I renew a laptop loan over the weekend?",
+                "created_at": ticket.created_at.isoformat(),
+            },
+        },
+    )
+
+
+def test_a_ticket_may_be_filed_while_a_librarian_is_online(online: Any) -> None:
+    with capture_events() as events:
+        actions.check_create_ticket(**FORM)
+    assert_events_exactly(events, [created(Ticket.objects.get())])
 
 
 def test_the_name_is_optional(north: Any) -> None:
@@ -131,16 +133,16 @@ def test_a_real_name_in_any_script_passes_untouched(north: Any) -> None:
     ],
 )
 def test_a_bad_form_is_refused_with_its_field_and_stores_nothing(
-    north: Any, sent_events: list[Any], fields: dict[str, Any], code: str, field: str
+    north: Any, fields: dict[str, Any], code: str, field: str
 ) -> None:
-    with pytest.raises(ActionError) as caught:
+    with capture_events() as events, pytest.raises(ActionError) as caught:
         actions.check_create_ticket(**{**FORM, **fields})
     assert caught.value.code == code
     assert caught.value.extra["field"] == field
     assert caught.value.message
     assert Ticket.objects.count() == 0
     assert TicketEvent.objects.count() == 0
-    assert sent_events == []
+    assert_events_exactly(events, [])
 
 
 def test_a_question_of_exactly_four_thousand_characters_is_stored_whole(north: Any) -> None:
@@ -169,15 +171,13 @@ def test_html_sql_and_control_characters_are_stored_as_plain_text(north: Any) ->
     assert stored.question == "<script>alert(1)</script> '; DROP TABLE tickets_ticket; --"
 
 
-def test_nothing_is_announced_when_the_filing_transaction_rolls_back(
-    north: Any, sent_events: list[Any]
-) -> None:
+def test_nothing_is_announced_when_the_filing_transaction_rolls_back(north: Any) -> None:
     def file_then_fail() -> None:
         with transaction.atomic():
             actions.check_create_ticket(**FORM)
             raise RuntimeError("the surrounding work failed")
 
-    with pytest.raises(RuntimeError):
+    with capture_events() as events, pytest.raises(RuntimeError):
         file_then_fail()
     assert Ticket.objects.count() == 0
-    assert sent_events == []
+    assert_events_exactly(events, [])

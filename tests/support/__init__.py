@@ -1,0 +1,50 @@
+"""What many tests share: sockets through the real routing, and the exact events an action
+sends. Tests import from here, never from the consumers."""
+
+from tests.support.events import (
+    ANY,
+    Matches,
+    SentEvent,
+    assert_events_exactly,
+    capture_events,
+)
+from tests.support.sockets import (
+    TIMEOUT,
+    answer_to,
+    close,
+    closed_with,
+    communicator,
+    console_registry,
+    consumer_classes,
+    handshake,
+    open_patron,
+    open_socket,
+    open_staff,
+    receive_until,
+    recheck_console_sessions,
+    session_cookie,
+    staff_snapshot,
+)
+
+__all__ = [
+    "ANY",
+    "TIMEOUT",
+    "Matches",
+    "SentEvent",
+    "answer_to",
+    "assert_events_exactly",
+    "capture_events",
+    "close",
+    "closed_with",
+    "communicator",
+    "console_registry",
+    "consumer_classes",
+    "handshake",
+    "open_patron",
+    "open_socket",
+    "open_staff",
+    "receive_until",
+    "recheck_console_sessions",
+    "session_cookie",
+    "staff_snapshot",
+]
