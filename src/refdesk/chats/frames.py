@@ -14,6 +14,7 @@ from django.conf import settings
 
 from refdesk.accounts.access import access_librarian
 from refdesk.accounts.models import Librarian
+from refdesk.campuses.selectors import get_campus_id
 from refdesk.chats import actions
 from refdesk.chats.access import access_chat
 from refdesk.chats.actions import NewMessage, clean_client_id, clean_message_body
@@ -24,14 +25,14 @@ from refdesk.chats.selectors import (
     get_chat_by_token,
     get_chat_for_staff,
     get_queue_counts,
+    get_queue_position,
     list_active_chats_with_messages,
     list_messages,
     list_recently_ended_chats,
     list_waiting_page,
-    page_waiting_chats,
     patron_chat_view,
 )
-from refdesk.core.consumers import TokenBucket, require_bool, require_int
+from refdesk.core.consumers import TokenBucket, optional_int, require_bool, require_int
 from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import (
@@ -92,9 +93,37 @@ def end(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     return {"chat_id": chat.pk, "state": chat.state}
 
 
+def campus_filter(frame: Frame) -> int | None:
+    """A frame's optional ``campus`` slug, as the campus's id: None when absent, null or
+    ``""`` (every campus); ``invalid`` when not text; ``unknown_campus`` when no campus has
+    that slug."""
+    value = frame.get("campus")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ActionError("invalid", "campus must be a campus's slug.", field="campus")
+    campus_id = get_campus_id(value)
+    if campus_id is None:
+        raise ActionError("unknown_campus", "There is no such campus.", field="campus")
+    return campus_id
+
+
 @staff_frame("queue.list", lane="read")
 def queue_list(librarian: Librarian, frame: Frame) -> dict[str, Any]:
-    return page_waiting_chats(campus=frame.get("campus"), before=frame.get("before"))
+    """A page of waiting chats (``REFDESK_SNAPSHOT_WAITING`` of them) queued before the chat
+    ``before``, in one campus's queue or every one: ``{"waiting": [...], "more": bool}``.
+    ``not_found`` (``field: "before"``) when ``before`` names no chat."""
+    campus_id = campus_filter(frame)
+    cursor_id = optional_int(frame, "before")
+    position = None
+    if cursor_id is not None:
+        position = get_queue_position(cursor_id)
+        if position is None:
+            raise ActionError("not_found", "There is no such chat to page from.", field="before")
+    waiting, more = list_waiting_page(
+        limit=settings.REFDESK["SNAPSHOT_WAITING"], campus_id=campus_id, before=position
+    )
+    return {"waiting": waiting, "more": more}
 
 
 @staff_frame("chat.dismiss", role="supervisor")

@@ -7,13 +7,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 
 from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
-from refdesk.campuses.selectors import get_campus_id
 from refdesk.chats.events import (
     ChatStateName,
     ChatSummary,
@@ -24,7 +22,6 @@ from refdesk.chats.events import (
     SenderName,
 )
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
-from refdesk.core.errors import ActionError
 
 
 def hash_token(token: str) -> str:
@@ -162,55 +159,6 @@ def list_waiting_page(
         )
     newest = list(_with_relations(chats).order_by("-created_at", "-pk")[: limit + 1])
     return [chat_summary(c) for c in reversed(newest[:limit])], len(newest) > limit
-
-
-# The largest id a frame may name, as for ``chat_id`` (``core.consumers.require_int``).
-_MAX_ID = 2**62
-
-
-def clean_optional_id(value: object, *, field: str) -> int | None:
-    """An optional positive whole number from a frame (an id, a cursor): None when absent
-    or null, else the number or ``ActionError("invalid", field=...)``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
-        raise ActionError("invalid", f"{field} must be a positive whole number.", field=field)
-    return value
-
-
-def clean_campus_filter(value: object) -> int | None:
-    """An optional campus slug from a frame, as the campus's id: None when absent, null or
-    ``""`` (every campus); ``invalid`` when not text; ``unknown_campus`` when no campus has
-    that slug."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ActionError("invalid", "campus must be a campus's slug.", field="campus")
-    campus_id = get_campus_id(value)
-    if campus_id is None:
-        raise ActionError("unknown_campus", "There is no such campus.", field="campus")
-    return campus_id
-
-
-def page_waiting_chats(*, campus: object = None, before: object = None) -> dict[str, Any]:
-    """The answer to ``queue.list``: ``{"waiting": [...], "more": bool}``, the page of
-    waiting chats (``REFDESK_SNAPSHOT_WAITING`` of them) queued before the chat ``before``,
-    in one campus's queue or every one.
-
-    Validates the frame's untrusted fields: ``invalid``, ``unknown_campus``, or
-    ``not_found`` (``field: "before"``) when ``before`` names no chat.
-    """
-    campus_id = clean_campus_filter(campus)
-    cursor_id = clean_optional_id(before, field="before")
-    position = None
-    if cursor_id is not None:
-        position = get_queue_position(cursor_id)
-        if position is None:
-            raise ActionError("not_found", "There is no such chat to page from.", field="before")
-    waiting, more = list_waiting_page(
-        limit=settings.REFDESK["SNAPSHOT_WAITING"], campus_id=campus_id, before=position
-    )
-    return {"waiting": waiting, "more": more}
 
 
 @dataclass(frozen=True)

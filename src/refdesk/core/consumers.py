@@ -436,6 +436,14 @@ def require_int(frame: dict[str, Any], field: str) -> int:
     return value
 
 
+def optional_int(frame: dict[str, Any], field: str) -> int | None:
+    """An optional positive whole number of a frame (an id, a cursor): None when absent or
+    null, else as :func:`require_int`."""
+    if frame.get(field) is None:
+        return None
+    return require_int(frame, field)
+
+
 def require_bool(frame: dict[str, Any], field: str) -> bool:
     value = frame.get(field)
     if not isinstance(value, bool):

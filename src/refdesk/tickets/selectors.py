@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, Q
 
-from refdesk.chats.selectors import clean_campus_filter, clean_optional_id
-from refdesk.core.errors import ActionError
 from refdesk.tickets.events import TicketStateName, TicketSummary
 from refdesk.tickets.models import Ticket, TicketState
 
@@ -59,42 +57,6 @@ def list_tickets_page(
         )
     found = list(tickets.order_by("-created_at", "-pk")[: size + 1])
     return [ticket_summary(t) for t in found[:size]], len(found) > size
-
-
-def page_tickets(
-    *,
-    campus: object = None,
-    state: object = None,
-    before: object = None,
-    owner: object = None,
-    q: object = None,
-) -> dict[str, Any]:
-    """The answer to ``ticket.list``: ``{"tickets": [...], "more": bool}``, the page of
-    tickets (``REFDESK_SNAPSHOT_TICKETS`` of them) in ``state`` (default ``new``) filed
-    before the ticket ``before``, in one campus's queue or every one, newest first.
-
-    Validates the frame's untrusted fields: ``invalid`` (also for ``owner`` and ``q``,
-    which are not supported yet: refused rather than silently ignored), ``unknown_campus``,
-    or ``not_found`` (``field: "before"``) when ``before`` names no ticket.
-    """
-    for name, value in (("owner", owner), ("q", q)):
-        if value is not None:
-            raise ActionError("invalid", f"ticket.list cannot filter by {name} yet.", field=name)
-    if state is None:
-        state = TicketState.NEW
-    if not isinstance(state, str) or state not in TicketState.values:
-        raise ActionError(
-            "invalid", "state must be one of new, open, pending or closed.", field="state"
-        )
-    campus_id = clean_campus_filter(campus)
-    cursor_id = clean_optional_id(before, field="before")
-    position = None
-    if cursor_id is not None:
-        position = get_ticket_position(cursor_id)
-        if position is None:
-            raise ActionError("not_found", "There is no such ticket to page from.", field="before")
-    tickets, more = list_tickets_page(state=state, campus_id=campus_id, before=position)
-    return {"tickets": tickets, "more": more}
 
 
 def list_new_tickets(*, limit: int | None = None) -> list[TicketSummary]:
