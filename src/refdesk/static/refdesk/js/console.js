@@ -49,7 +49,10 @@ store.subscribe("settings", ({ key }) => {
 
 const socket = new ReconnectingSocket(() => `/ws/staff/?after=${state.lastEventId}`, {
   onFrame: (frame) => store.receive(frame),
-  onStatus: (status) => store.setConnection(status),
+  // "Connected" waits for the snapshot: until it lands the console shows nothing current.
+  onStatus: (status) => {
+    if (status !== "open") store.setConnection(status);
+  },
   onClose(event) {
     if (event.code === 4401 || event.code === 4403) {
       location.href = `/accounts/login/?next=${encodeURIComponent(location.pathname)}`;

@@ -431,6 +431,7 @@ export const handlers = {
     state.presence.clear();
     store.setPresence(frame.presence);
     store.replace("tickets", frame.tickets, frame.tickets_total, frame.tickets_by_campus);
+    store.setConnection("open");
   },
 
   "chat.created"(store, frame) {
