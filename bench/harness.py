@@ -153,7 +153,13 @@ def fresh_postgres(server_url: str, name: str) -> str:
 
 
 def make_desk(
-    env: dict[str, str], out: Path, *, patrons: int, librarians: int, waiting: int
+    env: dict[str, str],
+    out: Path,
+    *,
+    patrons: int,
+    librarians: int,
+    waiting: int,
+    history: int = 0,
 ) -> dict[str, Any]:
     """Fill a fresh desk with bench/setup_desk.py; the setup it wrote."""
     subprocess.run(
@@ -168,6 +174,8 @@ def make_desk(
             str(librarians),
             "--waiting",
             str(waiting),
+            "--history",
+            str(history),
         ],
         env=env,
         check=True,

@@ -1,7 +1,9 @@
 """The load generator: one asyncio process of websocket clients, for refdesk or the relay.
 
 It opens every patron and librarian socket, then offers messages at fixed rates (half
-patron → librarian, half back), then saturates, then measures claim fan-out. Every
+patron → librarian, half back), then saturates, then measures claim fan-out, then (for
+refdesk) offers 1,000 messages a second again beside a reconnect storm of consoles and a
+supervisor's stream of ``chat.fetch`` frames. Every
 message carries an id; latency is measured from the send to the peer's receipt, in this
 one process's clock; loss and duplicates are checked by id and ``seq``.
 """
@@ -9,6 +11,7 @@ one process's clock; loss and duplicates are checked by id and ``seq``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -101,6 +104,18 @@ class Desk:
     tracker: Tracker
 
 
+async def open_socket(port: int, path: str, cookie: str | None) -> ClientConnection:
+    return await connect(
+        f"ws://127.0.0.1:{port}{path}",
+        origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
+        additional_headers={"Cookie": cookie} if cookie else None,
+        compression=None,
+        max_size=1 << 22,
+        ping_interval=None,
+        open_timeout=60,
+    )
+
+
 async def open_desk(
     ports: list[int], setup: dict[str, Any], *, patrons: int, batch: int = 100
 ) -> tuple[Desk, dict[str, float]]:
@@ -111,15 +126,7 @@ async def open_desk(
 
     async def open_one(path: str, port: int, cookie: str | None, side: str) -> Client:
         started = time.perf_counter()
-        ws = await connect(
-            f"ws://127.0.0.1:{port}{path}",
-            origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
-            additional_headers={"Cookie": cookie} if cookie else None,
-            compression=None,
-            max_size=1 << 22,
-            ping_interval=None,
-            open_timeout=60,
-        )
+        ws = await open_socket(port, path, cookie)
         await ws.recv()  # the snapshot / chat.state
         times.append(time.perf_counter() - started)
         return Client(ws, tracker, side)
@@ -261,6 +268,157 @@ async def claim_fanout(desk: Desk, waiting: list[int]) -> dict[str, Any]:
         "p50_ms": round(percentile(spans, 50) * 1000, 2),
         "p99_ms": round(percentile(spans, 99) * 1000, 2),
     }
+
+
+async def _drain(ws: ClientConnection) -> None:
+    """Read and drop a socket's frames (a console that only listens)."""
+    try:
+        async for _ in ws:
+            pass
+    except Exception:  # noqa: S110 - a closed socket ends the reader
+        pass
+
+
+async def reconnect_storm(
+    ports: list[int], setup: dict[str, Any], per_second: float, stop: asyncio.Event
+) -> dict[str, Any]:
+    """Consoles that disconnect and reconnect, ``per_second`` of them a second: each is a
+    second console of one of the desk's librarians (their first stays open), and each
+    reconnect reads that librarian's full snapshot. Times each connect to its snapshot."""
+    spans: list[float] = []
+    failures = 0
+    librarians = itertools.cycle(setup["librarians"])
+    ports_cycle = itertools.cycle(ports)
+    held: list[tuple[ClientConnection, asyncio.Task[None]]] = []
+
+    async def reconnect() -> None:
+        nonlocal failures
+        if held:
+            ws, reader = held.pop(0)
+            await ws.close()
+            reader.cancel()
+        started = time.perf_counter()
+        try:
+            ws = await open_socket(next(ports_cycle), "/ws/staff/", next(librarians)["cookie"])
+            first = json.loads(await ws.recv())
+        except Exception:
+            failures += 1
+            return
+        if first.get("type") != "snapshot":
+            failures += 1
+        spans.append(time.perf_counter() - started)
+        held.append((ws, asyncio.create_task(_drain(ws))))
+
+    # The consoles that will take turns: each stays about a second before it reconnects.
+    for _ in range(int(per_second)):
+        ws = await open_socket(next(ports_cycle), "/ws/staff/", next(librarians)["cookie"])
+        await ws.recv()
+        held.append((ws, asyncio.create_task(_drain(ws))))
+    tasks: list[asyncio.Task[None]] = []
+    started = time.perf_counter()
+    n = 0
+    while not stop.is_set():
+        tasks.append(asyncio.create_task(reconnect()))
+        n += 1
+        delay = started + n / per_second - time.perf_counter()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    await asyncio.gather(*tasks)
+    for ws, reader in held:
+        await ws.close()
+        reader.cancel()
+    return {
+        "reconnects": len(spans),
+        "per_s": round(len(spans) / (time.perf_counter() - started), 1),
+        "failures": failures,
+        "snapshot_p50_ms": round(percentile(spans, 50) * 1000, 2),
+        "snapshot_p99_ms": round(percentile(spans, 99) * 1000, 2),
+    }
+
+
+async def supervisor_fetches(
+    port: int, setup: dict[str, Any], per_second: float, stop: asyncio.Event
+) -> dict[str, Any]:
+    """The supervisor's console sends ``chat.fetch`` for the long chats of the history,
+    ``per_second`` a second, without waiting for the answers; times each to its ``ack``."""
+    ws = await open_socket(port, "/ws/staff/", setup["supervisor"]["cookie"])
+    await ws.recv()  # the snapshot
+    sent: dict[int, float] = {}
+    spans: list[float] = []
+    messages: list[int] = []
+    errors = 0
+    done = asyncio.Event()
+
+    async def listen() -> None:
+        nonlocal errors
+        try:
+            async for raw in ws:
+                frame = json.loads(raw)
+                ref = frame.get("ref")
+                if ref is None or ref not in sent:
+                    continue
+                spans.append(time.perf_counter() - sent.pop(ref))
+                if frame.get("type") == "ack":
+                    messages.append(len(frame["chat"]["messages"]))
+                else:
+                    errors += 1
+                if stop.is_set() and not sent:
+                    done.set()
+        except Exception:  # noqa: S110 - a closed socket ends the listener
+            pass
+
+    listener = asyncio.create_task(listen())
+    chats = itertools.cycle(setup["history"])
+    started = time.perf_counter()
+    n = 0
+    while not stop.is_set():
+        sent[n] = time.perf_counter()
+        await ws.send(json.dumps({"type": "chat.fetch", "chat_id": next(chats), "ref": n}))
+        n += 1
+        delay = started + n / per_second - time.perf_counter()
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    if sent:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), 20)
+    await ws.close()
+    listener.cancel()
+    return {
+        "fetches": n,
+        "answered": len(spans),
+        "per_s": round(len(spans) / (time.perf_counter() - started), 1),
+        "errors": errors,
+        "messages_per_chat": max(messages, default=0),
+        "fetch_p50_ms": round(percentile(spans, 50) * 1000, 2),
+        "fetch_p99_ms": round(percentile(spans, 99) * 1000, 2),
+    }
+
+
+async def with_reads(
+    desk: Desk,
+    ports: list[int],
+    setup: dict[str, Any],
+    *,
+    rate: float,
+    seconds: float,
+    reconnects_per_second: float = 20,
+    fetches_per_second: float = 50,
+) -> dict[str, Any]:
+    """``offered_rate`` again, while consoles reconnect (each reading a full snapshot) and
+    a supervisor fetches long chats, on the same server."""
+    stop = asyncio.Event()
+    storm = asyncio.create_task(reconnect_storm(ports, setup, reconnects_per_second, stop))
+    fetches = asyncio.create_task(supervisor_fetches(ports[0], setup, fetches_per_second, stop))
+    await asyncio.sleep(1)  # the reads are under way before the first message
+    try:
+        phase = await offered_rate(desk, rate, seconds)
+    finally:
+        stop.set()
+    phase["reconnect_storm"] = await storm
+    phase["supervisor_fetches"] = await fetches
+    return phase
 
 
 async def close_desk(desk: Desk) -> None:

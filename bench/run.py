@@ -1,7 +1,8 @@
 """``make bench``: refdesk and the bare relay under the same load, in one run.
 
-Prints a table and, last, one line:
-``bench: sockets=N stored_per_s=X baseline_per_s=Y ratio=X/Y p99_ms_at_1000=Z``.
+Prints a table and, last, one line: ``bench: sockets=N stored_per_s=X baseline_per_s=Y
+ratio=X/Y p99_ms_at_1000=Z p99_ms_with_reads=W``, W being the message p99 at 1,000 msg/s
+while consoles reconnect and a supervisor fetches long chats (refdesk only).
 Results go to bench/results/<date>.json. ``--scale`` runs refdesk as two processes on
 PostgreSQL and Redis (both must be running) against the same single relay.
 """
@@ -38,6 +39,11 @@ from bench.harness import (
 )
 
 RATES = (250, 1000, 2000)
+# The reads phase: this rate of messages, beside consoles that reconnect (each reading a
+# full snapshot) and a supervisor's chat.fetch frames for long chats.
+READS_RATE = 1000
+RECONNECTS_PER_SECOND = 20
+FETCHES_PER_SECOND = 50
 PG_URL = os.environ.get("REFDESK_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("REFDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -82,7 +88,7 @@ class Relay:
 
 
 async def drive(
-    ports: list[int], pids: list[int], setup: dict[str, Any], options: Any
+    ports: list[int], pids: list[int], setup: dict[str, Any], options: Any, *, reads: bool
 ) -> dict[str, Any]:
     def cpu() -> float:
         return sum(cpu_seconds(pid) for pid in pids)
@@ -121,6 +127,22 @@ async def drive(
     print(f"  saturated: {saturated}", flush=True)
     result["claim_fanout"] = await loadgen.claim_fanout(desk, setup["waiting"])
     print(f"  claim fan-out: {result['claim_fanout']}", flush=True)
+    if reads:
+        before, started = cpu(), time.perf_counter()
+        phase = await loadgen.with_reads(
+            desk,
+            ports,
+            setup,
+            rate=READS_RATE,
+            seconds=options.seconds,
+            reconnects_per_second=RECONNECTS_PER_SECOND,
+            fetches_per_second=FETCHES_PER_SECOND,
+        )
+        phase["server_cpu_percent"] = round(
+            100 * (cpu() - before) / (time.perf_counter() - started), 1
+        )
+        result["with_reads"] = phase
+        print(f"  offered {READS_RATE}/s with reads: {phase}", flush=True)
     result["acked_sum"] = desk.tracker.acked_total
     await loadgen.close_desk(desk)
     return result
@@ -159,6 +181,8 @@ def run(options: Any) -> dict[str, Any]:
         "REFDESK_MAX_SOCKETS_PER_ADDRESS": "100000",
         "PYTHONPATH": str(ROOT / "src"),
     }
+    if options.read_threads is not None:
+        base_env["REFDESK_READ_THREADS"] = str(options.read_threads)
     if options.scale:
         base_env["REFDESK_DATABASE_URL"] = fresh_postgres(PG_URL, "refdesk_bench")
         base_env["REFDESK_REDIS_URL"] = REDIS_URL
@@ -172,6 +196,7 @@ def run(options: Any) -> dict[str, Any]:
         patrons=options.patrons,
         librarians=options.librarians,
         waiting=options.waiting,
+        history=options.history,
     )
 
     results: dict[str, Any] = {
@@ -191,7 +216,7 @@ def run(options: Any) -> dict[str, Any]:
     try:
         print(f"bench: refdesk ({results['mode']})", flush=True)
         desk = asyncio.run(
-            drive([s.port for s in servers], [s.pid for s in servers], setup, options)
+            drive([s.port for s in servers], [s.pid for s in servers], setup, options, reads=True)
         )
     finally:
         for server in servers:
@@ -205,11 +230,18 @@ def run(options: Any) -> dict[str, Any]:
     results["refdesk"] = desk
 
     if options.skip_baseline:
-        return {**results, "summary": {"stored_per_s": desk["saturated"]["delivered_per_s"]}}
+        return {
+            **results,
+            "summary": {
+                "stored_per_s": desk["saturated"]["delivered_per_s"],
+                "p99_ms_at_1000": desk["rates"]["1000"]["p99_ms"],
+                "p99_ms_with_reads": desk["with_reads"]["p99_ms"],
+            },
+        }
     relay = Relay(work / "setup.json", work / "relay.sqlite3", work / "relay.log")
     try:
         print("bench: baseline relay", flush=True)
-        base = asyncio.run(drive([relay.port], [relay.pid], setup, options))
+        base = asyncio.run(drive([relay.port], [relay.pid], setup, options, reads=False))
     finally:
         relay.stop()
     base["rows_stored"] = count_sqlite(work / "relay.sqlite3", "message")
@@ -223,8 +255,11 @@ def run(options: Any) -> dict[str, Any]:
         "baseline_per_s": baseline_per_s,
         "ratio": round(stored_per_s / baseline_per_s, 2) if baseline_per_s else None,
         "p99_ms_at_1000": desk["rates"]["1000"]["p99_ms"],
+        "p99_ms_with_reads": desk["with_reads"]["p99_ms"],
         "kb_per_socket": desk["kb_per_socket"],
-        "lost": sum(p["lost"] for p in desk["rates"].values()) + desk["saturated"]["lost"],
+        "lost": sum(p["lost"] for p in desk["rates"].values())
+        + desk["saturated"]["lost"]
+        + desk["with_reads"]["lost"],
         "rows_match_acks": stored == desk["acked_sum"],
     }
     return results
@@ -266,6 +301,20 @@ def table(results: dict[str, Any]) -> str:
         f"{d['claim_fanout']['p50_ms']} / {d['claim_fanout']['p99_ms']} | "
         f"{b['claim_fanout']['p50_ms']} / {b['claim_fanout']['p99_ms']} |"
     )
+    r = d["with_reads"]
+    storm, fetches = r["reconnect_storm"], r["supervisor_fetches"]
+    rows.append(
+        f"| {READS_RATE} msg/s offered with reads: p50 / p99 (ms), CPU % | "
+        f"{r['p50_ms']} / {r['p99_ms']}, {r['server_cpu_percent']} | — |"
+    )
+    rows.append(
+        f"| console reconnects with snapshot ({storm['per_s']}/s): p50 / p99 (ms) | "
+        f"{storm['snapshot_p50_ms']} / {storm['snapshot_p99_ms']} | — |"
+    )
+    rows.append(
+        f"| chat.fetch of {fetches['messages_per_chat']} messages ({fetches['per_s']}/s): "
+        f"p50 / p99 (ms) | {fetches['fetch_p50_ms']} / {fetches['fetch_p99_ms']} | — |"
+    )
     return "\n".join(rows)
 
 
@@ -275,7 +324,14 @@ def main() -> int:
     parser.add_argument("--patrons", type=int, default=2000)
     parser.add_argument("--librarians", type=int, default=100)
     parser.add_argument("--waiting", type=int, default=20)
+    parser.add_argument("--history", type=int, default=100, help="long chats to fetch")
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--read-threads",
+        type=int,
+        default=None,
+        help="REFDESK_READ_THREADS for the server (0: reads on the writer's thread)",
+    )
     parser.add_argument("--skip-baseline", action="store_true", help="profiling runs only")
     options = parser.parse_args()
     results = run(options)
@@ -300,7 +356,7 @@ def main() -> int:
     print(
         f"bench: sockets={s['sockets']} stored_per_s={s['stored_per_s']} "
         f"baseline_per_s={s['baseline_per_s']} ratio={s['ratio']} "
-        f"p99_ms_at_1000={s['p99_ms_at_1000']}"
+        f"p99_ms_at_1000={s['p99_ms_at_1000']} p99_ms_with_reads={s['p99_ms_with_reads']}"
     )
     return 0
 

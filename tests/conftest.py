@@ -79,7 +79,8 @@ def online(make_librarian: Callable[..., Librarian]) -> Librarian:
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_database_thread(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Close the server's database-thread connection before the test database is dropped."""
+    """Close the database lanes' connections (every thread's) before the test database is
+    dropped."""
     yield
     from asgiref.sync import SyncToAsync
     from django.db import connections

@@ -1,5 +1,6 @@
 """The real ``refdesk`` command, run as a separate process the way an operator runs it."""
 
+import json
 import os
 import signal
 import socket
@@ -162,7 +163,10 @@ def test_serve_answers_the_health_check_and_stops_cleanly_on_sigterm(tmp_path: P
                 break
             except OSError:
                 time.sleep(0.1)
-        assert body == b'{"ok": true}'
+        health = json.loads(body)
+        assert health["ok"] is True
+        assert health["failed"] == []
+        assert set(health["checks"]) == {"write_lane", "read_lane", "channel_layer"}
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)

@@ -42,6 +42,13 @@ def _env_page(name: str, default: int) -> int:
     return value
 
 
+def _env_threads(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if not 0 <= value <= 32:  # noqa: PLR2004
+        raise ImproperlyConfigured(f"REFDESK_{name} must be between 0 and 32, not {value}")
+    return value
+
+
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in _env(name).split(",") if item.strip()]
 
@@ -319,6 +326,7 @@ class DeskSettings(TypedDict):
     HEADER_TIMEOUT_SECONDS: int
     SNAPSHOT_WAITING: int
     SNAPSHOT_TICKETS: int
+    READ_THREADS: int
 
 
 REFDESK: DeskSettings = {
@@ -385,6 +393,11 @@ REFDESK: DeskSettings = {
     # ticket.list). A flood of chats then costs every console a page, not the whole flood.
     "SNAPSHOT_WAITING": _env_page("SNAPSHOT_WAITING", 100),
     "SNAPSHOT_TICKETS": _env_page("SNAPSHOT_TICKETS", 100),
+    # Async code reaches the database on two lanes (core/db.py): one writer thread for
+    # messages and short conditional updates, and this many reader threads, each with its
+    # own connection, for snapshots, lists and searches. 0 puts reads on the writer's
+    # thread (as before the lanes; for comparison only).
+    "READ_THREADS": _env_threads("READ_THREADS", 2),
 }
 
 LOGGING = {

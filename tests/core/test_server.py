@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import socket
 import urllib.request
 from pathlib import Path
@@ -44,7 +45,8 @@ def test_connections_that_never_finish_their_headers_are_closed(tmp_path: Path) 
         for _ in range(2):
             kept.request("GET", "/healthz")
             response = kept.getresponse()
-            assert (response.status, response.read()) == (200, b'{"ok": true}')
+            assert response.status == 200
+            assert json.loads(response.read())["ok"] is True
         kept.close()
 
 

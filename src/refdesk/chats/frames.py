@@ -33,7 +33,7 @@ from refdesk.chats.selectors import (
     patron_chat_view,
 )
 from refdesk.core.consumers import TokenBucket, optional_int, require_bool, require_int
-from refdesk.core.db import run_action
+from refdesk.core.db import run_action, run_read
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import (
     Console,
@@ -158,7 +158,7 @@ def _may_type(session_key: str, librarian_id: int, chat_id: int) -> None:
 async def librarian_typing(console: Console, frame: Frame) -> None:
     chat_id = require_int(frame, "chat_id")
     active = require_bool(frame, "active")
-    await run_action(_may_type, console.session_key, console.librarian_id, chat_id)
+    await run_read(_may_type, console.session_key, console.librarian_id, chat_id)
     await actions.do_send_typing(
         chat_id, sender=Sender.LIBRARIAN, active=active, librarian_id=console.librarian_id
     )

@@ -22,7 +22,7 @@ from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import get_librarian_for_session_key, get_live_names
 from refdesk.core.consumers import FrameConsumer, Handler
-from refdesk.core.db import run_action
+from refdesk.core.db import run_action, run_read
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import Frame, StaffFrame, build_snapshot, staff_frames
 from refdesk.core.process import PROCESS_ID
@@ -70,7 +70,7 @@ async def recheck_console_sessions() -> int:
         if console.librarian is not None
     }
     sessions = {key: lib.pk for key, lib in watched.values() if key and lib is not None}
-    live = await run_action(get_live_names, sessions)
+    live = await run_read(get_live_names, sessions)
     ended = 0
     for channel, (key, _librarian) in watched.items():
         if key not in live and channel in _consoles:
@@ -95,7 +95,7 @@ class StaffConsumer(FrameConsumer):
     async def connect(self) -> None:
         await self.accept()
         self.session_key = session_key_of(self.scope)
-        librarian = await run_action(get_librarian_for_session_key, self.session_key)
+        librarian = await run_read(get_librarian_for_session_key, self.session_key)
         if librarian is None:
             await self.send_error("unauthenticated", "Log in as a librarian to use the console.")
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -109,7 +109,7 @@ class StaffConsumer(FrameConsumer):
             do_open_console, librarian, channel_name=self.channel_name, process=PROCESS_ID
         )
         try:
-            snapshot = await run_action(
+            snapshot = await run_read(
                 _snapshot, self.session_key, librarian.pk, self.query_int("after")
             )
         except ActionError as exc:
@@ -166,8 +166,10 @@ class StaffConsumer(FrameConsumer):
 
             return run_async
 
+        lane = run_read if registered.lane == "read" else run_action
+
         async def run_sync(frame: Frame) -> dict[str, Any] | None:
             me = self._me()
-            return await run_action(_run_frame, registered.type, self.session_key, me.pk, frame)
+            return await lane(_run_frame, registered.type, self.session_key, me.pk, frame)
 
         return run_sync

@@ -1,4 +1,5 @@
-"""ASGI lifespan: start the sweeper with the process and stop it with the process."""
+"""ASGI lifespan: start the sweeper with the process and stop it with the process; close
+the database lanes' connections last."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 from typing import Any
 
 from refdesk.core.checkpoint import start_checkpointer
+from refdesk.core.db import close_connections
 from refdesk.core.sweeper import run_sweeper
 
 logger = logging.getLogger(__name__)
@@ -39,5 +41,6 @@ class LifespanMiddleware:
                     self.task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await self.task
+                await close_connections()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -8,11 +8,14 @@ receive it.
 Actions that async code runs through :func:`refdesk.core.db.run_action` collect their
 after-commit sends in an outbox that is published on the event loop when the action
 returns, without a thread hop per event. Actions called from sync code (a command, a
-sync view) send at once through ``async_to_sync``.
+sync view) send at once through ``async_to_sync``. Reads that async code runs through
+:func:`refdesk.core.db.run_read` may send nothing: :class:`EventsRefusedError`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -81,8 +84,13 @@ def layer_message(
     return message
 
 
+class EventsRefusedError(RuntimeError):
+    """An event sent from a read (``run_read``): reads publish nothing."""
+
+
 class _Outbox(threading.local):
     items: list[Outgoing] | None = None
+    refusing: bool = False
 
 
 _outbox = _Outbox()
@@ -93,9 +101,16 @@ def collect_outbox() -> None:
     _outbox.items = []
 
 
+def refuse_events() -> None:
+    """Refuse every send on this thread until :func:`take_outbox` (see ``run_read``)."""
+    _outbox.items = None
+    _outbox.refusing = True
+
+
 def take_outbox() -> list[Outgoing]:
     items = _outbox.items or []
     _outbox.items = None
+    _outbox.refusing = False
     return items
 
 
@@ -124,6 +139,8 @@ def send_events_on_commit(
     events: Iterable[tuple[Iterable[str], Mapping[str, Any], Mapping[str, Any] | None]],
 ) -> None:
     """Many events (groups, event, meta) for one commit: one hook, in order."""
+    if _outbox.refusing:
+        raise EventsRefusedError("A read publishes nothing; run writes with run_action.")
     messages = [(tuple(groups), layer_message(event, meta)) for groups, event, meta in events]
     if messages:
         transaction.on_commit(lambda: _after_commit_many(messages))
@@ -147,3 +164,22 @@ async def publish(items: Iterable[Outgoing]) -> None:
 async def send_event(groups: Iterable[str], event: Mapping[str, Any]) -> None:
     """Send an event that records nothing (typing) from async code, at once."""
     await publish([(tuple(groups), layer_message(event))])
+
+
+async def layer_round_trip() -> None:
+    """Send a message to a fresh channel of the layer and receive it (the health check)."""
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("No channel layer is configured.")
+    channel = await layer.new_channel("health.")
+    await layer.send(channel, {"type": "relay.health"})
+    message = await layer.receive(channel)
+    if message.get("type") != "relay.health":
+        raise RuntimeError("The channel layer answered with another message.")
+    # Channels' layers let go of a channel (Redis: unsubscribe) when a receive on it is
+    # cancelled; the receive above has returned, so one more is started and cancelled.
+    waiter = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiter

@@ -18,7 +18,7 @@ from refdesk.chats.frames import (
     open_patron_chat,
 )
 from refdesk.core.consumers import FrameConsumer, Handler
-from refdesk.core.db import run_action
+from refdesk.core.db import run_read
 from refdesk.core.frames import patron_frames
 from refdesk.core.realtime import chat_group
 from refdesk.core.sockets import census
@@ -34,7 +34,7 @@ class PatronConsumer(FrameConsumer):
     async def connect(self) -> None:
         await self.accept()
         token = str(self.scope["url_route"]["kwargs"].get("token", ""))
-        found_id = await run_action(find_chat_id, token)
+        found_id = await run_read(find_chat_id, token)
         if found_id is None:
             await self.send_error("not_found", "This chat link is not valid.")
             await self.close(code=CLOSE_FORBIDDEN)
@@ -45,7 +45,7 @@ class PatronConsumer(FrameConsumer):
         self.chat_id = found_id
         # Subscribe before reading the state: an event is then in the state or after it.
         await self.channel_layer.group_add(chat_group(found_id), self.channel_name)
-        opening = await run_action(open_patron_chat, token, self.query_int("after"))
+        opening = await run_read(open_patron_chat, token, self.query_int("after"))
         if opening is None:  # purged between the two reads
             await self.close(code=CLOSE_FORBIDDEN)
             return
