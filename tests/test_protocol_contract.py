@@ -38,6 +38,7 @@ from refdesk.core import protocol
 from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
+from refdesk.core.realtime import JSONText
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
 from refdesk.tickets.events import TicketSummary
 from refdesk.tickets.models import Ticket
@@ -439,7 +440,10 @@ def shape_problems(value: Any, annotation: Any, where: str) -> list[str]:
     if origin is Literal:
         return [] if value in get_args(annotation) else [f"{where}: {value!r} not in {annotation}"]
     if origin in (Union, types.UnionType):
-        branches = [shape_problems(value, arm, where) for arm in get_args(annotation)]
+        # JSONText is how the server carries JSON it did not build: on the wire it is the
+        # value of the union's other arms, which the frame is checked against.
+        arms = [arm for arm in get_args(annotation) if arm is not JSONText]
+        branches = [shape_problems(value, arm, where) for arm in arms]
         return [] if any(not b for b in branches) else min(branches, key=len)
     if origin is dict:
         if not isinstance(value, dict):

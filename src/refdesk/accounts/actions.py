@@ -70,14 +70,20 @@ def do_open_console(librarian: Librarian, *, channel_name: str, process: str) ->
     now = timezone.now()
     with transaction.atomic():
         was_online = _has_fresh_connection(librarian.pk, now=now)
-        ConsoleConnection.objects.update_or_create(
-            channel_name=channel_name,
-            defaults={
-                "librarian": librarian,
-                "process": process,
-                "connected_at": now,
-                "seen_at": now,
-            },
+        # One statement (an upsert): a console connects on every reload and reconnect.
+        ConsoleConnection.objects.bulk_create(
+            [
+                ConsoleConnection(
+                    channel_name=channel_name,
+                    librarian=librarian,
+                    process=process,
+                    connected_at=now,
+                    seen_at=now,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["channel_name"],
+            update_fields=["librarian", "process", "connected_at", "seen_at"],
         )
         if not was_online:
             _broadcast_presence(librarian, online=True)

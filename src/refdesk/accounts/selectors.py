@@ -59,9 +59,18 @@ def presence_of(librarian: Librarian, *, online: bool) -> PresenceEntry:
 def list_presence() -> list[PresenceEntry]:
     """Presence of every librarian, for the console snapshot."""
     online = list_online_librarian_ids()
+    # Plain rows, not model instances: every snapshot lists every librarian.
+    rows = Librarian.objects.filter(user__is_active=True).values_list(
+        "pk", "display_name", "home_campus__slug"
+    )
     return [
-        presence_of(lib, online=lib.pk in online)
-        for lib in Librarian.objects.select_related("home_campus").filter(user__is_active=True)
+        PresenceEntry(
+            librarian_id=pk,
+            display_name=name,
+            campus=campus,
+            status="online" if pk in online else "offline",
+        )
+        for pk, name, campus in rows
     ]
 
 

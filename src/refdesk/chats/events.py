@@ -7,6 +7,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from refdesk.core.events import Ref
 from refdesk.core.protocol import declare_accepts, declare_error_codes, declare_sends
+from refdesk.core.realtime import JSONText
 
 ChatStateName = Literal["waiting", "active", "ended"]
 EndReasonName = Literal[
@@ -70,7 +71,7 @@ class ChatSummary(TypedDict):
 class ChatWithMessages(ChatSummary):
     """A chat summary with every stored message, oldest first."""
 
-    messages: list[MessageEvent]
+    messages: list[MessageEvent] | JSONText
 
 
 class PatronChatView(TypedDict):

@@ -28,6 +28,7 @@ from refdesk.chats.selectors import (
     get_queue_position,
     list_active_chats_with_messages,
     list_messages,
+    list_messages_json,
     list_recently_ended_chats,
     list_waiting_page,
     patron_chat_view,
@@ -46,7 +47,7 @@ from refdesk.core.frames import (
 
 
 def _with_messages(chat: Chat) -> dict[str, Any]:
-    return {**chat_summary(chat), "messages": list_messages(chat)}
+    return {**chat_summary(chat), "messages": list_messages_json([chat.pk])[chat.pk]}
 
 
 # ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from refdesk.chats.events import (
     SenderName,
 )
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
+from refdesk.core.realtime import JSONText
 
 
 def hash_token(token: str) -> str:
@@ -163,6 +164,34 @@ def list_message_payloads(chat_ids: list[int], *, after: int = 0) -> dict[int, l
     return by_chat
 
 
+# Each chat's messages as one JSON array, made by SQLite: one statement for all the chats,
+# each chat's array in ``seq`` order (an aggregate over an ordered subquery keeps its order).
+_MESSAGES_JSON_SQLITE = (
+    "SELECT c.value, (SELECT json_group_array(json_object('type', 'message', "
+    "'chat_id', m.chat_id, 'seq', m.seq, 'sender', m.sender, 'sender_name', m.sender_name, "
+    "'body', m.body, 'client_id', coalesce(m.client_id, ''), "
+    "'sent_at', replace(m.created_at, ' ', 'T') || '+00:00')) "
+    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at "
+    "FROM chats_message WHERE chat_id = c.value AND seq > %s ORDER BY seq) AS m) "
+    "FROM json_each(%s) AS c"
+)
+
+
+def list_messages_json(chat_ids: list[int], *, after: int = 0) -> dict[int, JSONText]:
+    """What :func:`list_message_payloads` reads, as each chat's JSON array, for a frame to
+    carry as it is: a snapshot or a transcript is then neither parsed nor encoded again."""
+    if not chat_ids:
+        return {}
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(_MESSAGES_JSON_SQLITE, [after, json.dumps(chat_ids)])
+            return {chat_id: JSONText(text) for chat_id, text in cursor.fetchall()}
+    return {
+        chat_id: JSONText(json.dumps(payloads, ensure_ascii=False, separators=(",", ":")))
+        for chat_id, payloads in list_message_payloads(chat_ids, after=after).items()
+    }
+
+
 def list_messages(chat: Chat, *, after: int = 0) -> list[MessageEvent]:
     """Message payloads of a chat with ``seq`` above ``after``, in order."""
     return list_message_payloads([chat.pk], after=after)[chat.pk]
@@ -266,12 +295,12 @@ def list_recently_ended_chats(librarian: Librarian, *, after_event: int) -> list
     return _attach_messages(chats)
 
 
-def with_messages(chat: Chat, messages: list[MessageEvent]) -> ChatWithMessages:
+def with_messages(chat: Chat, messages: list[MessageEvent] | JSONText) -> ChatWithMessages:
     return ChatWithMessages(**chat_summary(chat), messages=messages)
 
 
 def _attach_messages(chats: list[Chat]) -> list[ChatWithMessages]:
-    by_chat = list_message_payloads([c.pk for c in chats])
+    by_chat = list_messages_json([c.pk for c in chats])
     return [with_messages(c, by_chat[c.pk]) for c in chats]
 
 

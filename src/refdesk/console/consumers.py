@@ -26,7 +26,7 @@ from refdesk.core.db import run_action, run_read
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import Frame, StaffFrame, build_snapshot, staff_frames
 from refdesk.core.process import PROCESS_ID
-from refdesk.core.realtime import STAFF_GROUP, librarian_group
+from refdesk.core.realtime import STAFF_GROUP, EncodedEvent, librarian_group
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -44,8 +44,10 @@ def session_key_of(scope: dict[str, Any]) -> str:
     return ""
 
 
-def _snapshot(session_key: str, librarian_id: int, after: int) -> dict[str, Any]:
-    return build_snapshot(access_librarian(session_key, librarian_id), after)
+def _snapshot(librarian: Librarian, after: int) -> EncodedEvent:
+    """The snapshot for the librarian the session named a moment before, as JSON text made
+    on the read lane: the event loop only writes it out."""
+    return EncodedEvent.of(build_snapshot(librarian, after))
 
 
 def _run_frame(
@@ -55,6 +57,10 @@ def _run_frame(
     registered = staff_frames()[frame_type]
     librarian = access_librarian(session_key, librarian_id, role=registered.role)
     result: dict[str, Any] | None = registered.handler(librarian, frame)
+    if result is not None and registered.lane == "read":
+        # A read's answer can be long (a chat's whole transcript): encode it here, on the
+        # read lane, rather than on the event loop that every socket shares.
+        return EncodedEvent.of(result)
     return result
 
 
@@ -109,9 +115,7 @@ class StaffConsumer(FrameConsumer):
             do_open_console, librarian, channel_name=self.channel_name, process=PROCESS_ID
         )
         try:
-            snapshot = await run_read(
-                _snapshot, self.session_key, librarian.pk, self.query_int("after")
-            )
+            snapshot = await run_read(_snapshot, librarian, self.query_int("after"))
         except ActionError as exc:
             await self.send_error(exc.code, exc.message, **exc.extra)
             return

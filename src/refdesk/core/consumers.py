@@ -410,6 +410,10 @@ class FrameConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             ack = f'{{"type":"ack","ref":{json.dumps(ref)},"message":{message.text}}}'
             await self.send_text(ack)
             return
+        if result and isinstance(result, EncodedEvent):
+            # Encoded where it was read: the ack's own fields go in front of its members.
+            await self.send_text(f'{{"type":"ack","ref":{json.dumps(ref)},{result.text[1:]}')
+            return
         await self.send_json({"type": "ack", "ref": ref, **result})
 
     async def relay_event(self, message: dict[str, Any]) -> None:

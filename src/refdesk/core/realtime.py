@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -51,10 +52,58 @@ def librarian_group(librarian_id: int) -> str:
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+class JSONText:
+    """A value that is JSON text already (the database builds a chat's messages as one
+    JSON array): :func:`encode` writes it into the frame as it is, neither parsed nor
+    encoded again."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"JSONText({self.text[:60]!r})"
+
+
+def _encode_with_json_text(event: Mapping[str, Any]) -> str:
+    """Encode ``event`` with each :class:`JSONText` in it spliced in as it is.
+
+    Each one is encoded first as a placeholder string that carries a fresh random nonce,
+    so no text from a patron can pose as one; then the placeholders are replaced.
+    """
+    nonce = secrets.token_hex(8)
+    texts: list[str] = []
+
+    def placeholder(value: Any) -> str:
+        if not isinstance(value, JSONText):
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        texts.append(value.text)
+        return f"{nonce}:{len(texts) - 1}"
+
+    encoded = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), default=placeholder
+    ).encode(event)
+    first, *rest = encoded.split(f'"{nonce}:')
+    spliced = [first]
+    for part in rest:
+        index, after = part.split('"', 1)
+        spliced += (texts[int(index)], after)
+    return "".join(spliced)
+
+
+def _encode_frame(event: Mapping[str, Any]) -> str:
+    try:
+        return _encode(event)
+    except TypeError:
+        # Rare and long (a snapshot, a transcript): only these carry JSON text.
+        return _encode_with_json_text(event)
+
+
 def encode(event: Mapping[str, Any]) -> str:
     if isinstance(event, EncodedEvent):
         return event.text
-    return _encode(event)
+    return _encode_frame(event)
 
 
 class EncodedEvent(dict[str, Any]):
@@ -66,7 +115,7 @@ class EncodedEvent(dict[str, Any]):
     @classmethod
     def of(cls, event: Mapping[str, Any]) -> EncodedEvent:
         made = cls(event)
-        made.text = _encode(event)
+        made.text = _encode_frame(event)
         return made
 
 
