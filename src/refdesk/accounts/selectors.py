@@ -18,6 +18,7 @@ from django.utils.crypto import constant_time_compare
 from refdesk.accounts import throttle
 from refdesk.accounts.events import PresenceEntry
 from refdesk.accounts.models import ConsoleConnection, Librarian
+from refdesk.core.rows import load_related
 from refdesk.core.selectors import get_recent_counts
 
 
@@ -94,10 +95,15 @@ def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:
     live = get_live_names(sessions)
     if not live:
         return {}
-    found = Librarian.objects.select_related("user", "home_campus").in_bulk(
-        {sessions[key] for key in live}
-    )
+    found = {lib.pk: lib for lib in _load_librarians(sorted({sessions[key] for key in live}))}
     return {key: found[sessions[key]] for key in live if sessions[key] in found}
+
+
+def _load_librarians(ids: list[int]) -> list[Librarian]:
+    """Librarians by id with their user and home campus, as ``select_related`` loads them,
+    from one prepared statement (this runs for every frame a console sends)."""
+    where = "t.id IN (" + ", ".join(["%s"] * len(ids)) + ")"
+    return load_related(Librarian, ("user", "home_campus"), where, ids)
 
 
 # Decoded session data and session-auth hashes, by their inputs: the same session row or
@@ -194,17 +200,27 @@ def get_librarian_for_session_key(session_key: str | None) -> Librarian | None:
     (:func:`get_live_names`); None otherwise. Nothing about the session is written."""
     if not session_key:
         return None
-    row = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now()).first()
-    if row is None:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT session_data FROM {Session._meta.db_table} "  # noqa: S608
+            "WHERE session_key = %s AND expire_date > %s",
+            [session_key, now],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        user_id = SessionStore().decode(row[0]).get(SESSION_KEY)
+        if user_id is None or not str(user_id).isdigit():
+            return None
+        cursor.execute(
+            f"SELECT id FROM {Librarian._meta.db_table} WHERE user_id = %s",  # noqa: S608
+            [int(str(user_id))],
+        )
+        found = cursor.fetchone()
+    if found is None:
         return None
-    user_id = SessionStore().decode(row.session_data).get(SESSION_KEY)
-    librarian_id = (
-        Librarian.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
-        if user_id is not None and str(user_id).isdigit()
-        else None
-    )
-    if librarian_id is None:
-        return None
+    librarian_id = found[0]
     return get_live_librarians({session_key: librarian_id}).get(session_key)
 
 

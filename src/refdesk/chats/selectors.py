@@ -25,6 +25,7 @@ from refdesk.chats.events import (
 )
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
 from refdesk.core.realtime import JSONText
+from refdesk.core.rows import load_related
 
 
 def hash_token(token: str) -> str:
@@ -310,5 +311,7 @@ def list_chats_for_staff(chat_ids: list[int]) -> dict[int, Chat]:
 
 
 def get_chat_for_staff(chat_id: int) -> Chat | None:
-    """A chat by id with its campus and librarian."""
-    return _with_relations(Chat.objects.filter(pk=chat_id)).first()
+    """A chat by id with its campus and librarian (one prepared statement: every frame
+    that names a chat reads it)."""
+    found = load_related(Chat, ("campus", "librarian"), "t.id = %s", [chat_id])
+    return found[0] if found else None
