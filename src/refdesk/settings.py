@@ -327,6 +327,14 @@ class DeskSettings(TypedDict):
     SNAPSHOT_WAITING: int
     SNAPSHOT_TICKETS: int
     READ_THREADS: int
+    HOME_CAMPUS_SECONDS: int
+    TICKET_OFFER_SECONDS: int
+    TRANSFER_OFFER_SECONDS: int
+    UNANSWERED_MINUTES: int
+    AWAY_AFTER_MINUTES: int
+    OFFLINE_GRACE_SECONDS: int
+    PATRON_GONE_MINUTES: int
+    PUBLIC_URL: str
 
 
 REFDESK: DeskSettings = {
@@ -398,6 +406,25 @@ REFDESK: DeskSettings = {
     # own connection, for snapshots, lists and searches. 0 puts reads on the writer's
     # thread (as before the lanes; for comparison only).
     "READ_THREADS": _env_threads("READ_THREADS", 2),
+    # The library's rule for a chat (docs/protocol.md, "Operators, transfers and tickets"):
+    # a new chat rings only for its own campus's librarians this long,
+    "HOME_CAMPUS_SECONDS": _env_int("HOME_CAMPUS_SECONDS", 20),
+    # a patron left waiting this long is offered to leave the question as a ticket,
+    "TICKET_OFFER_SECONDS": _env_int("TICKET_OFFER_SECONDS", 60),
+    # and a chat still unclaimed after this long ends unanswered (a ticket if there is an
+    # email to answer).
+    "UNANSWERED_MINUTES": _env_int("UNANSWERED_MINUTES", 15),
+    # A transfer offered to a librarian waits this long for Accept or Decline.
+    "TRANSFER_OFFER_SECONDS": _env_int("TRANSFER_OFFER_SECONDS", 60),
+    # A console with no keyboard or pointer input this long goes away.
+    "AWAY_AFTER_MINUTES": _env_int("AWAY_AFTER_MINUTES", 30),
+    # A librarian whose every console has gone this long is offline: their active chats go
+    # back to their campus's queue.
+    "OFFLINE_GRACE_SECONDS": _env_int("OFFLINE_GRACE_SECONDS", 60),
+    # A waiting chat whose patron has been gone this long leaves the queue (patron_left).
+    "PATRON_GONE_MINUTES": _env_int("PATRON_GONE_MINUTES", 3),
+    # The desk's public address, the base of the links in emails to patrons.
+    "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
 }
 
 LOGGING = {

@@ -14,6 +14,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+class Status(models.TextChoices):
+    ONLINE = "online", "Online"
+    AWAY = "away", "Away"
+
+
 class Librarian(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="librarian"
@@ -21,6 +26,13 @@ class Librarian(models.Model):
     display_name = models.CharField(max_length=80)
     home_campus = models.ForeignKey(Campus, on_delete=models.PROTECT, related_name="librarians")
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.LIBRARIAN)
+    # What the librarian chose, or what inactivity made it: online or away. With no fresh
+    # console connection they are offline whatever this says.
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ONLINE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the last console connection went (null while one is open): the offline grace
+    # period counts from here.
+    gone_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("display_name",)

@@ -56,8 +56,37 @@ class Chat(models.Model):
     # Set when the retention period removed the patron's details and the message text.
     purged_at = models.DateTimeField(null=True, blank=True)
 
+    # The timers of a waiting chat, each a stored time that the sweeper's jobs compare with
+    # the clock (so one process or several, and a restart, give one result):
+    # since when it waits (reset when it goes back to a queue),
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    # until when only its campus's librarians are rung, and when that window was closed,
+    home_until = models.DateTimeField(null=True, blank=True)
+    home_ended_at = models.DateTimeField(null=True, blank=True)
+    # and when the patron is offered a ticket instead, and when they were.
+    ticket_offer_at = models.DateTimeField(null=True, blank=True)
+    ticket_offered_at = models.DateTimeField(null=True, blank=True)
+
+    # A transfer offered by the holder to another librarian, pending until it expires.
+    offer_to = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offer_from = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+
+    # The patron's connection: when their last socket closed (null while one is open).
+    patron_gone_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
-        indexes = [models.Index(fields=["state", "created_at"])]
+        indexes = [
+            models.Index(fields=["state", "created_at"]),
+            # The timers' jobs: waiting chats by each stored time.
+            models.Index(fields=["state", "home_until"], name="chat_state_home_until"),
+            models.Index(fields=["state", "ticket_offer_at"], name="chat_state_offer_at"),
+            models.Index(fields=["offer_expires_at"], name="chat_offer_expires"),
+        ]
 
     def __str__(self) -> str:
         return f"Chat {self.pk} ({self.campus.slug}, {self.state})"
