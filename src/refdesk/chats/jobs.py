@@ -1,8 +1,15 @@
-"""The chats' jobs: the retention purge, one bounded batch at a time."""
+"""The chats' jobs: the timers of waiting chats and transfer offers, at every sweep, and
+the retention purge, one bounded batch at a time. Each is a conditional update on stored
+times: one process or several, and a restart, give one result."""
 
 from __future__ import annotations
 
-from refdesk.chats.actions import do_purge_expired_chats
+from refdesk.chats.actions import (
+    do_close_home_windows,
+    do_expire_transfer_offers,
+    do_offer_tickets,
+    do_purge_expired_chats,
+)
 from refdesk.core.jobs import register_job
 
 HOURLY = 3600
@@ -14,5 +21,23 @@ def purge_expired_chats() -> bool:
     return do_purge_expired_chats(batch=BATCH, rounds=1).chats == BATCH
 
 
+def close_home_windows() -> bool:
+    """Close each home-campus window that ran out; True while more are due."""
+    return do_close_home_windows(batch=BATCH) == BATCH
+
+
+def offer_tickets() -> bool:
+    """Offer a ticket to each patron waiting past their chat's offer time."""
+    return do_offer_tickets(batch=BATCH) == BATCH
+
+
+def expire_transfer_offers() -> bool:
+    """End each transfer offer nobody answered in time."""
+    return do_expire_transfer_offers(batch=BATCH) == BATCH
+
+
 def register_jobs() -> None:
+    register_job("chats.home_windows", every_seconds=0, step=close_home_windows)
+    register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
+    register_job("chats.transfer_offers", every_seconds=0, step=expire_transfer_offers)
     register_job("chats.purge", every_seconds=HOURLY, step=purge_expired_chats)

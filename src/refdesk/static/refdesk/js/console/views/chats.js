@@ -236,7 +236,7 @@ export function mountChats(store, actions) {
       else parts.box.focus();
     },
     ended(change, chat, parts) {
-      parts.endedNote.textContent = endNote(chat.endReason);
+      parts.endedNote.textContent = chat.transferNote || endNote(chat.endReason);
       parts.endedNote.hidden = false;
       parts.confirm.hidden = true;
       parts.composer.hidden = true;
