@@ -246,6 +246,14 @@ export function mountChats(store, actions) {
       parts.closeTab.hidden = false;
       parts.tab.classList.add("ended");
     },
+    reopened(change, chat, parts) {
+      parts.endedNote.hidden = true;
+      parts.composer.hidden = false;
+      parts.suggestions.hidden = false;
+      parts.end.hidden = false;
+      parts.closeTab.hidden = true;
+      parts.tab.classList.remove("ended");
+    },
     close({ id }, chat, parts) {
       parts.tab.remove();
       parts.pane.remove();
