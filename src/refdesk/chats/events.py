@@ -153,6 +153,23 @@ class PatronChatEnded(TypedDict):
     reason: EndReasonName
 
 
+class ChatUpdated(TypedDict):
+    """``chat.updated``, to the staff group: a chat's details changed (the patron gave
+    an email address); the chat as it is now."""
+
+    type: Literal["chat.updated"]
+    event_id: int
+    chat: ChatSummary
+
+
+class EmailRequested(TypedDict):
+    """``email.requested``, to the patron: the librarian asks for an email address, to be
+    answered with ``email.set``."""
+
+    type: Literal["email.requested"]
+    chat_id: int
+
+
 class TypingEvent(TypedDict):
     """``typing``: the other side started or stopped typing. Never stored."""
 
@@ -233,6 +250,36 @@ class PatronChatLeave(TypedDict):
     ref: NotRequired[Ref]
 
 
+class PatronEmailSet(TypedDict):
+    type: Literal["email.set"]
+    ref: NotRequired[Ref]
+    # An email address: one line, at most 254 characters.
+    email: str
+
+
+class StaffChatAskEmail(TypedDict):
+    type: Literal["chat.ask_email"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class EmailSetAck(TypedDict):
+    """``ack`` of ``email.set`` (patron): the address as stored; also of
+    ``transcript.request``: the address the transcript went to."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    email: str
+
+
+class AskEmailAck(TypedDict):
+    """``ack`` of ``chat.ask_email`` (staff)."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat_id: int
+
+
 class StaffChatClaim(TypedDict):
     type: Literal["chat.claim"]
     ref: NotRequired[Ref]
@@ -293,7 +340,8 @@ declare_sends(
         "typing": (TypingEvent,),
         "chat.claimed": (PatronChatClaimed,),
         "chat.ended": (PatronChatEnded,),
-        "ack": (MessageAck, ChatEndedAck),
+        "email.requested": (EmailRequested,),
+        "ack": (MessageAck, ChatEndedAck, EmailSetAck),
     },
 )
 declare_sends(
@@ -302,9 +350,10 @@ declare_sends(
         "chat.created": (ChatCreated,),
         "chat.claimed": (StaffChatClaimed,),
         "chat.ended": (StaffChatEnded,),
+        "chat.updated": (ChatUpdated,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
-        "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck),
+        "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck, AskEmailAck),
     },
 )
 declare_accepts(
@@ -313,6 +362,7 @@ declare_accepts(
         "message.send": PatronMessageSend,
         "typing": PatronTyping,
         "chat.leave": PatronChatLeave,
+        "email.set": PatronEmailSet,
     },
 )
 declare_accepts(
@@ -325,5 +375,6 @@ declare_accepts(
         "chat.end": StaffChatEnd,
         "queue.list": StaffQueueList,
         "chat.dismiss": StaffChatDismiss,
+        "chat.ask_email": StaffChatAskEmail,
     },
 )
