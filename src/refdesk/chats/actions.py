@@ -11,11 +11,14 @@ import datetime as dt
 import itertools
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
@@ -60,6 +63,8 @@ from refdesk.core.realtime import (
 from refdesk.core.text import clean_email, clean_text, strip_query
 from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
 from refdesk.intake.useragent import describe_browser
+
+_EMAIL_VALIDATOR = EmailValidator()
 
 
 def _record_event(
@@ -731,6 +736,16 @@ def clean_patron_email(value: object) -> str:
     email = clean_email(value, max_chars=settings.REFDESK["MAX_EMAIL_CHARS"])
     if not email:
         raise ActionError("invalid", "Please give your email address.", field="email")
+    # The answer is emailed there: the full check, not the light one of the pre-chat form,
+    # and no invisible characters that would make two addresses look alike.
+    if any(unicodedata.category(c) in {"Cf", "Cc", "Zs", "Zl", "Zp"} for c in email):
+        raise ActionError("invalid", "That email address does not look right.", field="email")
+    try:
+        _EMAIL_VALIDATOR(email)
+    except ValidationError as exc:
+        raise ActionError(
+            "invalid", "That email address does not look right.", field="email"
+        ) from exc
     return email
 
 
