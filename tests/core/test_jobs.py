@@ -18,6 +18,7 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("accounts.sweep-stale-connections", 0),
         ("chats.purge", 3600),
         ("tickets.purge", 3600),
+        ("tickets.send_replies", 0),
         ("console.recheck-sessions", 0),
     ]
 
