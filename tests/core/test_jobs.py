@@ -20,7 +20,9 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("chats.ticket_offers", 0),
         ("chats.transfer_offers", 0),
         ("chats.purge", 3600),
+        ("tickets.unanswered", 0),
         ("tickets.purge", 3600),
+        ("tickets.send_replies", 0),
         ("console.recheck-sessions", 0),
     ]
 

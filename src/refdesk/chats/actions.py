@@ -11,11 +11,14 @@ import datetime as dt
 import itertools
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
@@ -31,6 +34,7 @@ from refdesk.chats.events import (
     ChatCreated,
     ChatUpdated,
     DeclineReason,
+    EmailRequested,
     EndReasonName,
     MessageEvent,
     PatronChatClaimed,
@@ -69,6 +73,8 @@ from refdesk.core.realtime import (
 from refdesk.core.text import clean_email, clean_text, strip_query
 from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
 from refdesk.intake.useragent import describe_browser
+
+_EMAIL_VALIDATOR = EmailValidator()
 
 
 def _record_event(
@@ -643,12 +649,18 @@ def do_end_chat(
     reason: str,
     acting_librarian: Librarian | None = None,
     holder: int | None = None,
+    only_if_waiting: bool = False,
+    patron_email: str | None = None,
+    line: str | None = None,
 ) -> Chat:
     """End a waiting or active chat once; later calls raise ``ActionError("chat_ended")``.
 
     With ``holder`` (a librarian id), the end is conditional on the chat still being held
     by them (``… WHERE librarian_id = holder``): if it changed hands,
-    ``ActionError("not_yours")`` and nothing changes.
+    ``ActionError("not_yours")`` and nothing changes. With ``only_if_waiting``, it is
+    conditional on the chat still waiting (``… WHERE state = 'waiting'``): a chat claimed
+    meanwhile is refused with ``already_claimed``. ``patron_email``, when given, is stored
+    on the chat by the same update; ``line`` replaces the neutral end line.
 
     Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
     ``chat.ended`` to the patron and the staff group.
@@ -658,12 +670,21 @@ def do_end_chat(
         open_chat = Chat.objects.filter(pk=chat.pk).exclude(state=ChatState.ENDED)
         if holder is not None:
             open_chat = open_chat.filter(librarian_id=holder)
+        if only_if_waiting:
+            open_chat = open_chat.filter(state=ChatState.WAITING)
+        changes: dict[str, Any] = {"patron_email": patron_email} if patron_email else {}
         ended = open_chat.update(
-            state=ChatState.ENDED, end_reason=reason, ended_at=now, last_seq=F("last_seq") + 1
+            state=ChatState.ENDED,
+            end_reason=reason,
+            ended_at=now,
+            last_seq=F("last_seq") + 1,
+            **changes,
         )
         if not ended:
-            current = Chat.objects.filter(pk=chat.pk).values_list("state", flat=True).first()
-            if current is not None and current != ChatState.ENDED:
+            current = get_chat_for_staff(chat.pk)
+            if current is not None and current.state != ChatState.ENDED:
+                if only_if_waiting and current.state != ChatState.WAITING:
+                    raise _not_waiting(current)
                 raise ActionError(
                     "not_yours", "The chat changed hands; it is not yours to end.", chat_id=chat.pk
                 )
@@ -674,7 +695,7 @@ def do_end_chat(
             chat=fresh,
             seq=fresh.last_seq,
             sender=Sender.SYSTEM,
-            body=_end_line(reason),
+            body=line or _end_line(reason),
             created_at=now,
         )
         payload = message_payload(message)
@@ -713,6 +734,75 @@ def _end_line(reason: str) -> str:
         EndReason.PATRON_LEFT: "The patron left the chat.",
         EndReason.CLOSED: "The librarian ended the chat.",
     }.get(EndReason(reason), "The chat has ended.")
+
+
+# ---------------------------------------------------------------------------
+# The patron's email
+# ---------------------------------------------------------------------------
+
+
+def check_ask_email(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """Ask the patron of a chat the librarian holds (or, for a supervisor, any open chat)
+    for an email address: their sockets get ``email.requested``. Nothing is stored.
+
+    Raises ``not_found``, ``not_yours`` or ``chat_ended`` (see ``access_chat``).
+    """
+    chat = access_chat(acting_librarian, chat_id, for_="end")
+    send_event_on_commit(
+        [chat_group(chat.pk)], EmailRequested(type="email.requested", chat_id=chat.pk)
+    )
+    return chat
+
+
+def clean_patron_email(value: object) -> str:
+    """A patron's email address, required: one line, at most ``MAX_EMAIL_CHARS``, shaped
+    like an address. ``invalid`` or ``too_long`` otherwise."""
+    email = clean_email(value, max_chars=settings.REFDESK["MAX_EMAIL_CHARS"])
+    if not email:
+        raise ActionError("invalid", "Please give your email address.", field="email")
+    # The answer is emailed there: the full check, not the light one of the pre-chat form,
+    # and no invisible characters that would make two addresses look alike.
+    if any(unicodedata.category(c) in {"Cf", "Cc", "Zs", "Zl", "Zp"} for c in email):
+        raise ActionError("invalid", "That email address does not look right.", field="email")
+    try:
+        _EMAIL_VALIDATOR(email)
+    except ValidationError as exc:
+        raise ActionError(
+            "invalid", "That email address does not look right.", field="email"
+        ) from exc
+    return email
+
+
+def check_set_chat_email(chat_id: int, *, email: object) -> Chat:
+    """The patron's answer to ``email.requested`` (``email.set``): validate it and store it
+    with :func:`do_set_chat_email`."""
+    return do_set_chat_email(chat_id, email=clean_patron_email(email))
+
+
+def do_set_chat_email(chat_id: int, *, email: str) -> Chat:
+    """Store a cleaned email address on a chat that has not ended (``chat_ended`` once it
+    has: the update is conditional on the state).
+
+    Writes a ``chat.updated`` ``ChatEvent`` and broadcasts ``chat.updated`` to the staff
+    group after the commit.
+    """
+    with transaction.atomic():
+        changed = (
+            Chat.objects.filter(pk=chat_id)
+            .exclude(state=ChatState.ENDED)
+            .update(patron_email=email)
+        )
+        chat = get_chat_for_staff(chat_id)
+        if chat is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if not changed:
+            raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+        summary = chat_summary(chat)
+        event_id = _record_event(chat, "chat.updated", {"chat": summary})
+        send_event_on_commit(
+            [STAFF_GROUP], ChatUpdated(type="chat.updated", event_id=event_id, chat=summary)
+        )
+    return chat
 
 
 # ---------------------------------------------------------------------------

@@ -178,9 +178,11 @@ class PatronChatEnded(TypedDict):
 
 class ChatUpdated(TypedDict):
     """``chat.updated``: a chat's summary changed without a change of state (a timer ran
-    out, the patron gave an email, a transfer was offered). Not a resume point."""
+    out, the patron gave an email, a transfer was offered). ``event_id`` only when the
+    change was recorded as a chat event (the patron's email)."""
 
     type: Literal["chat.updated"]
+    event_id: NotRequired[int]
     chat: ChatSummary
 
 
@@ -268,10 +270,18 @@ class ChatRequeuedAck(TypedDict):
 
 
 class ChatIdAck(TypedDict):
-    """``ack`` of ``chat.transfer.decline``."""
+    """``ack`` of ``chat.transfer.decline`` and ``chat.ask_email``."""
 
     type: Literal["ack"]
     ref: Ref | None
+    chat_id: int
+
+
+class EmailRequested(TypedDict):
+    """``email.requested``, to the patron: the librarian asks for an email address, to be
+    answered with ``email.set``."""
+
+    type: Literal["email.requested"]
     chat_id: int
 
 
@@ -353,6 +363,28 @@ class PatronTyping(TypedDict):
 class PatronChatLeave(TypedDict):
     type: Literal["chat.leave"]
     ref: NotRequired[Ref]
+
+
+class PatronEmailSet(TypedDict):
+    type: Literal["email.set"]
+    ref: NotRequired[Ref]
+    # An email address: one line, at most 254 characters.
+    email: str
+
+
+class StaffChatAskEmail(TypedDict):
+    type: Literal["chat.ask_email"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class EmailSetAck(TypedDict):
+    """``ack`` of ``email.set`` (patron): the address as stored; also of
+    ``transcript.request``: the address the transcript went to."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    email: str
 
 
 class StaffChatClaim(TypedDict):
@@ -438,7 +470,8 @@ declare_sends(
         "chat.ended": (PatronChatEnded,),
         "chat.transferred": (PatronChatTransferred,),
         "chat.ticket_offer": (TicketOffer,),
-        "ack": (MessageAck, ChatEndedAck),
+        "email.requested": (EmailRequested,),
+        "ack": (MessageAck, ChatEndedAck, EmailSetAck),
     },
 )
 declare_sends(
@@ -471,6 +504,7 @@ declare_accepts(
         "message.send": PatronMessageSend,
         "typing": PatronTyping,
         "chat.leave": PatronChatLeave,
+        "email.set": PatronEmailSet,
     },
 )
 declare_accepts(
@@ -486,5 +520,6 @@ declare_accepts(
         "chat.transfer": StaffChatTransfer,
         "chat.transfer.accept": StaffTransferAccept,
         "chat.transfer.decline": StaffTransferDecline,
+        "chat.ask_email": StaffChatAskEmail,
     },
 )

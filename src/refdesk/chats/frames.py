@@ -173,6 +173,12 @@ def queue_list(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     return {"waiting": waiting, "more": more}
 
 
+@staff_frame("chat.ask_email")
+def ask_email(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat = actions.check_ask_email(require_int(frame, "chat_id"), acting_librarian=librarian)
+    return {"chat_id": chat.pk}
+
+
 @staff_frame("chat.dismiss", role="supervisor")
 def dismiss(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     dismissed, skipped = actions.check_dismiss_chats(
@@ -317,3 +323,10 @@ def _leave(chat_id: int) -> None:
 async def leave(patron: Patron, frame: Frame) -> dict[str, Any]:
     await run_action(_leave, patron.chat_id)
     return {"chat_id": patron.chat_id, "state": ChatState.ENDED}
+
+
+@patron_frame("email.set")
+async def set_email(patron: Patron, frame: Frame) -> dict[str, Any]:
+    email = actions.clean_patron_email(frame.get("email"))
+    chat = await run_action(actions.do_set_chat_email, patron.chat_id, email=email)
+    return {"email": chat.patron_email}

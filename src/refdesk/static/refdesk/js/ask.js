@@ -1,5 +1,6 @@
 // The patron's side: the pre-chat form, then the live chat on the patron socket.
 import { looksLikeQuestion } from "../namebox.js";
+import { EmailPanels } from "./ask-email.js";
 import { ReconnectingSocket, newClientId } from "./socket.js";
 import { el, formatClock, placeMessage, renderRichText } from "./text.js";
 
@@ -13,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 const ENDED_TEXT = {
   patron_left: "You left the chat. The chat has ended.",
   dismissed: "The chat has ended.",
+  ticketed: "Your question was left as a ticket: the answer will come by email.",
 };
 
 const state = {
@@ -383,11 +385,14 @@ function onFrame(frame) {
           : `Your chat is waiting for the next librarian at ${frame.campus_name}.`
       );
       break;
-    case "chat.ticket_offer":
-      setStatus("Sorry for the wait: nobody has answered yet. You can keep waiting.");
-      break;
     case "chat.ended":
       endChat(frame.reason);
+      break;
+    case "email.requested":
+      emailPanels().requested();
+      break;
+    case "chat.ticket_offer":
+      if (!state.ended) emailPanels().ticketOffer();
       break;
     case "error":
       showComposerError(frame.message);
@@ -514,6 +519,19 @@ function setComposerEnabled(enabled) {
   $("leave").hidden = !enabled;
 }
 
+// The email panels of this chat (email asked for, ticket offer, transcript).
+function emailPanels() {
+  if (!state.emailPanels) {
+    state.emailPanels = new EmailPanels({
+      place: (node) => $("composer").before(node),
+      request: (frame) => state.socket.request(frame),
+      status: setStatus,
+      email: $("email").value,
+    });
+  }
+  return state.emailPanels;
+}
+
 function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
@@ -523,7 +541,8 @@ function endChat(reason) {
   setStatus(ENDED_TEXT[reason] || "The chat has ended.");
   $("new-chat").hidden = false;
   store()?.removeItem(storageKey);
-  state.socket?.stop();
+  // The socket stays open for "Email me the transcript"; it is stopped with a new chat.
+  emailPanels().ended();
 }
 
 async function leave() {
@@ -540,6 +559,8 @@ async function leave() {
 function resetToForm() {
   state.socket?.stop();
   state.socket = null;
+  for (const kind of ["requested", "offer", "transcript"]) state.emailPanels?.close(kind);
+  state.emailPanels = null;
   state.token = null;
   $("chat").hidden = true;
   $("offline").hidden = true;
