@@ -34,6 +34,7 @@ from refdesk.chats.events import (
     PatronChatView,
 )
 from refdesk.chats.models import Chat
+from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core import protocol
 from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
@@ -366,7 +367,7 @@ def test_the_console_store_handles_only_types_the_staff_socket_sends_or_reserves
     table = js_handler_table(CONSOLE_STORE)
     assert len(table) == len(set(table)), f"a type has two handlers: {table}"
     reserved = reserved_types("server → staff")
-    assert "chat.updated" in reserved, "is the Reserved table of docs/protocol.md still read?"
+    assert "alert" in reserved, "is the Reserved table of docs/protocol.md still read?"
     stray = set(table) - set(SENDS["staff"]) - reserved
     assert not stray, f"{CONSOLE_STORE} handles types the staff socket never receives: {stray}"
 
@@ -648,6 +649,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         await ana.until("ack")
         await patron.until("message", lambda f: f["sender"] == "librarian")
+        await ana.send({"type": "chat.patron", "chat_id": chat.pk, "name": "Sam Lee", "ref": "p"})
+        assert (await ana.until("ack"))["chat"]["patron_name"] == "Sam Lee"
+        await ben.until("chat.updated", lambda f: f["chat"]["id"] == chat.pk)
 
         await patron.send("not json")
         await patron.until("error")
@@ -673,9 +677,17 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
 
         leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
+        _behind, behind_token = await create(
+            campus_slug="south", name="", email="", question="And on Sunday?"
+        )
+        behind = keep(await patron_recorder(behind_token, seen))
+        assert (await behind.until("chat.state"))["chat"]["queue_position"] == 2
+        before_leaving = await database_sync_to_async(get_newest_chat_event_id)()
         await leaver.send({"type": "chat.leave", "ref": "bye"})
         await leaver.until("ack")
         await ben.until("chat.ended", lambda f: f["chat_id"] == other.pk)
+        await database_sync_to_async(actions.do_publish_queue_positions)(after_event=before_leaving)
+        assert (await behind.until("queue.position"))["position"] == 1
 
         # A console that was away learns how its chats ended.
         back = keep(await staff_recorder(ana_user, seen, after=snapshot["event_id"]))

@@ -17,6 +17,7 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("accounts.touch-connections", 0),
         ("accounts.sweep-stale-connections", 0),
         ("chats.purge", 3600),
+        ("chats.queue_positions", 0),
         ("tickets.purge", 3600),
         ("console.recheck-sessions", 0),
     ]

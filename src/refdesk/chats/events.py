@@ -85,6 +85,8 @@ class PatronChatView(TypedDict):
     patron_name: str
     librarian_name: str | None
     created_at: str
+    # While waiting: the chat's place in its campus's queue (1 is next); null otherwise.
+    queue_position: int | None
 
 
 # ---------------------------------------------------------------------------
@@ -151,6 +153,25 @@ class PatronChatEnded(TypedDict):
     type: Literal["chat.ended"]
     chat_id: int
     reason: EndReasonName
+
+
+class ChatUpdated(TypedDict):
+    """``chat.updated``, to the staff group: a chat's details changed (the patron's name or
+    email recorded from the patron panel)."""
+
+    type: Literal["chat.updated"]
+    event_id: int
+    chat: ChatSummary
+
+
+class QueuePositionEvent(TypedDict):
+    """``queue.position``, to a waiting chat's patron: their place in the campus's queue
+    changed."""
+
+    type: Literal["queue.position"]
+    chat_id: int
+    # 1 is next.
+    position: int
 
 
 class TypingEvent(TypedDict):
@@ -276,6 +297,24 @@ class StaffQueueList(TypedDict):
     before: NotRequired[int | None]
 
 
+class ChatPatronAck(TypedDict):
+    """``ack`` of ``chat.patron`` (staff): the chat's summary with the details recorded."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat: ChatSummary
+
+
+class StaffChatPatron(TypedDict):
+    type: Literal["chat.patron"]
+    ref: NotRequired[Ref]
+    chat_id: int
+    # The patron's name (one line, up to 120 characters; "" forgets it); absent: unchanged.
+    name: NotRequired[str]
+    # The patron's email ("" forgets it); absent: unchanged.
+    email: NotRequired[str]
+
+
 class StaffChatDismiss(TypedDict):
     type: Literal["chat.dismiss"]
     ref: NotRequired[Ref]
@@ -293,6 +332,7 @@ declare_sends(
         "typing": (TypingEvent,),
         "chat.claimed": (PatronChatClaimed,),
         "chat.ended": (PatronChatEnded,),
+        "queue.position": (QueuePositionEvent,),
         "ack": (MessageAck, ChatEndedAck),
     },
 )
@@ -302,9 +342,10 @@ declare_sends(
         "chat.created": (ChatCreated,),
         "chat.claimed": (StaffChatClaimed,),
         "chat.ended": (StaffChatEnded,),
+        "chat.updated": (ChatUpdated,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
-        "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck),
+        "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck, ChatPatronAck),
     },
 )
 declare_accepts(
@@ -325,5 +366,6 @@ declare_accepts(
         "chat.end": StaffChatEnd,
         "queue.list": StaffQueueList,
         "chat.dismiss": StaffChatDismiss,
+        "chat.patron": StaffChatPatron,
     },
 )

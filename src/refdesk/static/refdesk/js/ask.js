@@ -20,6 +20,7 @@ const state = {
   lastSeq: 0,
   ended: false,
   librarianName: null,
+  waiting: false, // in the queue, not claimed yet
   outbox: new Map(), // client_id -> body, until acknowledged
   socket: null,
   typingTimer: null,
@@ -369,7 +370,11 @@ function onFrame(frame) {
       clearTimeout(state.typingShownTimer);
       if (frame.active) state.typingShownTimer = setTimeout(() => ($("typing").textContent = ""), 8000);
       break;
+    case "queue.position":
+      showPlace(frame.position);
+      break;
     case "chat.claimed":
+      state.waiting = false;
       state.librarianName = frame.by;
       $("chat-title").textContent = `Chatting with ${frame.by}`;
       setStatus(`${frame.by} has joined the chat.`);
@@ -395,9 +400,17 @@ function applyChat(chat) {
     $("chat-title").textContent = `Chatting with ${chat.librarian_name}`;
     setStatus(`You are chatting with ${chat.librarian_name}.`);
   } else if (chat.state === "waiting") {
-    setStatus("A librarian will be with you shortly.");
+    state.waiting = true;
+    showPlace(chat.queue_position);
   }
   if (chat.state === "ended") endChat(chat.end_reason);
+}
+
+// A waiting patron's place in the campus's queue, kept current by "queue.position".
+function showPlace(position) {
+  if (!state.waiting || state.ended) return;
+  const place = position === 1 ? "You are next in the queue." : position > 1 ? `You are number ${position} in the queue.` : "";
+  setStatus(`A librarian will be with you shortly.${place ? ` ${place}` : ""}`);
 }
 
 function messageNode(message, pending) {
@@ -509,6 +522,7 @@ function setComposerEnabled(enabled) {
 function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
+  state.waiting = false;
   state.outbox.clear();
   setComposerEnabled(false);
   $("typing").textContent = "";
