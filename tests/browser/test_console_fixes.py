@@ -7,6 +7,8 @@ place in the queue."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,8 @@ from tests.browser.support import (
     queue_item,
     send_from_console,
     start_chat,
+    start_desk,
+    stop_desk,
 )
 from tests.browser.test_accessibility import audit
 
@@ -249,6 +253,55 @@ def test_the_home_campus_countdown_rings_its_campus_first_then_everyone_every_20
     assert len(ana.evaluate(RINGS)) == 4, "an ended chat rings no more"
 
 
+@pytest.fixture
+def quick_desk(tmp_path: Path) -> Iterator[Desk]:
+    """A desk of the test's own whose home-campus window lasts 2 s, swept every second."""
+    served = start_desk(
+        tmp_path / "quick-desk",
+        settings={"REFDESK_HOME_CAMPUS_SECONDS": "2", "REFDESK_SWEEP_SECONDS": "1"},
+    )
+    yield served
+    stop_desk(served)
+
+
+def test_a_real_chat_rings_its_campus_first_then_everyone_with_the_window_shortened(
+    quick_desk: Desk, contexts: Contexts
+) -> None:
+    ana = log_in(contexts.new(), quick_desk, "ana")  # North
+    ben = log_in(contexts.new(), quick_desk, "ben")  # South
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(patron, quick_desk, campus="south", question="Quiet room?")
+    # Ben, of the patron's campus, hears it at once.
+    ben.wait_for_function(
+        "id => window.refdeskConsole.sound.rings.some(r => r.chats.includes(id))", arg=chat_id
+    )
+    assert [lvl for lvl, chats in ben.evaluate(RINGS) if chat_id in chats] == ["loud"]
+    # Ana sees the countdown, and her console stays silent until the window ends...
+    row = queue_item(ana, chat_id)
+    expect(row).to_be_visible()
+    summary = ana.evaluate("id => window.refdeskConsole.state.queue.items.get(id)", chat_id)
+    assert summary["home_until"] is not None
+    rang_for_ana = (
+        "id => window.refdeskConsole.sound.rings.find(r => r.chats.includes(id))?.at ?? null"
+    )
+    # ... then it rings for her, softly (another campus), and the row is highlighted.
+    expect(row).to_have_class(re.compile("rings-all"))
+    expect(row.locator(".home-window")).to_have_text("Home campus first: Ringing for every campus")
+    ana.wait_for_function(
+        "id => window.refdeskConsole.sound.rings.some(r => r.chats.includes(id))", arg=chat_id
+    )
+    assert [lvl for lvl, chats in ana.evaluate(RINGS) if chat_id in chats] == ["soft"]
+    first_ring = ana.evaluate(rang_for_ana, chat_id)
+    assert first_ring >= ana.evaluate("t => Date.parse(t)", summary["home_until"]) - 100
+    # The server closed the window too: every console got the summary with home_ended_at.
+    ben.wait_for_function(
+        "id => window.refdeskConsole.state.queue.items.get(id)?.home_ended_at", arg=chat_id
+    )
+    claim(ben, chat_id)
+    expect(row).to_have_class(re.compile("claimed"))
+    leave(patron)
+
+
 def test_a_window_that_the_server_closed_early_rings_everyone_at_once(
     desk: Desk, contexts: Contexts
 ) -> None:
@@ -442,7 +495,7 @@ def test_a_patron_who_ends_the_chat_leaves_the_keyboard_on_close_tab(
 
 
 def place(patron: Any) -> int:
-    text = patron.locator("#status").inner_text()
+    text = patron.locator("#queue-place").inner_text()
     if "You are next" in text:
         return 1
     found = re.search(r"You are number (\d+) in the queue\.", text)
@@ -456,16 +509,17 @@ def test_a_waiting_patron_sees_their_place_in_the_queue_kept_current(
     ben = log_in(contexts.new(), desk, "ben")
     first = contexts.new(phone=True).new_page()
     first_id = start_chat(first, desk, campus="south", question="First in line")
-    expect(first.locator("#status")).to_contain_text("in the queue.")
+    expect(first.locator("#queue-place")).to_contain_text("in the queue.")
     second = contexts.new(phone=True).new_page()
     start_chat(second, desk, campus="south", question="Second in line")
-    expect(second.locator("#status")).to_contain_text("in the queue.")
+    expect(second.locator("#queue-place")).to_contain_text("in the queue.")
     before = place(second)
     assert before == place(first) + 1
     claim(ben, first_id)
     expect(first.locator("#status")).to_have_text("Ben has joined the chat.")
+    expect(first.locator("#queue-place")).to_be_hidden()
     # Told by the sweeper's next round (every few seconds), without a reload.
     expected = "You are next in the queue." if before == 2 else f"You are number {before - 1} "
-    expect(second.locator("#status")).to_contain_text(expected, timeout=15_000)
+    expect(second.locator("#queue-place")).to_contain_text(expected, timeout=15_000)
     leave(second)
     leave(first)

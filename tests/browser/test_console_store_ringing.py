@@ -79,6 +79,7 @@ SNAPSHOT: dict[str, Any] = {
     "waiting_by_campus": {},
     "active": [{**ACTIVE, "claimed_by_id": 3, "messages": []}],
     "ended": [],
+    "transfer_offers": [],
     "presence": [],
     "tickets": [],
     "tickets_total": 0,

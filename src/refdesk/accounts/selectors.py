@@ -17,7 +17,7 @@ from django.utils.crypto import constant_time_compare
 
 from refdesk.accounts import throttle
 from refdesk.accounts.events import PresenceEntry
-from refdesk.accounts.models import ConsoleConnection, Librarian
+from refdesk.accounts.models import ConsoleConnection, Librarian, Status
 from refdesk.core.rows import load_related
 from refdesk.core.selectors import get_recent_counts
 
@@ -39,6 +39,16 @@ def list_online_librarian_ids() -> set[int]:
         ConsoleConnection.objects.filter(seen_at__gte=_fresh_since())
         .values_list("librarian_id", flat=True)
         .distinct()
+    )
+
+
+def is_operator(librarian_id: int) -> bool:
+    """Whether a librarian is an operator now: online (not away) with a fresh console."""
+    return (
+        ConsoleConnection.objects.filter(
+            librarian_id=librarian_id, seen_at__gte=_fresh_since()
+        ).exists()
+        and Librarian.objects.filter(pk=librarian_id, status=Status.ONLINE).exists()
     )
 
 

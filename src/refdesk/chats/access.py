@@ -9,7 +9,7 @@ from refdesk.chats.models import Chat, ChatState
 from refdesk.chats.selectors import get_chat_for_staff
 from refdesk.core.errors import ActionError
 
-Purpose = Literal["fetch", "type", "end", "edit"]
+Purpose = Literal["fetch", "type", "end", "edit", "transfer"]
 
 
 def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
@@ -18,6 +18,7 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
     - ``fetch``: a waiting chat, one of theirs, or any chat for a supervisor;
     - ``type``: one of theirs that is active;
     - ``end``: one of theirs, or any for a supervisor, not ended yet;
+    - ``transfer``: one of theirs that is active;
     - ``edit`` (the patron's details): the same as ``end``.
 
     Raises ``ActionError`` (``not_found``, ``not_yours``, ``chat_ended``). A write that
@@ -42,6 +43,13 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
         if not mine or chat.state != ChatState.ACTIVE:
             raise ActionError(
                 "not_yours", "You can only type in your own active chats.", chat_id=chat_id
+            )
+    elif for_ == "transfer":
+        if chat.state == ChatState.ENDED:
+            raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+        if not mine or chat.state != ChatState.ACTIVE:
+            raise ActionError(
+                "not_yours", "You can only transfer a chat you hold.", chat_id=chat_id
             )
     else:
         if not mine and not librarian.is_supervisor:

@@ -1,8 +1,16 @@
-"""The chats' jobs: the retention purge, one bounded batch at a time."""
+"""The chats' jobs: the timers of waiting chats and transfer offers, at every sweep, and
+the retention purge, one bounded batch at a time. Each is a conditional update on stored
+times: one process or several, and a restart, give one result."""
 
 from __future__ import annotations
 
-from refdesk.chats.actions import do_publish_queue_positions, do_purge_expired_chats
+from refdesk.chats.actions import (
+    do_close_home_windows,
+    do_expire_transfer_offers,
+    do_offer_tickets,
+    do_publish_queue_positions,
+    do_purge_expired_chats,
+)
 from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core.jobs import register_job
 
@@ -13,6 +21,21 @@ BATCH = 500
 def purge_expired_chats() -> bool:
     """One batch of the purge; True while a backlog remains (the sweeper comes back)."""
     return do_purge_expired_chats(batch=BATCH, rounds=1).chats == BATCH
+
+
+def close_home_windows() -> bool:
+    """Close each home-campus window that ran out; True while more are due."""
+    return do_close_home_windows(batch=BATCH) == BATCH
+
+
+def offer_tickets() -> bool:
+    """Offer a ticket to each patron waiting past their chat's offer time."""
+    return do_offer_tickets(batch=BATCH) == BATCH
+
+
+def expire_transfer_offers() -> bool:
+    """End each transfer offer nobody answered in time."""
+    return do_expire_transfer_offers(batch=BATCH) == BATCH
 
 
 # The newest chat event this process has told waiting patrons about. Each process keeps
@@ -32,5 +55,8 @@ def publish_queue_positions() -> None:
 
 
 def register_jobs() -> None:
+    register_job("chats.home_windows", every_seconds=0, step=close_home_windows)
+    register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
+    register_job("chats.transfer_offers", every_seconds=0, step=expire_transfer_offers)
     register_job("chats.purge", every_seconds=HOURLY, step=purge_expired_chats)
     register_job("chats.queue_positions", every_seconds=0, step=publish_queue_positions)

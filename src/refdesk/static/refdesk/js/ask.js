@@ -375,13 +375,25 @@ function onFrame(frame) {
       break;
     case "chat.claimed":
       state.waiting = false;
+      showPlace(null);
       state.librarianName = frame.by;
       $("chat-title").textContent = `Chatting with ${frame.by}`;
       setStatus(`${frame.by} has joined the chat.`);
       break;
     case "chat.transferred":
+      // Back to a queue: waiting again, and the next "queue.position" says where.
+      state.waiting = !frame.to;
+      showPlace(null);
       state.librarianName = frame.to || null;
-      setStatus(frame.to ? `${frame.to} has taken over the chat.` : "You are being transferred to another librarian.");
+      $("chat-title").textContent = frame.to ? `Chatting with ${frame.to}` : "Waiting for a librarian";
+      setStatus(
+        frame.to
+          ? `You are now chatting with ${frame.to}.`
+          : `Your chat is waiting for the next librarian at ${frame.campus_name}.`
+      );
+      break;
+    case "chat.ticket_offer":
+      setStatus("Sorry for the wait: nobody has answered yet. You can keep waiting.");
       break;
     case "chat.ended":
       endChat(frame.reason);
@@ -396,21 +408,27 @@ function onFrame(frame) {
 
 function applyChat(chat) {
   if (chat.librarian_name) {
+    state.waiting = false;
+    showPlace(null);
     state.librarianName = chat.librarian_name;
     $("chat-title").textContent = `Chatting with ${chat.librarian_name}`;
     setStatus(`You are chatting with ${chat.librarian_name}.`);
   } else if (chat.state === "waiting") {
     state.waiting = true;
+    setStatus("A librarian will be with you shortly.");
     showPlace(chat.queue_position);
   }
   if (chat.state === "ended") endChat(chat.end_reason);
 }
 
-// A waiting patron's place in the campus's queue, kept current by "queue.position".
+// A waiting patron's place in the campus's queue, kept current by "queue.position", in a
+// line of its own under the status (a polite live region too).
 function showPlace(position) {
-  if (!state.waiting || state.ended) return;
-  const place = position === 1 ? "You are next in the queue." : position > 1 ? `You are number ${position} in the queue.` : "";
-  setStatus(`A librarian will be with you shortly.${place ? ` ${place}` : ""}`);
+  const box = $("queue-place");
+  const waiting = state.waiting && !state.ended;
+  const text = !waiting ? "" : position === 1 ? "You are next in the queue." : position > 1 ? `You are number ${position} in the queue.` : "";
+  if (box.textContent !== text) box.textContent = text;
+  box.hidden = !text;
 }
 
 function messageNode(message, pending) {
@@ -523,6 +541,7 @@ function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
   state.waiting = false;
+  showPlace(null);
   state.outbox.clear();
   setComposerEnabled(false);
   $("typing").textContent = "";

@@ -8,6 +8,7 @@ import { ReconnectingSocket } from "./socket.js";
 import { createActions } from "./console/actions.js";
 import { Store } from "./console/store.js";
 import { mountChats } from "./console/views/chats.js";
+import { mountTransfers } from "./console/views/transfer.js";
 import { mountNotices } from "./console/views/notices.js";
 import { mountPatron } from "./console/views/patron.js";
 import { mountPresence } from "./console/views/presence.js";
@@ -71,6 +72,7 @@ mountQueue(store, actions);
 mountTickets(store, actions);
 mountPresence(store);
 mountChats(store, actions);
+mountTransfers(store, actions);
 mountPatron(store, actions);
 
 filter.addEventListener("change", () => store.setFilter(filter.value));

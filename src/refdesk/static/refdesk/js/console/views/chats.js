@@ -273,7 +273,7 @@ export function mountChats(store, actions) {
       if (parts.box.value === greeting(before, state.me)) parts.box.value = greeting(chat.summary, state.me);
     },
     ended(change, chat, parts) {
-      parts.endedNote.textContent = endNote(chat.endReason);
+      parts.endedNote.textContent = chat.transferNote || endNote(chat.endReason);
       parts.endedNote.hidden = false;
       parts.confirm.hidden = true;
       parts.composer.hidden = true;
