@@ -9,6 +9,7 @@ import { displayName } from "../words.js";
 import { $ } from "./common.js";
 
 const TICK_MS = 1000;
+const NAMED_AT_ONCE = 3;
 const TONES = {
   loud: { frequency: 880, gain: 0.2, beeps: 3 },
   soft: { frequency: 660, gain: 0.05, beeps: 1 },
@@ -79,10 +80,14 @@ export function mountSound(store) {
     }
   }
 
-  function notify(chat) {
-    if (!state.pageHidden || !("Notification" in window) || Notification.permission !== "granted") return;
-    const note = new Notification(`New chat: ${chat.campus_name}`, { body: displayName(chat), tag: `chat-${chat.id}` });
-    note.onclick = () => window.focus();
+  // A few chats are named one by one; a flood is one notification, not hundreds.
+  function notify(chats) {
+    if (!chats.length || !state.pageHidden || !("Notification" in window) || Notification.permission !== "granted") return;
+    const notes =
+      chats.length <= NAMED_AT_ONCE
+        ? chats.map((chat) => new Notification(`New chat: ${chat.campus_name}`, { body: displayName(chat), tag: `chat-${chat.id}` }))
+        : [new Notification(`${chats.length.toLocaleString()} new chats waiting`, { tag: "chats-waiting" })];
+    for (const note of notes) note.onclick = () => window.focus();
   }
 
   // Every waiting chat the console holds rings, whatever the campus filter shows: the
@@ -94,7 +99,7 @@ export function mountSound(store) {
     const played = play(level);
     rings.push({ at: now, level, chats: fresh.map((chat) => chat.id), played });
     if (rings.length > 200) rings.splice(0, rings.length - 200);
-    for (const chat of fresh) notify(chat);
+    notify(fresh);
   }
 
   for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlock, { capture: true });
