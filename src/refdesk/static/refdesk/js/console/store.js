@@ -16,7 +16,8 @@
 //   tickets     {kind: "reset"} (a snapshot's page) or {kind: "loading"}
 //   selection   {kind: "changed" | "confirm" | "cancel" | "dismissing" | "dismissed"}
 //   chats       {kind, id, …}: open {draft}, message {message, history, arrived}, pending
-//               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended, close,
+//               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended,
+//               reopened (a chat that was transferred away came back), close,
 //               renamed {before}: the summary changed (chat.updated); before is the old one
 //   presence    {}
 //   patron      {refresh}                         state.patron: the summary to show, or null;
@@ -307,6 +308,13 @@ export class Store {
       this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? greeting(fields, state.me) : "" });
     } else {
       chat.summary = { ...chat.summary, ...fields };
+      // A chat that left me (transferred) and came back: its tab works again.
+      if (chat.ended && fields.state === "active" && fields.claimed_by_id === state.me.id) {
+        chat.ended = false;
+        chat.endReason = null;
+        chat.transferNote = "";
+        this.emit("chats", { kind: "reopened", id: chat.id });
+      }
     }
     for (const message of messages) this.addMessage(chat.id, message, { history: isNew });
     if (fields.state === "ended") this.markEnded(chat.id, fields.end_reason);

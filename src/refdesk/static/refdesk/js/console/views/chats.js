@@ -287,6 +287,17 @@ export function mountChats(store, actions) {
       const active = document.activeElement;
       if (!active || active === document.body || parts.pane.contains(active) || !active.isConnected) parts.closeTab.focus();
     },
+    reopened(change, chat, parts) {
+      // "Close tab" goes away under the keyboard: it lands in the composer instead.
+      const onCloseTab = document.activeElement === parts.closeTab;
+      parts.endedNote.hidden = true;
+      parts.composer.hidden = false;
+      parts.suggestions.hidden = false;
+      parts.end.hidden = false;
+      parts.closeTab.hidden = true;
+      parts.tab.classList.remove("ended");
+      if (onCloseTab) parts.box.focus();
+    },
     close({ id }, chat, parts) {
       const hadFocus = parts.pane.contains(document.activeElement) || parts.tab.contains(document.activeElement);
       parts.tab.remove();

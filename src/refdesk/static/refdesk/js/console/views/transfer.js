@@ -104,9 +104,11 @@ export function mountTransfers(store, actions) {
     (lists.querySelector("button") || close).focus();
   }
 
+  // Focus goes back where it came from; once the chat has left, to its "Close tab".
   dialog.addEventListener("close", () => {
     const pane = dialogChat !== null ? $(`pane-${dialogChat}`) : null;
-    pane?.querySelector(".transfer-open")?.focus();
+    const back = [...(pane?.querySelectorAll(".transfer-open, .close-tab") || [])].find((b) => !b.hidden);
+    back?.focus();
     dialogChat = null;
   });
 
@@ -141,7 +143,7 @@ export function mountTransfers(store, actions) {
 
   store.subscribe("chats", (change) => {
     if (change.kind === "open") addButton(change.id);
-    else if (change.kind === "ended") drawNote(change.id);
+    else if (change.kind === "ended" || change.kind === "reopened") drawNote(change.id);
     else if (change.kind === "close") notes.delete(change.id);
   });
   store.subscribe("transfer", ({ id }) => drawNote(id));
