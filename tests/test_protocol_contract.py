@@ -34,6 +34,7 @@ from refdesk.chats.events import (
     PatronChatView,
 )
 from refdesk.chats.models import Chat
+from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core import protocol
 from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
@@ -648,6 +649,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         await ana.until("ack")
         await patron.until("message", lambda f: f["sender"] == "librarian")
+        await ana.send({"type": "chat.patron", "chat_id": chat.pk, "name": "Sam Lee", "ref": "p"})
+        assert (await ana.until("ack"))["chat"]["patron_name"] == "Sam Lee"
+        await ben.until("chat.updated", lambda f: f["chat"]["id"] == chat.pk)
 
         await patron.send("not json")
         await patron.until("error")
@@ -697,6 +701,12 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
 
         leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
+        _behind, behind_token = await create(
+            campus_slug="south", name="", email="", question="And on Sunday?"
+        )
+        behind = keep(await patron_recorder(behind_token, seen))
+        assert (await behind.until("chat.state"))["chat"]["queue_position"] == 2
+        before_leaving = await database_sync_to_async(get_newest_chat_event_id)()
         # The chat waits past its timers: its home window closes, its patron is offered a
         # ticket.
         later = timezone.now() + dt.timedelta(minutes=5)
@@ -707,6 +717,8 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await leaver.send({"type": "chat.leave", "ref": "bye"})
         await leaver.until("ack")
         await ben.until("chat.ended", lambda f: f["chat_id"] == other.pk)
+        await database_sync_to_async(actions.do_publish_queue_positions)(after_event=before_leaving)
+        assert (await behind.until("queue.position"))["position"] == 1
 
         # From a chat to a ticket: the email asked for and given, the ticket offered and
         # taken by the patron, a librarian's chat ticketed, the ticket worked on.

@@ -20,6 +20,7 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("chats.ticket_offers", 0),
         ("chats.transfer_offers", 0),
         ("chats.purge", 3600),
+        ("chats.queue_positions", 0),
         ("tickets.unanswered", 0),
         ("tickets.purge", 3600),
         ("tickets.send_replies", 0),

@@ -140,3 +140,12 @@ def test_the_demo_desk_has_tickets_in_every_state_with_threads_and_adds_them_onc
     assert not TicketEntry.objects.filter(kind="reply", send_state="unsent").exists()
     call_command("demo")
     assert Ticket.objects.count() == 5
+
+
+def test_demo_without_tickets_makes_campuses_and_librarians_only() -> None:
+    from refdesk.tickets.models import Ticket
+
+    call_command("demo", "--no-tickets")
+    assert Campus.objects.count() == 3
+    assert Librarian.objects.count() == len(EXPECTED_LIBRARIANS)
+    assert not Ticket.objects.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
@@ -40,6 +41,7 @@ from refdesk.chats.events import (
     PatronChatClaimed,
     PatronChatEnded,
     PatronChatTransferred,
+    QueuePositionEvent,
     StaffChatClaimed,
     StaffChatEnded,
     StaffChatTransferred,
@@ -54,8 +56,10 @@ from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
     hash_token,
+    list_campuses_with_queue_changes,
     list_chats_for_staff,
     list_messages_json,
+    list_queue_places,
     message_event,
     message_payload,
     with_messages,
@@ -623,7 +627,11 @@ def check_end_chat_by_librarian(
         closing, field="closing", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"]
     )
     chat = access_chat(acting_librarian, chat_id, for_="end")
-    if closing_text and chat.librarian_id == acting_librarian.pk:
+    if (
+        closing_text
+        and chat.librarian_id == acting_librarian.pk
+        and not _last_line_was(chat, acting_librarian, closing_text)
+    ):
         do_send_message(
             NewMessage(
                 chat.pk,
@@ -641,6 +649,14 @@ def check_end_chat_by_librarian(
         acting_librarian=acting_librarian,
         holder=acting_librarian.pk if mine else None,
     )
+
+
+def _last_line_was(chat: Chat, librarian: Librarian, text: str) -> bool:
+    """Whether the chat's newest line is this librarian's and says ``text``: a closing line
+    they already typed (or a second end from another tab) is not sent again."""
+    lines = chat.messages.exclude(sender=Sender.SYSTEM).order_by("-seq")
+    last = lines.values_list("sender", "librarian_id", "body").first()
+    return last == (Sender.LIBRARIAN, librarian.pk, text)
 
 
 def do_end_chat(
@@ -783,8 +799,8 @@ def do_set_chat_email(chat_id: int, *, email: str) -> Chat:
     """Store a cleaned email address on a chat that has not ended (``chat_ended`` once it
     has: the update is conditional on the state).
 
-    Writes a ``chat.updated`` ``ChatEvent`` and broadcasts ``chat.updated`` to the staff
-    group after the commit.
+    Writes a ``chat.updated`` ``ChatEvent`` for the record and broadcasts ``chat.updated``
+    to the staff group after the commit.
     """
     with transaction.atomic():
         changed = (
@@ -798,11 +814,134 @@ def do_set_chat_email(chat_id: int, *, email: str) -> Chat:
         if not changed:
             raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
         summary = chat_summary(chat)
-        event_id = _record_event(chat, "chat.updated", {"chat": summary})
-        send_event_on_commit(
-            [STAFF_GROUP], ChatUpdated(type="chat.updated", event_id=event_id, chat=summary)
-        )
+        # Kept for the record; chat.updated itself is not a resume point.
+        _record_event(chat, "chat.updated", {"chat": summary, "fields": ["patron_email"]})
+        send_event_on_commit([STAFF_GROUP], ChatUpdated(type="chat.updated", chat=summary))
     return chat
+
+
+# ---------------------------------------------------------------------------
+# The patron's details
+# ---------------------------------------------------------------------------
+
+# Markup or an address in a name is someone testing the console, not a name.
+_NOT_A_NAME = re.compile(r"[<>]|://|\bjavascript:", re.IGNORECASE)
+# Nor are markup and quotes in an address that a librarian will copy into a mail client.
+_NOT_AN_EMAIL = re.compile(r"[<>\"'`()\\,;]")
+
+
+def clean_patron_name(value: object) -> str:
+    """A name given during a chat: one line of plain text, up to ``MAX_NAME_CHARS``; "" when
+    blank. Markup (``<`` or ``>``) and addresses are refused with ``invalid``."""
+    name = clean_text(
+        value, field="name", max_chars=settings.REFDESK["MAX_NAME_CHARS"], multiline=False
+    )
+    if _NOT_A_NAME.search(name):
+        raise ActionError(
+            "invalid", "A name is plain text, without < > or a web address.", field="name"
+        )
+    return name
+
+
+def check_set_patron_details(
+    chat_id: int, *, acting_librarian: Librarian, name: object = None, email: object = None
+) -> Chat:
+    """Record the name and email a patron gave during the chat (``chat.patron``).
+
+    ``None`` leaves a field as it is; ``""`` forgets it. At least one must be given. Only
+    the holder (or a supervisor) of a chat that has not ended may; validation comes first,
+    so a refusal stores nothing.
+    """
+    if name is None and email is None:
+        raise ActionError("invalid", "Give a name, an email, or both.", field="name")
+    clean_name = None if name is None else clean_patron_name(name)
+    clean_mail = None if email is None else clean_email(email)
+    if clean_mail and _NOT_AN_EMAIL.search(clean_mail):
+        raise ActionError("invalid", "That email address does not look right.", field="email")
+    chat = access_chat(acting_librarian, chat_id, for_="edit")
+    mine = chat.librarian_id == acting_librarian.pk
+    return do_set_patron_details(
+        chat,
+        acting_librarian=acting_librarian,
+        name=clean_name,
+        email=clean_mail,
+        holder=acting_librarian.pk if mine else None,
+    )
+
+
+def do_set_patron_details(
+    chat: Chat,
+    *,
+    acting_librarian: Librarian | None,
+    name: str | None = None,
+    email: str | None = None,
+    holder: int | None = None,
+) -> Chat:
+    """Store the patron's ``name`` and/or ``email`` (``None``: unchanged) on a chat that has
+    not ended; with ``holder``, only while that librarian still holds it
+    (``ActionError("not_yours")`` otherwise, and nothing changes).
+
+    A change writes a ``chat.updated`` ``ChatEvent`` and broadcasts ``chat.updated`` to the
+    staff group; the same details again change nothing and send nothing. The patron's
+    later lines carry the new name.
+    """
+    fields: dict[str, str] = {}
+    if name is not None and name != chat.patron_name:
+        fields["patron_name"] = name
+    if email is not None and email != chat.patron_email:
+        fields["patron_email"] = email
+    with transaction.atomic():
+        open_chat = Chat.objects.filter(pk=chat.pk).exclude(state=ChatState.ENDED)
+        if holder is not None:
+            open_chat = open_chat.filter(librarian_id=holder)
+        changed = open_chat.update(**fields) if fields else open_chat.exists()
+        fresh = get_chat_for_staff(chat.pk)
+        if not changed or fresh is None:
+            if fresh is None or fresh.state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat.pk)
+            raise ActionError(
+                "not_yours", "The chat changed hands; it is not yours to change.", chat_id=chat.pk
+            )
+        if not fields:
+            return fresh
+        summary = chat_summary(fresh)
+        # Kept for the record; chat.updated itself is not a resume point.
+        _record_event(
+            fresh,
+            "chat.updated",
+            {"chat": summary, "fields": sorted(fields)},
+            actor=acting_librarian,
+        )
+        send_event_on_commit([STAFF_GROUP], ChatUpdated(type="chat.updated", chat=summary))
+    return fresh
+
+
+# ---------------------------------------------------------------------------
+# Each waiting patron's place in the queue
+# ---------------------------------------------------------------------------
+
+
+def do_publish_queue_positions(*, after_event: int) -> int:
+    """Tell each waiting patron of every queue that changed since ``after_event`` (a chat
+    claimed, ended, dismissed or sent back to it) their place in it: ``queue.position`` to
+    the chat's group. Returns the newest event id, the next ``after_event``.
+
+    Writes nothing; sending a place twice (two processes, a restart) is harmless.
+    """
+    newest, campus_ids = list_campuses_with_queue_changes(after_event)
+    if campus_ids:
+        places = list_queue_places(campus_ids)
+        send_events_on_commit(
+            [
+                (
+                    [chat_group(chat_id)],
+                    QueuePositionEvent(type="queue.position", chat_id=chat_id, position=place),
+                    None,
+                )
+                for chat_id, place in places.items()
+            ]
+        )
+    return newest
 
 
 # ---------------------------------------------------------------------------

@@ -108,6 +108,8 @@ class PatronChatView(TypedDict):
     patron_name: str
     librarian_name: str | None
     created_at: str
+    # While waiting: the chat's place in its campus's queue (1 is next); null otherwise.
+    queue_position: int | None
 
 
 # ---------------------------------------------------------------------------
@@ -178,11 +180,9 @@ class PatronChatEnded(TypedDict):
 
 class ChatUpdated(TypedDict):
     """``chat.updated``: a chat's summary changed without a change of state (a timer ran
-    out, the patron gave an email, a transfer was offered). ``event_id`` only when the
-    change was recorded as a chat event (the patron's email)."""
+    out, a transfer was offered, the patron's name or email). Not a resume point."""
 
     type: Literal["chat.updated"]
-    event_id: NotRequired[int]
     chat: ChatSummary
 
 
@@ -283,6 +283,16 @@ class EmailRequested(TypedDict):
 
     type: Literal["email.requested"]
     chat_id: int
+
+
+class QueuePositionEvent(TypedDict):
+    """``queue.position``, to a waiting chat's patron: their place in the campus's queue
+    changed."""
+
+    type: Literal["queue.position"]
+    chat_id: int
+    # 1 is next.
+    position: int
 
 
 class TypingEvent(TypedDict):
@@ -451,6 +461,24 @@ class StaffQueueList(TypedDict):
     before: NotRequired[int | None]
 
 
+class ChatPatronAck(TypedDict):
+    """``ack`` of ``chat.patron`` (staff): the chat's summary with the details recorded."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat: ChatSummary
+
+
+class StaffChatPatron(TypedDict):
+    type: Literal["chat.patron"]
+    ref: NotRequired[Ref]
+    chat_id: int
+    # The patron's name (one line, up to 120 characters; "" forgets it); absent: unchanged.
+    name: NotRequired[str]
+    # The patron's email ("" forgets it); absent: unchanged.
+    email: NotRequired[str]
+
+
 class StaffChatDismiss(TypedDict):
     type: Literal["chat.dismiss"]
     ref: NotRequired[Ref]
@@ -471,6 +499,7 @@ declare_sends(
         "chat.transferred": (PatronChatTransferred,),
         "chat.ticket_offer": (TicketOffer,),
         "email.requested": (EmailRequested,),
+        "queue.position": (QueuePositionEvent,),
         "ack": (MessageAck, ChatEndedAck, EmailSetAck),
     },
 )
@@ -495,6 +524,7 @@ declare_sends(
             TransferOfferAck,
             ChatRequeuedAck,
             ChatIdAck,
+            ChatPatronAck,
         ),
     },
 )
@@ -517,6 +547,7 @@ declare_accepts(
         "chat.end": StaffChatEnd,
         "queue.list": StaffQueueList,
         "chat.dismiss": StaffChatDismiss,
+        "chat.patron": StaffChatPatron,
         "chat.transfer": StaffChatTransfer,
         "chat.transfer.accept": StaffTransferAccept,
         "chat.transfer.decline": StaffTransferDecline,

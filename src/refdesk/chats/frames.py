@@ -81,6 +81,15 @@ def claim(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     return {"chat": _with_messages(actions.do_claim_chat(chat_id, acting_librarian=librarian))}
 
 
+@staff_frame("chat.patron")
+def patron_details(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    chat = actions.check_set_patron_details(
+        chat_id, acting_librarian=librarian, name=frame.get("name"), email=frame.get("email")
+    )
+    return {"chat": chat_summary(chat)}
+
+
 @staff_frame("chat.fetch", lane="read")
 def fetch(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     chat_id = require_int(frame, "chat_id")

@@ -115,6 +115,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even outside debug, although it adds an admin with a published password.",
         )
+        parser.add_argument(
+            "--no-tickets",
+            action="store_true",
+            help="Campuses and librarians only: no sample tickets.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not (settings.DEBUG or settings.TESTING or options["force"]):
@@ -153,7 +158,7 @@ class Command(BaseCommand):
             )
             added.append(lib.username)
 
-        made = _demo_tickets(campuses)
+        made = 0 if options["no_tickets"] else _demo_tickets(campuses)
         self.stdout.write(f"Campuses: {', '.join(campuses)}.")
         if made:
             self.stdout.write(f"Added {made} tickets, new, open, pending and closed.")

@@ -22,6 +22,7 @@ const state = {
   lastSeq: 0,
   ended: false,
   librarianName: null,
+  waiting: false, // in the queue, not claimed yet
   outbox: new Map(), // client_id -> body, until acknowledged
   socket: null,
   typingTimer: null,
@@ -371,12 +372,20 @@ function onFrame(frame) {
       clearTimeout(state.typingShownTimer);
       if (frame.active) state.typingShownTimer = setTimeout(() => ($("typing").textContent = ""), 8000);
       break;
+    case "queue.position":
+      showPlace(frame.position);
+      break;
     case "chat.claimed":
+      state.waiting = false;
+      showPlace(null);
       state.librarianName = frame.by;
       $("chat-title").textContent = `Chatting with ${frame.by}`;
       setStatus(`${frame.by} has joined the chat.`);
       break;
     case "chat.transferred":
+      // Back to a queue: waiting again, and the next "queue.position" says where.
+      state.waiting = !frame.to;
+      showPlace(null);
       state.librarianName = frame.to || null;
       $("chat-title").textContent = frame.to ? `Chatting with ${frame.to}` : "Waiting for a librarian";
       setStatus(
@@ -404,13 +413,27 @@ function onFrame(frame) {
 
 function applyChat(chat) {
   if (chat.librarian_name) {
+    state.waiting = false;
+    showPlace(null);
     state.librarianName = chat.librarian_name;
     $("chat-title").textContent = `Chatting with ${chat.librarian_name}`;
     setStatus(`You are chatting with ${chat.librarian_name}.`);
   } else if (chat.state === "waiting") {
+    state.waiting = true;
     setStatus("A librarian will be with you shortly.");
+    showPlace(chat.queue_position);
   }
   if (chat.state === "ended") endChat(chat.end_reason);
+}
+
+// A waiting patron's place in the campus's queue, kept current by "queue.position", in a
+// line of its own under the status (a polite live region too).
+function showPlace(position) {
+  const box = $("queue-place");
+  const waiting = state.waiting && !state.ended;
+  const text = !waiting ? "" : position === 1 ? "You are next in the queue." : position > 1 ? `You are number ${position} in the queue.` : "";
+  if (box.textContent !== text) box.textContent = text;
+  box.hidden = !text;
 }
 
 function messageNode(message, pending) {
@@ -535,6 +558,8 @@ function emailPanels() {
 function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
+  state.waiting = false;
+  showPlace(null);
   state.outbox.clear();
   setComposerEnabled(false);
   $("typing").textContent = "";
