@@ -16,6 +16,9 @@ import { mountQueue } from "./console/views/queue.js";
 import { mountSound } from "./console/views/sound.js";
 import { mountStatus } from "./console/views/status.js";
 import { mountTickets } from "./console/views/tickets.js";
+import { createTicketActions } from "./console/ticketactions.js";
+import { mountTicket } from "./console/views/ticket.js";
+import { mountTicketDesk } from "./console/views/ticketdesk.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -74,6 +77,8 @@ mountPresence(store);
 mountChats(store, actions);
 mountTransfers(store, actions);
 mountPatron(store, actions);
+const ticketActions = createTicketActions(store, socket);
+mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));

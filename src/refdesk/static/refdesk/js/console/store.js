@@ -28,8 +28,10 @@
 //   needs       {what: "chat", id}                the server has a chat this console lacks
 //   offers      {kind: "add" | "remove", id}      transfers offered to me (state.offers)
 //   transfer    {id}                              a chat of mine: its transfer offer changed
+//   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
 
 import { PagedList, age } from "./lists.js";
+import { TicketDesk } from "./ticketdesk.js";
 import { displayName, endNote, greeting, plural } from "./words.js";
 
 // A claimed chat stays in the queue, marked with who has it, for this long.
@@ -67,6 +69,9 @@ export class Store {
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
+    // The Tickets view's part: its own state and topics (console/ticketdesk.js).
+    this.ticketdesk = new TicketDesk(this);
+    this.state.ticketdesk = this.ticketdesk.state;
   }
 
   subscribe(topic, listener) {
@@ -519,6 +524,7 @@ export const handlers = {
     const offered = new Set(frame.transfer_offers.map((offer) => offer.chat_id));
     for (const id of [...state.offers.keys()]) if (!offered.has(id)) store.dropOffer(id);
     for (const offer of frame.transfer_offers) store.addOffer(offer);
+    store.ticketdesk.resync();
     store.setConnection("open");
   },
 
@@ -613,10 +619,12 @@ export const handlers = {
 
   "ticket.created"(store, frame) {
     store.addTicket(frame.ticket);
+    store.ticketdesk.arrived(frame.ticket);
   },
 
   "ticket.updated"(store, frame) {
     store.updateTicket(frame.ticket, frame.previous_state);
+    store.ticketdesk.changed(frame.ticket);
   },
 
   // Errors that answer a request go to it; these answer notifications (typing) or come

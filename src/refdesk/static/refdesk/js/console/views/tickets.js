@@ -17,7 +17,7 @@ function mailto(email) {
   return `mailto:${email.split("@").map(encodeURIComponent).join("@")}`;
 }
 
-function row(ticket) {
+function row(ticket, open) {
   const question = el("p", { class: "ticket-question", dir: "auto" });
   const long = ticket.question.length > TICKET_EXCERPT;
   renderRichText(question, long ? `${ticket.question.slice(0, TICKET_EXCERPT - 1)}…` : ticket.question);
@@ -34,7 +34,9 @@ function row(ticket) {
     el("a", { class: "ticket-email", href: mailto(ticket.email), text: ticket.email }),
     question,
     more,
-    el("time", { class: "ticket-time", datetime: ticket.created_at, text: formatWhen(ticket.created_at) })
+    el("time", { class: "ticket-time", datetime: ticket.created_at, text: formatWhen(ticket.created_at) }),
+    // Answered in the Tickets view, where it opens.
+    el("button", { type: "button", class: "link-button ticket-open", text: "Open ticket", onclick: () => open(ticket.id) })
   );
 }
 
@@ -46,7 +48,11 @@ export function mountTickets(store, actions) {
     empty: $("tickets-empty"),
     count: $("tickets-count"),
     noun: "ticket",
-    build: row,
+    build: (ticket) =>
+      row(ticket, (id) => {
+        store.ticketdesk.showView("tickets");
+        store.ticketdesk.openTicket(id);
+      }),
     refresh: () => false,
     focusable: (node) => node.querySelector("a"),
     idOf: (node) => Number(node.dataset.ticketId),
