@@ -139,3 +139,51 @@ def test_a_transfer_and_its_accept_with_the_keyboard_alone(desk: Desk, contexts:
     again = claim(ana, chat_id)
     expect(patron.locator("#chat-title")).to_have_text("Chatting with Ana")
     end_from_console(again)
+
+
+def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_queue(
+    desk: Desk, contexts: Contexts
+) -> None:
+    axe = Axe()
+    ana = log_in(contexts.new(), desk, "ana")
+    cai = log_in(contexts.new(), desk, "cai")
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(
+        patron, desk, campus="south", name="Noor Ticket", question="Is there a thesis template?"
+    )
+    pane = claim(ana, chat_id)
+
+    pane.get_by_role("button", name="Transfer…").click()
+    dialog = ana.locator("#transfer-dialog")
+    expect(dialog.locator("#transfer-intro")).to_have_text(
+        "Nobody from South Campus Library is online. Choose another librarian, or put the "
+        "chat in a campus's queue."
+    )
+    main_button = dialog.get_by_role("button", name="Create ticket for South Campus Library")
+    expect(main_button).to_be_focused()
+    main_button.click()
+    form = pane.locator(".chat-ticket-form")
+    expect(form).to_be_visible()
+    expect(form.get_by_label("Patron's email")).to_be_focused()
+    problems = audit(ana, "console-ticket-form", axe)
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+
+    # Creating it without an email says what to do; the patron is asked in the widget.
+    form.get_by_role("button", name="Create ticket for South Campus Library").click()
+    expect(form.locator(".ticket-form-status")).to_have_text(
+        "A ticket is answered by email: type the patron's address, or ask them for it."
+    )
+    form.get_by_role("button", name="Ask the patron for it").click()
+    expect(patron.get_by_role("heading", name="The librarian asks for your email")).to_be_visible()
+    patron.get_by_label("Your email").fill("noor@example.edu")
+    patron.get_by_role("button", name="Send email address").click()
+    expect(form.get_by_label("Patron's email")).to_have_value("noor@example.edu")
+
+    form.get_by_role("button", name="Create ticket for South Campus Library").click()
+    expect(pane.locator(".ended-note")).to_have_text("Turned into a ticket.")
+    expect(patron.locator("#messages .message.from-system .body").last).to_contain_text(
+        "noor@example.edu"
+    )
+    ticket = cai.locator("#tickets .ticket-item").filter(has_text="Noor Ticket")
+    expect(ticket).to_be_visible()
+    expect(ticket.locator(".badge")).to_have_text("South Campus Library")
