@@ -4,6 +4,8 @@ the dialog and the offer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,8 @@ from tests.browser.support import (
     log_in,
     send_from_console,
     start_chat,
+    start_desk,
+    stop_desk,
 )
 from tests.browser.test_accessibility import audit
 from tests.browser.test_console import press_until
@@ -187,3 +191,52 @@ def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_qu
     ticket = cai.locator("#tickets .ticket-item").filter(has_text="Noor Ticket")
     expect(ticket).to_be_visible()
     expect(ticket.locator(".badge")).to_have_text("South Campus Library")
+
+
+@pytest.fixture
+def patient_desk(tmp_path: Path) -> Iterator[Desk]:
+    """A desk of the test's own whose ticket offer comes after 2 s, swept every second."""
+    served = start_desk(
+        tmp_path / "patient-desk",
+        settings={"REFDESK_TICKET_OFFER_SECONDS": "2", "REFDESK_SWEEP_SECONDS": "1"},
+    )
+    yield served
+    stop_desk(served)
+
+
+def test_a_patron_left_waiting_is_offered_a_ticket_and_takes_it(
+    patient_desk: Desk, contexts: Contexts
+) -> None:
+    axe = Axe()
+    cai = log_in(contexts.new(), patient_desk, "cai")
+    patron = contexts.new(phone=True).new_page()
+    start_chat(patron, patient_desk, campus="south", name="Uma Waiting", question="Microfilm?")
+    offer = patron.get_by_role("heading", name="Nobody is free just now")
+    expect(offer).to_be_visible()
+    problems = audit(patron, "ask-ticket-offer", axe)
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+    # "Keep waiting" only hides the offer; the chat stays in the queue.
+    patron.get_by_role("button", name="Keep waiting").click()
+    expect(offer).to_be_hidden()
+    expect(patron.locator("#status")).to_contain_text("You are still in the queue")
+    row = cai.locator("#queue .queue-item").filter(has_text="Uma Waiting")
+    expect(row).to_be_visible()
+
+    # Offered once per wait: reconnecting does not offer it again, but the patron asked
+    # for it back by reloading gets the chat as it is.
+    patron.reload()
+    expect(patron.locator("#messages .message.from-patron .body").first).to_have_text("Microfilm?")
+    expect(offer).to_be_hidden()
+
+    # A second chat takes the offer: it leaves the queue as a ticket for its campus.
+    second = contexts.new(phone=True).new_page()
+    start_chat(second, patient_desk, campus="south", name="Vic Ticket", question="Thesis deposit?")
+    expect(second.get_by_role("heading", name="Nobody is free just now")).to_be_visible()
+    second.get_by_label("Your email").fill("vic@example.edu")
+    second.get_by_role("button", name="Leave it as a ticket").click()
+    expect(second.locator("#messages .message.from-system .body").last).to_contain_text(
+        "vic@example.edu"
+    )
+    ticket = cai.locator("#tickets .ticket-item").filter(has_text="Vic Ticket")
+    expect(ticket).to_be_visible()
+    expect(cai.locator("#queue .queue-item").filter(has_text="Vic Ticket")).to_have_count(0)
