@@ -97,6 +97,7 @@ DISMISSED = Answer("ack", change="dismissed")
 # A dismissal that leaves the chat alone (not waiting, or no such chat) still succeeds.
 SKIPPED = Answer("ack", change="skipped")
 UPDATED = Answer("ack", change="updated")
+REQUEUED = Answer("ack", change="requeued")
 SILENT = Answer("silent")
 
 
@@ -110,6 +111,10 @@ INVALID = refused("invalid")
 ALREADY_CLAIMED = refused("already_claimed")
 CHAT_ENDED = refused("chat_ended")
 FORBIDDEN = refused("forbidden")
+NO_OFFER = refused("no_offer")
+
+# Where the holder's transfer puts a chat back: the queue of the campus it is in.
+CAMPUS, CAMPUS_NAME = "north", "North Campus Library"
 
 
 # ---------------------------------------------------------------------------
@@ -149,6 +154,21 @@ STAFF_MATRIX: dict[tuple[str, str], tuple[Answer, Answer, Answer, Answer]] = {
     ("chat.patron", ACTIVE_OTHER): (NOT_YOURS, NOT_YOURS, UPDATED, UPDATED),
     ("chat.patron", ACTIVE_MINE): (UPDATED,) * 4,
     ("chat.patron", ENDED_STATE): (NOT_YOURS, CHAT_ENDED, CHAT_ENDED, CHAT_ENDED),
+    # Only the holder hands a chat on (here: back to its campus's queue); not even a
+    # supervisor transfers someone else's chat.
+    ("chat.transfer", WAITING): (NOT_YOURS,) * 4,
+    ("chat.transfer", ACTIVE_OTHER): (NOT_YOURS,) * 4,
+    ("chat.transfer", ACTIVE_MINE): (REQUEUED,) * 4,
+    ("chat.transfer", ENDED_STATE): (CHAT_ENDED,) * 4,
+    # Nobody was offered these chats: nobody can accept or decline them.
+    ("chat.transfer.accept", WAITING): (NO_OFFER,) * 4,
+    ("chat.transfer.accept", ACTIVE_OTHER): (NO_OFFER,) * 4,
+    ("chat.transfer.accept", ACTIVE_MINE): (NO_OFFER,) * 4,
+    ("chat.transfer.accept", ENDED_STATE): (CHAT_ENDED,) * 4,
+    ("chat.transfer.decline", WAITING): (NO_OFFER,) * 4,
+    ("chat.transfer.decline", ACTIVE_OTHER): (NO_OFFER,) * 4,
+    ("chat.transfer.decline", ACTIVE_MINE): (NO_OFFER,) * 4,
+    ("chat.transfer.decline", ENDED_STATE): (CHAT_ENDED,) * 4,
     # Dismissing spam is a supervisor's or an admin's, and ends waiting chats only.
     ("chat.dismiss", WAITING): (FORBIDDEN, FORBIDDEN, DISMISSED, DISMISSED),
     ("chat.dismiss", ACTIVE_OTHER): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
@@ -502,6 +522,15 @@ def expected_after(
         add_message("librarian" if actor else "patron", LIBRARIAN_BODY if actor else PATRON_BODY)
     elif change == "updated":
         after["events"].append((chat_id, "chat.updated"))
+    elif change == "requeued":
+        assert actor is not None
+        add_message(
+            "system",
+            f"{actor.display_name} transferred the chat to the {CAMPUS_NAME} queue. "
+            "A librarian there will be with you shortly.",
+        )
+        chat.update(state="waiting", librarian=None)
+        after["events"].append((chat_id, "chat.transferred"))
     elif change == "dismissed":
         add_message("system", "The chat has ended.")
         chat.update(state="ended", end_reason="dismissed")
@@ -567,6 +596,8 @@ def check_answer(
         assert answer["chat"]["messages"]
     elif frame_type == "chat.patron":
         assert (answer["chat"]["id"], answer["chat"]["patron_name"]) == (chat_id, "Sam Matrix")
+    elif frame_type == "chat.transfer":
+        assert answer == {"type": "ack", "ref": "cell", "chat_id": chat_id, "to_campus": CAMPUS}
     elif frame_type == "message.send":
         assert answer["message"]["chat_id"] == chat_id
     elif frame_type in {"chat.end", "chat.leave"}:
@@ -599,6 +630,8 @@ def staff_frame(frame_type: str, chat_id: Any) -> dict[str, Any]:
         frame["closing"] = CLOSING
     elif frame_type == "chat.patron":
         frame["name"] = "Sam Matrix"
+    elif frame_type == "chat.transfer":
+        frame["to_campus"] = CAMPUS
     return frame
 
 

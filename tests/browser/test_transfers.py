@@ -4,6 +4,8 @@ the dialog and the offer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,8 @@ from tests.browser.support import (
     log_in,
     send_from_console,
     start_chat,
+    start_desk,
+    stop_desk,
 )
 from tests.browser.test_accessibility import audit
 from tests.browser.test_console import press_until
@@ -139,3 +143,100 @@ def test_a_transfer_and_its_accept_with_the_keyboard_alone(desk: Desk, contexts:
     again = claim(ana, chat_id)
     expect(patron.locator("#chat-title")).to_have_text("Chatting with Ana")
     end_from_console(again)
+
+
+def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_queue(
+    desk: Desk, contexts: Contexts
+) -> None:
+    axe = Axe()
+    ana = log_in(contexts.new(), desk, "ana")
+    cai = log_in(contexts.new(), desk, "cai")
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(
+        patron, desk, campus="south", name="Noor Ticket", question="Is there a thesis template?"
+    )
+    pane = claim(ana, chat_id)
+
+    pane.get_by_role("button", name="Transfer…").click()
+    dialog = ana.locator("#transfer-dialog")
+    expect(dialog.locator("#transfer-intro")).to_have_text(
+        "Nobody from South Campus Library is online. Choose another librarian, or put the "
+        "chat in a campus's queue."
+    )
+    main_button = dialog.get_by_role("button", name="Create ticket for South Campus Library")
+    expect(main_button).to_be_focused()
+    main_button.click()
+    form = pane.locator(".chat-ticket-form")
+    expect(form).to_be_visible()
+    expect(form.get_by_label("Patron's email")).to_be_focused()
+    problems = audit(ana, "console-ticket-form", axe)
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+
+    # Creating it without an email says what to do; the patron is asked in the widget.
+    form.get_by_role("button", name="Create ticket for South Campus Library").click()
+    expect(form.locator(".ticket-form-status")).to_have_text(
+        "A ticket is answered by email: type the patron's address, or ask them for it."
+    )
+    form.get_by_role("button", name="Ask the patron for it").click()
+    expect(patron.get_by_role("heading", name="The librarian asks for your email")).to_be_visible()
+    patron.get_by_label("Your email").fill("noor@example.edu")
+    patron.get_by_role("button", name="Send email address").click()
+    expect(form.get_by_label("Patron's email")).to_have_value("noor@example.edu")
+
+    form.get_by_role("button", name="Create ticket for South Campus Library").click()
+    expect(pane.locator(".ended-note")).to_have_text("Turned into a ticket.")
+    expect(patron.locator("#messages .message.from-system .body").last).to_contain_text(
+        "noor@example.edu"
+    )
+    ticket = cai.locator("#tickets .ticket-item").filter(has_text="Noor Ticket")
+    expect(ticket).to_be_visible()
+    expect(ticket.locator(".badge")).to_have_text("South Campus Library")
+
+
+@pytest.fixture
+def patient_desk(tmp_path: Path) -> Iterator[Desk]:
+    """A desk of the test's own whose ticket offer comes after 2 s, swept every second."""
+    served = start_desk(
+        tmp_path / "patient-desk",
+        settings={"REFDESK_TICKET_OFFER_SECONDS": "2", "REFDESK_SWEEP_SECONDS": "1"},
+    )
+    yield served
+    stop_desk(served)
+
+
+def test_a_patron_left_waiting_is_offered_a_ticket_and_takes_it(
+    patient_desk: Desk, contexts: Contexts
+) -> None:
+    axe = Axe()
+    cai = log_in(contexts.new(), patient_desk, "cai")
+    patron = contexts.new(phone=True).new_page()
+    start_chat(patron, patient_desk, campus="south", name="Uma Waiting", question="Microfilm?")
+    offer = patron.get_by_role("heading", name="Nobody is free just now")
+    expect(offer).to_be_visible()
+    problems = audit(patron, "ask-ticket-offer", axe)
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+    # "Keep waiting" only hides the offer; the chat stays in the queue.
+    patron.get_by_role("button", name="Keep waiting").click()
+    expect(offer).to_be_hidden()
+    expect(patron.locator("#status")).to_contain_text("You are still in the queue")
+    row = cai.locator("#queue .queue-item").filter(has_text="Uma Waiting")
+    expect(row).to_be_visible()
+
+    # Offered once per wait: reconnecting does not offer it again, but the patron asked
+    # for it back by reloading gets the chat as it is.
+    patron.reload()
+    expect(patron.locator("#messages .message.from-patron .body").first).to_have_text("Microfilm?")
+    expect(offer).to_be_hidden()
+
+    # A second chat takes the offer: it leaves the queue as a ticket for its campus.
+    second = contexts.new(phone=True).new_page()
+    start_chat(second, patient_desk, campus="south", name="Vic Ticket", question="Thesis deposit?")
+    expect(second.get_by_role("heading", name="Nobody is free just now")).to_be_visible()
+    second.get_by_label("Your email").fill("vic@example.edu")
+    second.get_by_role("button", name="Leave it as a ticket").click()
+    expect(second.locator("#messages .message.from-system .body").last).to_contain_text(
+        "vic@example.edu"
+    )
+    ticket = cai.locator("#tickets .ticket-item").filter(has_text="Vic Ticket")
+    expect(ticket).to_be_visible()
+    expect(cai.locator("#queue .queue-item").filter(has_text="Vic Ticket")).to_have_count(0)

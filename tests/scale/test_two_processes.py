@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from tests.scale.support import (
 )
 
 pytestmark = [pytest.mark.scale]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +142,127 @@ async def test_presence_and_queue_snapshots_agree_on_both_processes(desk: Any) -
     assert any(c["question"] == "Is there a quiet room?" for c in snap_a["waiting"])
     for sock in (first, second, on_a, on_b):
         await sock.close()
+
+
+async def answer_to(console: Socket, ref: str) -> dict[str, Any]:
+    """The ack or error that answers the frame ``ref``; other frames are skipped."""
+    async with asyncio.timeout(20):
+        while True:
+            frame = await console.frames.get()
+            if frame.get("ref") == ref and frame["type"] in {"ack", "error"}:
+                return frame
+
+
+def outcome(frame: dict[str, Any]) -> str:
+    return "ok" if frame["type"] == "ack" else str(frame["code"])
+
+
+RACE_ROUNDS = 10
+
+
+async def test_a_transfer_offered_on_one_process_is_accepted_on_the_other_one_outcome_a_race(
+    desk: Any,
+) -> None:
+    setup, a, b = desk
+    holder_lib, target_lib = setup["librarians"][20], setup["librarians"][21]
+    holder = await Socket.open(a.port, "/ws/staff/", holder_lib["cookie"])
+    # The holder's second tab, on the other process.
+    holder_b = await Socket.open(b.port, "/ws/staff/", holder_lib["cookie"])
+    target = await Socket.open(b.port, "/ws/staff/", target_lib["cookie"])
+    other_lib = setup["librarians"][22]
+    other = await Socket.open(a.port, "/ws/staff/", other_lib["cookie"])
+    for console in (holder, holder_b, target, other):
+        await console.until("snapshot")
+    outcomes: dict[str, dict[str, int]] = {"accept_vs_leave": {}, "two_offers": {}}
+
+    async def held_chat(question: str) -> tuple[int, Socket]:
+        started = await asyncio.to_thread(start_chat, a.port, question)
+        chat_id = started["chat_id"]
+        patron = await Socket.open(a.port, f"/ws/patron/{started['token']}/")
+        await patron.until("chat.state")
+        ref = f"claim-{chat_id}"
+        await holder.send({"type": "chat.claim", "chat_id": chat_id, "ref": ref})
+        assert (await answer_to(holder, ref))["type"] == "ack"
+        return chat_id, patron
+
+    # Offered on A, accepted on B: the patron (on A) sees the new name.
+    chat_id, patron = await held_chat("Offered across processes?")
+    await holder.send(
+        {"type": "chat.transfer", "chat_id": chat_id, "to_librarian": target_lib["id"], "ref": "o"}
+    )
+    assert (await answer_to(holder, "o"))["offered_to"] == target_lib["name"]
+    offered = await target.until("chat.transfer.offered", lambda f: f["chat_id"] == chat_id)
+    assert offered["from"] == holder_lib["name"]
+    await target.send({"type": "chat.transfer.accept", "chat_id": chat_id, "ref": "acc"})
+    assert (await answer_to(target, "acc"))["chat"]["claimed_by_id"] == target_lib["id"]
+    moved = await patron.until("chat.transferred")
+    assert moved["to"] == target_lib["name"]
+    for console in (holder, holder_b):
+        seen = await console.until("chat.transferred", lambda f: f["chat_id"] == chat_id)
+        assert seen["to_id"] == target_lib["id"]
+    await patron.close()
+
+    for round_number in range(RACE_ROUNDS):
+        # An accept on B against the patron leaving on A.
+        chat_id, patron = await held_chat(f"Race {round_number}")
+        ref = f"offer-{round_number}"
+        await holder.send(
+            {
+                "type": "chat.transfer",
+                "chat_id": chat_id,
+                "to_librarian": target_lib["id"],
+                "ref": ref,
+            }
+        )
+        assert (await answer_to(holder, ref))["type"] == "ack"
+        await target.until("chat.transfer.offered", lambda f, c=chat_id: f["chat_id"] == c)
+        accept_ref, leave_ref = f"acc-{round_number}", f"leave-{round_number}"
+        await asyncio.gather(
+            target.send({"type": "chat.transfer.accept", "chat_id": chat_id, "ref": accept_ref}),
+            patron.send({"type": "chat.leave", "ref": leave_ref}),
+        )
+        accepted, left = await answer_to(target, accept_ref), await answer_to(patron, leave_ref)
+        assert outcome(left) == "ok"
+        assert outcome(accepted) in {"ok", "chat_ended"}
+        tally = outcomes["accept_vs_leave"]
+        tally[outcome(accepted)] = tally.get(outcome(accepted), 0) + 1
+        ended = await holder.until("chat.ended", lambda f, c=chat_id: f["chat_id"] == c)
+        expected_holder = target_lib["id"] if outcome(accepted) == "ok" else holder_lib["id"]
+        assert ended["chat"]["claimed_by_id"] == expected_holder
+        await patron.close()
+
+        # Two offers of one chat at once, from the holder's tabs on A and on B, to two
+        # librarians: one stands, the other is refused.
+        chat_id, patron = await held_chat(f"Two offers {round_number}")
+        first, second = f"one-{round_number}", f"two-{round_number}"
+        await asyncio.gather(
+            holder.send(
+                {
+                    "type": "chat.transfer",
+                    "chat_id": chat_id,
+                    "to_librarian": target_lib["id"],
+                    "ref": first,
+                }
+            ),
+            holder_b.send(
+                {
+                    "type": "chat.transfer",
+                    "chat_id": chat_id,
+                    "to_librarian": other_lib["id"],
+                    "ref": second,
+                }
+            ),
+        )
+        results = [
+            outcome(await answer_to(holder, first)),
+            outcome(await answer_to(holder_b, second)),
+        ]
+        assert sorted(results) == ["offer_pending", "ok"], results
+        won = "first" if results[0] == "ok" else "second"
+        outcomes["two_offers"][won] = outcomes["two_offers"].get(won, 0) + 1
+        await patron.close()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "transfer-races.json").write_text(json.dumps(outcomes, indent=2) + "\n")
+    for console in (holder, holder_b, target, other):
+        await console.close()

@@ -193,6 +193,22 @@ export function createActions(store, socket) {
     return "The chat is back in the queue.";
   }
 
+  // The patron's widget shows an email field (chat.ask_email).
+  async function askEmail(chatId) {
+    await socket.request({ type: "chat.ask_email", chat_id: chatId });
+    return "Asked the patron for their email address.";
+  }
+
+  // The chat ends as a ticket for its campus's queue (chat.ticket). Without an email on
+  // the chat, `email` is the one the librarian typed; the server says `email_required`
+  // when there is none.
+  async function ticketChat(chatId, email = "") {
+    const frame = { type: "chat.ticket", chat_id: chatId };
+    if (email) frame.email = email;
+    const ack = await socket.request(frame);
+    return ack.ticket_id;
+  }
+
   async function acceptOffer(chatId) {
     try {
       const ack = await socket.request({ type: "chat.transfer.accept", chat_id: chatId });
@@ -220,5 +236,5 @@ export function createActions(store, socket) {
     if (state.connection === "open") flushOutbox();
   });
 
-  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer };
+  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer, askEmail, ticketChat };
 }

@@ -1,7 +1,9 @@
-// Transfers: the Transfer button of each chat of mine and its dialog (operators from the
-// patron's campus first, then the other librarians online, then the campus queues), the
-// note on a chat while an offer of it stands, and the offers made to me, each with the
-// conversation so far, Accept, Decline and the seconds left.
+// Handing a chat on: the Transfer button of each chat of mine and its dialog (operators
+// from the patron's campus first, then the other librarians online, then the campus
+// queues; when nobody from the patron's campus is online, a ticket for its queue first),
+// Ask for email and Create ticket, the note on a chat while an offer of it stands, and the
+// offers made to me, each with the conversation so far, Accept, Decline and the seconds
+// left.
 import { el, formatClock } from "../../text.js";
 import { displayName, plural } from "../words.js";
 import { $ } from "./common.js";
@@ -94,7 +96,26 @@ export function mountTransfers(store, actions) {
       )
     );
     queues.sort((a, b) => Number(b.textContent.includes("the patron's")) - Number(a.textContent.includes("the patron's")));
+    const ticketFirst = home.length
+      ? null
+      : el(
+          "section",
+          { class: "transfer-section" },
+          el("h3", { text: "The library's rule" }),
+          el("button", {
+            type: "button",
+            class: "button primary choice ticket-first",
+            text: `Create ticket for ${summary.campus_name}`,
+            onclick: () => {
+              // The form takes the focus, not the button that opened the dialog.
+              dialogChat = null;
+              dialog.close();
+              openTicketForm(chatId);
+            },
+          })
+        );
     lists.replaceChildren(
+      ...(ticketFirst ? [ticketFirst] : []),
       section(`Online from ${summary.campus_name}`, home.map(toLibrarian), "Nobody from this campus is online."),
       section("Other librarians online", others.map(toLibrarian), "Nobody else is online."),
       section("Campus queues", queues, "")
@@ -120,10 +141,85 @@ export function mountTransfers(store, actions) {
     const pane = $(`pane-${id}`);
     if (!pane || pane.querySelector(".transfer-open")) return;
     const button = el("button", { type: "button", class: "button subtle transfer-open", text: "Transfer…", onclick: () => openDialog(id) });
+    const askEmail = el("button", { type: "button", class: "button subtle ask-email", text: "Ask for email", onclick: () => ask(id) });
+    const ticket = el("button", { type: "button", class: "button subtle ticket-open", text: "Create ticket…", onclick: () => openTicketForm(id) });
     const note = el("p", { class: "transfer-note", role: "status", hidden: true });
-    pane.querySelector(".pane-head")?.append(button);
-    pane.querySelector(".pane-head")?.after(note);
-    notes.set(id, { button, note });
+    const form = ticketForm(id);
+    const head = pane.querySelector(".pane-head");
+    head?.append(el("div", { class: "handoff", role: "group", "aria-label": "Hand this chat on" }, askEmail, ticket, button));
+    head?.after(note, form.node);
+    notes.set(id, { button, note, askEmail, ticket, form });
+  }
+
+  async function ask(id) {
+    const parts = notes.get(id);
+    try {
+      parts.form.say(await actions.askEmail(id));
+      store.say("Asked the patron for their email address.");
+    } catch (error) {
+      store.say(error.message || "Could not ask for the email address.");
+    }
+  }
+
+  // The form that turns a chat into a ticket for its campus's queue.
+  function ticketForm(id) {
+    const campus = () => state.chats.get(id)?.summary.campus_name || "its campus";
+    const email = el("input", { type: "email", id: `ticket-email-${id}`, autocomplete: "off", maxlength: "254" });
+    const status = el("p", { class: "ticket-form-status", role: "status", "aria-live": "polite" });
+    const submit = el("button", { type: "submit", class: "button primary" });
+    const intro = el("p", { class: "ticket-form-intro" });
+    const node = el(
+      "form",
+      { class: "chat-ticket-form", hidden: true, "aria-label": "Create a ticket", onsubmit: (event) => create(event) },
+      intro,
+      el("label", { for: `ticket-email-${id}`, text: "Patron's email" }),
+      email,
+      submit,
+      el("button", { type: "button", class: "button subtle", text: "Ask the patron for it", onclick: () => ask(id) }),
+      el("button", { type: "button", class: "button subtle", text: "Cancel", onclick: () => close() }),
+      status
+    );
+    function open() {
+      const summary = state.chats.get(id)?.summary;
+      intro.textContent = `The chat ends, and its question and transcript go to the ${campus()} ticket queue, to be answered by email.`;
+      submit.textContent = `Create ticket for ${campus()}`;
+      if (!email.value && summary?.patron_email) email.value = summary.patron_email;
+      status.textContent = "";
+      node.hidden = false;
+      (email.value ? submit : email).focus();
+    }
+    function close() {
+      node.hidden = true;
+      notes.get(id)?.ticket.focus();
+    }
+    async function create(event) {
+      event.preventDefault();
+      submit.disabled = true;
+      try {
+        const ticketId = await actions.ticketChat(id, email.value.trim());
+        status.textContent = "";
+        node.hidden = true;
+        store.say(`Ticket ${ticketId} created for ${campus()}.`);
+      } catch (error) {
+        status.textContent =
+          error.code === "email_required"
+            ? "A ticket is answered by email: type the patron's address, or ask them for it."
+            : error.message || "The ticket was not created.";
+        email.focus();
+      } finally {
+        submit.disabled = false;
+      }
+    }
+    // The patron's answer to "Ask for email" fills the field, unless the librarian typed one.
+    const unsubscribe = store.subscribe("transfer", ({ id: changed }) => {
+      const summary = state.chats.get(id)?.summary;
+      if (changed === id && summary?.patron_email && !email.value) email.value = summary.patron_email;
+    });
+    return { node, open, unsubscribe, say: (text) => (status.textContent = text) };
+  }
+
+  function openTicketForm(id) {
+    notes.get(id)?.form.open();
   }
 
   function drawNote(id) {
@@ -138,13 +234,17 @@ export function mountTransfers(store, actions) {
     }
     parts.note.textContent = text;
     parts.note.hidden = !text || chat.ended;
-    parts.button.hidden = chat.ended;
+    for (const control of [parts.button, parts.askEmail, parts.ticket]) control.hidden = chat.ended;
+    if (chat.ended) parts.form.node.hidden = true;
   }
 
   store.subscribe("chats", (change) => {
     if (change.kind === "open") addButton(change.id);
     else if (change.kind === "ended" || change.kind === "reopened") drawNote(change.id);
-    else if (change.kind === "close") notes.delete(change.id);
+    else if (change.kind === "close") {
+      notes.get(change.id)?.form.unsubscribe();
+      notes.delete(change.id);
+    }
   });
   store.subscribe("transfer", ({ id }) => drawNote(id));
 
