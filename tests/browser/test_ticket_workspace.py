@@ -54,6 +54,8 @@ def mail_desk(tmp_path_factory: pytest.TempPathFactory, smtp: SMTPServer) -> Ite
             "REFDESK_FROM_EMAIL": "desk@lib.example.edu",
             # A waiting patron is offered a ticket at once (the chat-to-ticket case).
             "REFDESK_TICKET_OFFER_SECONDS": "1",
+            # Pages of five tickets, so that paging back takes few tickets.
+            "REFDESK_SNAPSHOT_TICKETS": "5",
         },
     )
     yield served
@@ -470,3 +472,46 @@ def test_a_new_ticket_under_the_queue_opens_in_the_tickets_view(
     ana.locator("#view-chats-tab").click()
     expect(ana.locator(".console-grid")).to_be_visible()
     expect(ana.locator("#ticketdesk")).to_be_hidden()
+
+
+def test_the_list_pages_back_and_puts_the_librarian_s_own_campus_first(
+    mail_desk: Desk, contexts: Contexts
+) -> None:
+    marker = unique("pages")
+    # The oldest is Ana's campus's; six newer ones are the south's. Pages hold five.
+    north = file_ticket(
+        mail_desk,
+        campus="north",
+        name="Nia North",
+        email=f"n-{marker}@example.edu",
+        question=f"North {marker}",
+    )
+    south = [
+        file_ticket(
+            mail_desk,
+            campus="south",
+            name=f"Sol {i}",
+            email=f"s{i}-{marker}@example.edu",
+            question=f"South {marker} {i}",
+        )
+        for i in range(6)
+    ]
+    ana = log_in(contexts.new(), mail_desk, "ana")
+    show_tickets(ana)
+    search(ana, marker)
+    ids = "els => els.map(el => Number(el.dataset.ticketId))"
+    # The newest page of every campus, and beside it Ana's campus's: hers first.
+    expect(ana.locator("#td-list .td-row")).to_have_count(6)
+    assert ana.eval_on_selector_all("#td-list .td-row", ids) == [north, *reversed(south[1:])]
+    older = ana.locator("#td-older")
+    expect(older).to_be_visible()
+    older.focus()
+    ana.keyboard.press("Enter")
+    expect(ana.locator("#td-list .td-row")).to_have_count(7)
+    assert ana.eval_on_selector_all("#td-list .td-row", ids) == [north, *reversed(south)]
+    expect(older).to_be_hidden()
+    # The button went with the last page: the focus is on the first ticket it brought.
+    expect(row(ana, south[0]).locator(".td-open")).to_be_focused()
+    expect(ana.locator("#td-summary")).to_have_text(
+        f"7 tickets: new, every campus, matching “{marker}”."
+    )
