@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from refdesk.accounts.actions import do_end_grace_periods
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
@@ -35,6 +36,7 @@ from refdesk.chats.events import (
 )
 from refdesk.chats.models import Chat
 from refdesk.core import protocol
+from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
@@ -538,6 +540,10 @@ class Recorder:
         await self.communicator.disconnect()
 
 
+def later(*, seconds: int) -> dt.datetime:
+    return timezone.now() + dt.timedelta(seconds=seconds)
+
+
 def purge_a_year_later(ticket_id: int) -> None:
     """Age a ticket past the retention of unfinished ones and run the purge."""
     Ticket.objects.filter(pk=ticket_id).update(created_at=timezone.now() - dt.timedelta(days=366))
@@ -687,11 +693,17 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         lost = Recorder(await open_socket("/ws/patron/no-such-token/"), "patron", seen)
         assert (await lost.receive())["code"] == "not_found"
 
+        await ana.send({"type": "presence.set", "status": "away", "ref": "p1"})
+        assert (await ana.until("ack"))["presence"]["status"] == "away"
+        await ben.until("presence", lambda f: (f["display_name"], f["status"]) == ("Ana", "away"))
         await ben.close()
         opened.remove(ben)
+        # Ben's grace period ends (the sweeper's job): with Ana away, nobody is online.
+        assert await run_action(do_end_grace_periods, now=later(seconds=61)) == [ben_user.pk]
         await ana.until(
             "presence", lambda f: (f["display_name"], f["status"]) == ("Ben", "offline")
         )
+        assert (await patron.until("desk.status"))["online"] is False
     finally:
         for recorder in opened:
             await recorder.close()

@@ -16,6 +16,7 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("core.truncate-log", 3600),
         ("accounts.touch-connections", 0),
         ("accounts.sweep-stale-connections", 0),
+        ("accounts.end-grace-periods", 0),
         ("chats.purge", 3600),
         ("tickets.purge", 3600),
         ("console.recheck-sessions", 0),

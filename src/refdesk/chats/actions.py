@@ -22,6 +22,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from refdesk.accounts.actions import do_broadcast_presence
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import is_anyone_online
 from refdesk.campuses.models import Campus
@@ -188,7 +189,8 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
 
     The winner's conditional update (``WHERE state = 'waiting'``) changes one row; every
     other claim changes none and gets ``ActionError("already_claimed", by=<name>)``.
-    Broadcasts ``chat.claimed`` to the staff group and to the patron.
+    Broadcasts ``chat.claimed`` to the staff group and to the patron, and the claimer's
+    ``presence`` (their number of active chats).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -225,6 +227,8 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
             ),
             meta={"librarian_id": acting_librarian.pk},
         )
+        # Their number of active chats changed.
+        do_broadcast_presence(acting_librarian.pk)
     return chat
 
 
@@ -626,7 +630,8 @@ def do_end_chat(
     ``ActionError("not_yours")`` and nothing changes.
 
     Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
-    ``chat.ended`` to the patron and the staff group.
+    ``chat.ended`` to the patron and the staff group, then the holder's ``presence`` (their
+    number of active chats) when it had one.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -679,6 +684,9 @@ def do_end_chat(
             [chat_group(fresh.pk)],
             PatronChatEnded(type="chat.ended", chat_id=fresh.pk, reason=ended_reason),
         )
+        if fresh.librarian_id is not None:
+            # The holder's number of active chats changed.
+            do_broadcast_presence(fresh.librarian_id)
     return fresh
 
 

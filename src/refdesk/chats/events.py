@@ -99,6 +99,8 @@ class ChatStateEvent(TypedDict):
     chat: PatronChatView
     # Every message with ``seq`` above the socket's ``?after=``.
     messages: list[MessageEvent]
+    # Whether any operator is online now (later changes come as ``desk.status``).
+    desk_online: bool
 
 
 class ChatCreated(TypedDict):

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from refdesk.accounts.access import access_librarian
 from refdesk.accounts.models import Librarian
+from refdesk.accounts.selectors import is_anyone_online
 from refdesk.campuses.selectors import get_campus_id
 from refdesk.chats import actions
 from refdesk.chats.access import access_chat
@@ -196,6 +197,8 @@ def open_patron_chat(token: str, after: int) -> PatronOpening | None:
         "type": "chat.state",
         "chat": patron_chat_view(chat),
         "messages": list_messages(chat, after=after),
+        # A waiting patron is offered a ticket while nobody is online (desk.status).
+        "desk_online": is_anyone_online(),
     }
     return PatronOpening(chat.pk, chat.state, chat.librarian_id, state)
 

@@ -20,7 +20,7 @@ from refdesk.chats.frames import (
 from refdesk.core.consumers import FrameConsumer, Handler
 from refdesk.core.db import run_read
 from refdesk.core.frames import patron_frames
-from refdesk.core.realtime import chat_group
+from refdesk.core.realtime import PATRONS_GROUP, chat_group
 from refdesk.core.sockets import census
 
 CLOSE_FORBIDDEN = 4403
@@ -45,6 +45,7 @@ class PatronConsumer(FrameConsumer):
         self.chat_id = found_id
         # Subscribe before reading the state: an event is then in the state or after it.
         await self.channel_layer.group_add(chat_group(found_id), self.channel_name)
+        await self.channel_layer.group_add(PATRONS_GROUP, self.channel_name)
         opening = await run_read(open_patron_chat, token, self.query_int("after"))
         if opening is None:  # purged between the two reads
             await self.close(code=CLOSE_FORBIDDEN)
@@ -55,6 +56,7 @@ class PatronConsumer(FrameConsumer):
     async def disconnect(self, code: int) -> None:
         if self.chat_id:
             await self.channel_layer.group_discard(chat_group(self.chat_id), self.channel_name)
+            await self.channel_layer.group_discard(PATRONS_GROUP, self.channel_name)
             if census.release_chat(self.chat_id) == 0:
                 forget_chat_allowance(self.chat_id)
             self.chat_id = 0

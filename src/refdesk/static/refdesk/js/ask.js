@@ -24,6 +24,10 @@ const state = {
   socket: null,
   typingTimer: null,
   typingSentAt: 0,
+  chatState: null, // the chat's state as the socket last told it
+  deskOnline: true, // whether any librarian is online (chat.state, then desk.status)
+  question: "", // the chat's question, for the ticket form when nobody is online
+  ticketFromChat: false, // the ticket form was opened from a waiting chat
 };
 
 function store() {
@@ -246,6 +250,12 @@ async function sendTicket(event) {
 }
 
 function showTicketDone(email) {
+  // Filed from a waiting chat: the question is in the ticket, so the chat leaves the queue.
+  if (state.ticketFromChat) {
+    state.ticketFromChat = false;
+    $("desk-back").hidden = true;
+    leaveQuietly();
+  }
   const text = `Thanks — we'll email you at ${email}.`;
   $("ticket-done-text").textContent = text;
   $("ticket").hidden = true;
@@ -318,6 +328,9 @@ function openChat(token) {
   state.token = token;
   state.lastSeq = 0;
   state.ended = false;
+  state.chatState = null;
+  state.deskOnline = true;
+  $("desk-closed").hidden = true;
   $("messages").replaceChildren();
   $("prechat").hidden = true;
   $("offline").hidden = true;
@@ -359,6 +372,7 @@ function onFrame(frame) {
     case "chat.state":
       applyChat(frame.chat);
       for (const message of frame.messages) addMessage(message);
+      applyDesk(frame.desk_online);
       break;
     case "message":
       addMessage(frame);
@@ -370,6 +384,8 @@ function onFrame(frame) {
       if (frame.active) state.typingShownTimer = setTimeout(() => ($("typing").textContent = ""), 8000);
       break;
     case "chat.claimed":
+      state.chatState = "active";
+      applyDesk(state.deskOnline);
       state.librarianName = frame.by;
       $("chat-title").textContent = `Chatting with ${frame.by}`;
       setStatus(`${frame.by} has joined the chat.`);
@@ -381,6 +397,9 @@ function onFrame(frame) {
     case "chat.ended":
       endChat(frame.reason);
       break;
+    case "desk.status":
+      applyDesk(frame.online);
+      break;
     case "error":
       showComposerError(frame.message);
       break;
@@ -390,6 +409,7 @@ function onFrame(frame) {
 }
 
 function applyChat(chat) {
+  state.chatState = chat.state;
   if (chat.librarian_name) {
     state.librarianName = chat.librarian_name;
     $("chat-title").textContent = `Chatting with ${chat.librarian_name}`;
@@ -398,6 +418,52 @@ function applyChat(chat) {
     setStatus("A librarian will be with you shortly.");
   }
   if (chat.state === "ended") endChat(chat.end_reason);
+}
+
+// --- nobody online while the chat waits --------------------------------------
+
+// A waiting patron is told at once when the last librarian leaves, and offered to leave the
+// question by email instead; the chat stays in the queue until they choose.
+function applyDesk(online) {
+  state.deskOnline = online !== false;
+  const offer = !state.deskOnline && state.chatState === "waiting" && !state.ended;
+  const box = $("desk-closed");
+  if (offer === !box.hidden) return;
+  box.hidden = !offer;
+  if (offer) setStatus("No librarian is online right now.");
+  else if (state.chatState === "waiting" && !state.ended) setStatus("A librarian is online again and will be with you shortly.");
+}
+
+function ticketInsteadOfChat() {
+  state.ticketFromChat = true;
+  if (!$("ticket-question").value) $("ticket-question").value = state.question;
+  if (!$("ticket-name").value && state.patronName) $("ticket-name").value = state.patronName;
+  $("chat").hidden = true;
+  $("offline-retry").hidden = true;
+  $("desk-back").hidden = false;
+  $("ticket-done").hidden = true;
+  $("ticket").hidden = false;
+  $("offline").hidden = false;
+  $("offline-title").focus();
+}
+
+function backToChat() {
+  state.ticketFromChat = false;
+  $("offline").hidden = true;
+  $("offline-retry").hidden = false;
+  $("desk-back").hidden = true;
+  $("chat").hidden = false;
+  $("body").focus();
+}
+
+async function leaveQuietly() {
+  try {
+    await state.socket?.request({ type: "chat.leave" });
+  } catch {
+    // Already ended, or offline: the chat ends on its own timers.
+  }
+  endChat("patron_left");
+  $("offline-retry").hidden = false;
 }
 
 function messageNode(message, pending) {
@@ -426,6 +492,10 @@ function scrollToEnd(list) {
 
 function addMessage(message) {
   if (message.seq <= state.lastSeq) return;
+  if (message.seq === 1 && message.sender === "patron") {
+    state.question = message.body;
+    state.patronName = message.sender_name;
+  }
   state.lastSeq = message.seq;
   const list = $("messages");
   if (message.client_id && message.sender === "patron") {
@@ -509,6 +579,8 @@ function setComposerEnabled(enabled) {
 function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
+  state.chatState = "ended";
+  $("desk-closed").hidden = true;
   state.outbox.clear();
   setComposerEnabled(false);
   $("typing").textContent = "";
@@ -558,6 +630,8 @@ $("new-chat").addEventListener("click", resetToForm);
 $("offline-retry").addEventListener("click", retryAfterOffline);
 $("ticket").addEventListener("submit", sendTicket);
 $("ticket-another").addEventListener("click", anotherTicket);
+$("desk-ticket").addEventListener("click", ticketInsteadOfChat);
+$("desk-back").addEventListener("click", backToChat);
 
 // Inside the widget's frame, Escape closes the widget: key presses in a frame never reach
 // the campus page, so the frame asks its parent (widget.js checks where this came from).
