@@ -104,10 +104,12 @@ def _refdesk_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "refdesk"]
 
 
-def start_desk(data_dir: Path) -> Desk:
-    """`refdesk migrate`, `refdesk demo`, `refdesk serve` in ``data_dir``; waits for /healthz."""
+def start_desk(data_dir: Path, *, settings: dict[str, str] | None = None) -> Desk:
+    """`refdesk migrate`, `refdesk demo`, `refdesk serve` in ``data_dir``; waits for /healthz.
+
+    ``settings`` are ``REFDESK_*`` variables for the desk's processes (a timer shortened)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = _child_env(data_dir)
+    env = {**_child_env(data_dir), **(settings or {})}
     command = _refdesk_command()
     for step in ("migrate", "demo"):
         done = subprocess.run(

@@ -7,6 +7,7 @@
 import { ReconnectingSocket } from "./socket.js";
 import { createActions } from "./console/actions.js";
 import { Store } from "./console/store.js";
+import { mountAwayTimer } from "./console/views/away.js";
 import { mountChats } from "./console/views/chats.js";
 import { mountNotices } from "./console/views/notices.js";
 import { mountPatron } from "./console/views/patron.js";
@@ -67,7 +68,8 @@ mountStatus(store);
 mountNotices(store);
 mountQueue(store, actions);
 mountTickets(store, actions);
-mountPresence(store);
+mountPresence(store, actions);
+mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
 mountPatron(store);
 

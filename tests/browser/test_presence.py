@@ -1,0 +1,115 @@
+"""Presence in the browser: the away notice and "I'm back", the operators by campus, and
+the patron told at once when the last librarian leaves.
+
+Each test has a desk of its own with the timers shortened through settings: the console
+goes away after 3 s without input, the offline grace period is 1 s, and the sweeper runs
+every second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.support import (
+    Contexts,
+    Desk,
+    expect,
+    log_in,
+    start_chat,
+    start_desk,
+    stop_desk,
+)
+from tests.browser.test_accessibility import audit
+
+pytestmark = pytest.mark.browser
+
+SHORT_TIMERS = {
+    "REFDESK_AWAY_AFTER_MINUTES": "0.05",
+    "REFDESK_OFFLINE_GRACE_SECONDS": "1",
+    "REFDESK_SWEEP_SECONDS": "1",
+}
+
+
+@pytest.fixture
+def quick_desk(tmp_path: Any) -> Iterator[Desk]:
+    served = start_desk(tmp_path / "quick-desk", settings=SHORT_TIMERS)
+    yield served
+    stop_desk(served)
+
+
+def presence_row(console: Any, name: str) -> Any:
+    return console.locator("#presence li", has_text=name)
+
+
+def test_a_console_left_alone_goes_away_and_one_click_brings_it_back(
+    contexts: Contexts, quick_desk: Desk
+) -> None:
+    ben = log_in(contexts.new(), quick_desk, "ben")
+    ana = log_in(contexts.new(), quick_desk, "ana")
+    # Every console lists the librarians by campus, operators with their active chats.
+    expect(presence_row(ben, "Ana")).to_contain_text("online, 0 active chats")
+    expect(ben.locator(".presence-campus", has=ben.locator("li", has_text="Ana"))).to_contain_text(
+        "North Campus Library: 1 operator online"
+    )
+
+    # No keyboard or pointer input for 3 s: Ana's console goes away by itself.
+    notice = ana.locator("#away-body")
+    expect(notice).to_be_visible(timeout=15_000)
+    expect(notice).to_contain_text("You are away")
+    expect(ana.get_by_role("radio", name="Away")).to_be_checked()
+    expect(presence_row(ben, "Ana")).to_contain_text("away")
+    problems = audit(ana, "console-away", Axe())
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+
+    # One click (here from the keyboard) and she is an operator again.
+    ana.get_by_role("button", name="I'm back").focus()
+    ana.keyboard.press("Enter")
+    expect(notice).to_be_hidden()
+    expect(ana.get_by_role("radio", name="Online")).to_be_checked()
+    expect(ana.locator("#queue")).to_be_focused()
+    expect(presence_row(ben, "Ana")).to_contain_text("online, 0 active chats")
+
+    # The toggle does the same by hand.
+    ben.get_by_role("radio", name="Away").check()
+    expect(presence_row(ana, "Ben")).to_contain_text("away")
+    expect(ben.locator("#away-body")).to_be_visible()
+
+
+def test_a_waiting_patron_is_offered_a_ticket_when_the_last_librarian_logs_out(
+    contexts: Contexts, quick_desk: Desk
+) -> None:
+    ana = log_in(contexts.new(), quick_desk, "ana")
+    patron = contexts.new().new_page()
+    chat_id = start_chat(patron, quick_desk, name="Sam", question="Do you have APA guides?")
+    expect(ana.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')).to_be_visible()
+    offer = patron.locator("#desk-closed")
+    expect(offer).to_be_hidden()
+
+    # Ana logs out: her console closes, her grace period ends, the patron is told at once.
+    ana.get_by_role("button", name="Log out").click()
+    expect(offer).to_be_visible(timeout=15_000)
+    expect(offer).to_contain_text("No librarian is online right now")
+    expect(patron.locator("#status")).to_have_text("No librarian is online right now.")
+    problems = audit(patron, "ask-nobody-online", Axe())
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+
+    # The offer opens the ticket form with the question already in it.
+    patron.get_by_role("button", name="Leave my question by email").click()
+    expect(patron.locator("#offline-title")).to_be_focused()
+    expect(patron.locator("#ticket-question")).to_have_value("Do you have APA guides?")
+    expect(patron.locator("#ticket-name")).to_have_value("Sam")
+    patron.locator("#ticket-email").fill("sam@example.edu")
+    patron.get_by_role("button", name="Send question").click()
+    expect(patron.locator("#ticket-done-text")).to_have_text(
+        "Thanks — we'll email you at sam@example.edu."
+    )
+    # Filed as a ticket, the chat leaves the queue: the next librarian does not claim it.
+    back = log_in(contexts.new(), quick_desk, "ben")
+    expect(
+        back.locator("#tickets .ticket-item", has_text="Do you have APA guides?")
+    ).to_be_visible()
+    expect(back.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')).to_have_count(0)
