@@ -677,6 +677,13 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await patron.until("chat.ended")
         await ben.until("chat.ended", lambda f: f["chat_id"] == chat.pk)
 
+        # The waiting patron's tab closes: every console sees them gone, then back.
+        visitor = keep(await patron_recorder(other_token, seen))
+        await visitor.until("chat.state")
+        await visitor.close()
+        opened.remove(visitor)
+        gone = await ana.until("patron.connection", lambda f: f["chat_id"] == other.pk)
+        assert (gone["here"], gone["gone_since"] is not None) == (False, True)
         leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
         await leaver.send({"type": "chat.leave", "ref": "bye"})

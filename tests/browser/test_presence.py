@@ -17,6 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.browser.support import (
     Contexts,
     Desk,
+    claim,
     expect,
     log_in,
     start_chat,
@@ -85,7 +86,9 @@ def test_a_waiting_patron_is_offered_a_ticket_when_the_last_librarian_logs_out(
     ana = log_in(contexts.new(), quick_desk, "ana")
     patron = contexts.new().new_page()
     chat_id = start_chat(patron, quick_desk, name="Sam", question="Do you have APA guides?")
-    expect(ana.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')).to_be_visible()
+    row = ana.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')
+    # The queue row shows the patron's connection.
+    expect(row.locator(".patron-connection")).to_have_text("Patron here")
     offer = patron.locator("#desk-closed")
     expect(offer).to_be_hidden()
 
@@ -113,3 +116,24 @@ def test_a_waiting_patron_is_offered_a_ticket_when_the_last_librarian_logs_out(
         back.locator("#tickets .ticket-item", has_text="Do you have APA guides?")
     ).to_be_visible()
     expect(back.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')).to_have_count(0)
+
+
+def test_the_console_shows_when_a_patron_has_closed_their_tab(
+    contexts: Contexts, quick_desk: Desk
+) -> None:
+    ana = log_in(contexts.new(), quick_desk, "ana")
+    patron_context = contexts.new()
+    patron = patron_context.new_page()
+    chat_id = start_chat(patron, quick_desk, name="Pat", question="Is the library open?")
+    row = ana.locator(f'#queue .queue-item[data-chat-id="{chat_id}"] .patron-connection')
+    expect(row).to_have_text("Patron here")
+    pane = claim(ana, chat_id)
+    expect(pane.locator(".patron-connection")).to_have_text("Patron here")
+    patron.close()
+    expect(pane.locator(".patron-connection")).to_have_text("Patron gone just now")
+    expect(pane.locator(".patron-connection")).to_have_attribute("data-gone", "true")
+    # The patron opens the chat again (the token is kept in the browser).
+    back = patron_context.new_page()
+    back.goto(f"{quick_desk.url}/ask/north/")
+    expect(back.locator("#chat")).to_be_visible()
+    expect(pane.locator(".patron-connection")).to_have_text("Patron here")

@@ -78,6 +78,7 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
                         "claimed_by": None,
                         "claimed_by_id": None,
                         "last_seq": 1,
+                        "patron_gone_at": None,
                     },
                 },
             )

@@ -227,6 +227,7 @@ def ended_events(
                     "claimed_by": holder.display_name if holder else None,
                     "claimed_by_id": holder.pk if holder else None,
                     "last_seq": 2,
+                    "patron_gone_at": None,
                 },
             },
         ),

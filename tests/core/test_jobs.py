@@ -18,6 +18,9 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("accounts.sweep-stale-connections", 0),
         ("accounts.end-grace-periods", 0),
         ("chats.purge", 3600),
+        ("chats.touch-patron-sockets", 0),
+        ("chats.sweep-stale-patron-sockets", 0),
+        ("chats.end-when-patron-gone", 0),
         ("tickets.purge", 3600),
         ("console.recheck-sessions", 0),
     ]

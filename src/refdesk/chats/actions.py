@@ -33,11 +33,20 @@ from refdesk.chats.events import (
     EndReasonName,
     PatronChatClaimed,
     PatronChatEnded,
+    PatronConnectionEvent,
     StaffChatClaimed,
     StaffChatEnded,
     TypingEvent,
 )
-from refdesk.chats.models import Chat, ChatEvent, ChatState, EndReason, Message, Sender
+from refdesk.chats.models import (
+    Chat,
+    ChatEvent,
+    ChatState,
+    EndReason,
+    Message,
+    PatronConnection,
+    Sender,
+)
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
@@ -622,12 +631,15 @@ def do_end_chat(
     reason: str,
     acting_librarian: Librarian | None = None,
     holder: int | None = None,
+    where: Q | None = None,
 ) -> Chat:
     """End a waiting or active chat once; later calls raise ``ActionError("chat_ended")``.
 
     With ``holder`` (a librarian id), the end is conditional on the chat still being held
     by them (``… WHERE librarian_id = holder``): if it changed hands,
-    ``ActionError("not_yours")`` and nothing changes.
+    ``ActionError("not_yours")`` and nothing changes. With ``where``, the end is also
+    conditional on it (a timer's stored time): when it no longer holds, nothing changes
+    and ``ActionError("chat_ended")`` is raised as for an ended chat.
 
     Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
     ``chat.ended`` to the patron and the staff group, then the holder's ``presence`` (their
@@ -638,11 +650,15 @@ def do_end_chat(
         open_chat = Chat.objects.filter(pk=chat.pk).exclude(state=ChatState.ENDED)
         if holder is not None:
             open_chat = open_chat.filter(librarian_id=holder)
+        if where is not None:
+            open_chat = open_chat.filter(where)
         ended = open_chat.update(
             state=ChatState.ENDED, end_reason=reason, ended_at=now, last_seq=F("last_seq") + 1
         )
         if not ended:
             current = Chat.objects.filter(pk=chat.pk).values_list("state", flat=True).first()
+            if where is not None:
+                raise ActionError("chat_ended", "That chat no longer ends so.", chat_id=chat.pk)
             if current is not None and current != ChatState.ENDED:
                 raise ActionError(
                     "not_yours", "The chat changed hands; it is not yours to end.", chat_id=chat.pk
@@ -826,6 +842,141 @@ def do_dismiss_chats(
             outgoing.append((patron, patron_event, None))
         send_events_on_commit(outgoing)
     return dismissed, skipped
+
+
+# ---------------------------------------------------------------------------
+# The patron's connection
+# ---------------------------------------------------------------------------
+
+
+def _patron_connection_event(chat_id: int, gone_at: dt.datetime | None) -> None:
+    send_event_on_commit(
+        [STAFF_GROUP],
+        PatronConnectionEvent(
+            type="patron.connection",
+            chat_id=chat_id,
+            here=gone_at is None,
+            gone_since=gone_at.isoformat() if gone_at else None,
+        ),
+    )
+
+
+def _fresh_patron_since(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.REFDESK["PRESENCE_TIMEOUT_SECONDS"])
+
+
+def _mark_patrons_gone(chat_ids: set[int], *, now: dt.datetime) -> None:
+    """The chats of ``chat_ids`` left without a fresh patron socket (anywhere) are marked
+    gone now, each once (``… WHERE patron_gone_at IS NULL``), and every console told."""
+    if not chat_ids:
+        return
+    fresh = _fresh_patron_since(now)
+    gone = list(
+        Chat.objects.filter(pk__in=chat_ids, patron_gone_at__isnull=True)
+        .exclude(state=ChatState.ENDED)
+        .exclude(patron_connections__seen_at__gte=fresh)
+        .values_list("pk", flat=True)
+    )
+    for chat_id in sorted(gone):
+        marked = (
+            Chat.objects.filter(pk=chat_id, patron_gone_at__isnull=True)
+            .exclude(patron_connections__seen_at__gte=fresh)
+            .update(patron_gone_at=now)
+        )
+        if marked:
+            _patron_connection_event(chat_id, now)
+
+
+def do_open_patron_socket(chat_id: int, *, channel_name: str, process: str) -> None:
+    """Record an open patron socket of a waiting or active chat. A patron who was gone is
+    here again: ``patron_gone_at`` is cleared and every console gets ``patron.connection``
+    (``here: true``). Another tab of a patron who is here changes nothing anyone sees."""
+    now = timezone.now()
+    with transaction.atomic():
+        PatronConnection.objects.bulk_create(
+            [
+                PatronConnection(
+                    chat_id=chat_id, channel_name=channel_name, process=process, seen_at=now
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["channel_name"],
+            update_fields=["chat", "process", "seen_at"],
+        )
+        back = (
+            Chat.objects.filter(pk=chat_id, patron_gone_at__isnull=False)
+            .exclude(state=ChatState.ENDED)
+            .update(patron_gone_at=None)
+        )
+        if back:
+            _patron_connection_event(chat_id, None)
+
+
+def do_close_patron_socket(chat_id: int, *, channel_name: str) -> None:
+    """Forget a closed patron socket. When it was the chat's last (in any process), the
+    patron is gone from now: ``patron_gone_at`` is set and every console gets
+    ``patron.connection`` (``here: false``)."""
+    now = timezone.now()
+    with transaction.atomic():
+        deleted, _ = PatronConnection.objects.filter(channel_name=channel_name).delete()
+        if deleted:
+            _mark_patrons_gone({chat_id}, now=now)
+
+
+def do_touch_patron_sockets(process: str) -> int:
+    """Mark every patron socket this process holds as alive; returns how many."""
+    return PatronConnection.objects.filter(process=process).update(seen_at=timezone.now())
+
+
+def do_sweep_stale_patron_sockets() -> int:
+    """Remove the patron sockets of processes that stopped touching them (a crash, a kill);
+    their chats left with none are marked gone, as when the patron closes the tab. Rows of
+    chats that ended go too. A chat whose patron never opened a socket (the tab closed
+    before it connected) is marked gone once it is as old as a stale socket. Idempotent:
+    any number of processes may sweep at once; returns how many sockets it removed."""
+    now = timezone.now()
+    fresh = _fresh_patron_since(now)
+    with transaction.atomic():
+        stale = list(
+            PatronConnection.objects.filter(
+                Q(seen_at__lt=fresh) | Q(chat__state=ChatState.ENDED)
+            ).values_list("pk", "chat_id")
+        )
+        if stale:
+            PatronConnection.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+        never = set(
+            Chat.objects.filter(
+                state__in=(ChatState.WAITING, ChatState.ACTIVE),
+                patron_gone_at__isnull=True,
+                created_at__lt=fresh,
+            )
+            .exclude(patron_connections__seen_at__gte=fresh)
+            .values_list("pk", flat=True)
+        )
+        _mark_patrons_gone({chat_id for _, chat_id in stale} | never, now=now)
+    return len(stale)
+
+
+def do_end_chats_patron_gone(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """End the waiting chats whose patron has been gone ``PATRON_GONE_MINUTES`` as
+    ``patron_left``, as :func:`do_end_chat` ends a chat (the line, ``chat.ended`` to the
+    patron's sockets, should one come back, and to every console). Each end is conditional
+    on the chat still waiting and its patron still gone since before the cutoff, so a
+    claim or a patron coming back at the same moment wins or loses whole. Returns how
+    many ended."""
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(minutes=settings.REFDESK["PATRON_GONE_MINUTES"])
+    gone = Q(state=ChatState.WAITING, patron_gone_at__lte=cutoff)
+    ended = 0
+    for chat in (
+        Chat.objects.select_related("campus", "librarian").filter(gone).order_by("pk")[:batch]
+    ):
+        try:
+            do_end_chat(chat, reason=EndReason.PATRON_LEFT, where=gone)
+        except ActionError:
+            continue  # claimed, ended or back meanwhile
+        ended += 1
+    return ended
 
 
 # ---------------------------------------------------------------------------

@@ -66,6 +66,8 @@ class ChatSummary(TypedDict):
     claimed_by: str | None
     claimed_by_id: int | None
     last_seq: int
+    # When the patron's last socket closed (null while one is open, and once it ended).
+    patron_gone_at: str | None
 
 
 class ChatWithMessages(ChatSummary):
@@ -153,6 +155,17 @@ class PatronChatEnded(TypedDict):
     type: Literal["chat.ended"]
     chat_id: int
     reason: EndReasonName
+
+
+class PatronConnectionEvent(TypedDict):
+    """``patron.connection``: a chat's patron closed their last socket, or came back; to
+    the staff group. Not a resume point: the snapshot's summaries carry ``patron_gone_at``."""
+
+    type: Literal["patron.connection"]
+    chat_id: int
+    here: bool
+    # When the patron's last socket closed; null when ``here``.
+    gone_since: str | None
 
 
 class TypingEvent(TypedDict):
@@ -304,6 +317,7 @@ declare_sends(
         "chat.created": (ChatCreated,),
         "chat.claimed": (StaffChatClaimed,),
         "chat.ended": (StaffChatEnded,),
+        "patron.connection": (PatronConnectionEvent,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
         "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck),

@@ -45,6 +45,7 @@ from refdesk.core.frames import (
     snapshot_part,
     staff_frame,
 )
+from refdesk.core.process import PROCESS_ID
 
 
 def _with_messages(chat: Chat) -> dict[str, Any]:
@@ -201,6 +202,16 @@ def open_patron_chat(token: str, after: int) -> PatronOpening | None:
         "desk_online": is_anyone_online(),
     }
     return PatronOpening(chat.pk, chat.state, chat.librarian_id, state)
+
+
+def patron_socket_opened(chat_id: int, channel_name: str) -> None:
+    """A patron socket of a waiting or active chat opened in this process (write lane)."""
+    actions.do_open_patron_socket(chat_id, channel_name=channel_name, process=PROCESS_ID)
+
+
+def patron_socket_closed(chat_id: int, channel_name: str) -> None:
+    """A patron socket that :func:`patron_socket_opened` recorded closed (write lane)."""
+    actions.do_close_patron_socket(chat_id, channel_name=channel_name)
 
 
 def observe_patron_event(patron: Patron, event_type: str, meta: dict[str, Any]) -> None:

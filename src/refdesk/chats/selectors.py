@@ -74,6 +74,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
         claimed_by=librarian.display_name if librarian else None,
         claimed_by_id=librarian.pk if librarian else None,
         last_seq=chat.last_seq,
+        patron_gone_at=_iso(chat.patron_gone_at) if chat.state != ChatState.ENDED else None,
     )
 
 

@@ -11,6 +11,7 @@ import { mountAwayTimer } from "./console/views/away.js";
 import { mountChats } from "./console/views/chats.js";
 import { mountNotices } from "./console/views/notices.js";
 import { mountPatron } from "./console/views/patron.js";
+import { mountPatronConnections } from "./console/views/patrons.js";
 import { mountPresence } from "./console/views/presence.js";
 import { mountQueue } from "./console/views/queue.js";
 import { mountStatus } from "./console/views/status.js";
@@ -72,6 +73,7 @@ mountPresence(store, actions);
 mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
 mountPatron(store);
+mountPatronConnections(store);
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));

@@ -18,6 +18,7 @@
 //   chats       {kind, id, …}: open {draft}, message {message, history, arrived}, pending
 //               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended, close
 //   presence    {}
+//   patrons     {id}                              a patron closed their last tab, or came back
 //   patron      {}                                state.patron: the summary to show, or null
 //   arrival     {chat}                            a new chat joined the queue
 //   say         {text}                            a sentence for the live region
@@ -393,6 +394,17 @@ export class Store {
     if (!next.done) this.selectChat(next.value);
   }
 
+  // --- the patron's connection ---------------------------------------------
+
+  // `goneSince`: when the chat's patron closed their last socket, or null when here.
+  patronConnection(chatId, goneSince) {
+    const item = this.state.queue.items.get(chatId);
+    if (item) this.state.queue.items.set(chatId, { ...item, patron_gone_at: goneSince });
+    const chat = this.state.chats.get(chatId);
+    if (chat) chat.summary.patron_gone_at = goneSince;
+    if (item || chat) this.emit("patrons", { id: chatId });
+  }
+
   // --- presence and the patron panel ----------------------------------------
 
   setPresence(entries) {
@@ -479,6 +491,10 @@ export const handlers = {
 
   presence(store, frame) {
     store.setPresence([frame]);
+  },
+
+  "patron.connection"(store, frame) {
+    store.patronConnection(frame.chat_id, frame.gone_since);
   },
 
   "ticket.created"(store, frame) {
