@@ -540,10 +540,6 @@ class Recorder:
         await self.communicator.disconnect()
 
 
-def later(*, seconds: int) -> dt.datetime:
-    return timezone.now() + dt.timedelta(seconds=seconds)
-
-
 def purge_a_year_later(ticket_id: int) -> None:
     """Age a ticket past the retention of unfinished ones and run the purge."""
     Ticket.objects.filter(pk=ticket_id).update(created_at=timezone.now() - dt.timedelta(days=366))
@@ -662,6 +658,30 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await patron.send({"type": "message.send", "body": "x" * 4001, "ref": "long"})
         assert (await patron.until("error"))["code"] == "too_long"
 
+        # Ana offers the chat to Ben, who declines; then accepts; then puts it back in the
+        # north queue, and Ana claims it again.
+        await ana.send({"type": "chat.transfer", "chat_id": chat.pk, "to_librarian": ben_user.pk})
+        assert (await ana.until("ack"))["offered_to"] == "Ben"
+        await ana.until("chat.updated", lambda f: f["chat"]["offer_to_id"] == ben_user.pk)
+        await ben.until("chat.transfer.offered")
+        await ben.send({"type": "chat.transfer.decline", "chat_id": chat.pk, "ref": "no"})
+        assert (await ben.until("ack"))["chat_id"] == chat.pk
+        await ana.until("chat.transfer.declined")
+        await ana.send({"type": "chat.transfer", "chat_id": chat.pk, "to_librarian": ben_user.pk})
+        await ana.until("ack")
+        await ben.until("chat.transfer.offered")
+        await ben.send({"type": "chat.transfer.accept", "chat_id": chat.pk, "ref": "yes"})
+        assert (await ben.until("ack"))["chat"]["claimed_by"] == "Ben"
+        await ana.until("chat.transferred", lambda f: f["to"] == "Ben")
+        assert (await patron.until("chat.transferred"))["to"] == "Ben"
+        await ben.send({"type": "chat.transfer", "chat_id": chat.pk, "to_campus": "north"})
+        assert (await ben.until("ack"))["to_campus"] == "north"
+        await ana.until("chat.transferred", lambda f: f["to"] is None)
+        await patron.until("chat.transferred", lambda f: f["to"] is None)
+        await ana.send({"type": "chat.claim", "chat_id": chat.pk, "ref": "again"})
+        await ana.until("ack")
+        await patron.until("chat.claimed")
+
         # A second console of Ana's: its snapshot has a waiting chat and an active one.
         second = keep(await staff_recorder(ana_user, seen))
         snapshot = await second.until("snapshot")
@@ -686,6 +706,13 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert (gone["here"], gone["gone_since"] is not None) == (False, True)
         leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
+        # The chat waits past its timers: its home window closes, its patron is offered a
+        # ticket.
+        later = timezone.now() + dt.timedelta(minutes=5)
+        await database_sync_to_async(actions.do_close_home_windows)(now=later)
+        await ben.until("chat.updated", lambda f: f["chat"]["id"] == other.pk)
+        await database_sync_to_async(actions.do_offer_tickets)(now=later)
+        await leaver.until("chat.ticket_offer")
         await leaver.send({"type": "chat.leave", "ref": "bye"})
         await leaver.until("ack")
         await ben.until("chat.ended", lambda f: f["chat_id"] == other.pk)
@@ -706,7 +733,8 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await ben.close()
         opened.remove(ben)
         # Ben's grace period ends (the sweeper's job): with Ana away, nobody is online.
-        assert await run_action(do_end_grace_periods, now=later(seconds=61)) == [ben_user.pk]
+        grace_over = timezone.now() + dt.timedelta(seconds=61)
+        assert await run_action(do_end_grace_periods, now=grace_over) == [ben_user.pk]
         await ana.until(
             "presence", lambda f: (f["display_name"], f["status"]) == ("Ben", "offline")
         )

@@ -138,6 +138,7 @@ FRAMES: list[dict[str, Any]] = [
         "waiting_by_campus": {"north": 3, "south": 2},
         "active": [{**ACTIVE, "claimed_by_id": 3, "messages": [message(20, 1), message(20, 2)]}],
         "ended": [],
+        "transfer_offers": [],
         "presence": [presence("Ana", 3, "online")],
         "tickets": [ticket(7)],
         "tickets_total": 3,

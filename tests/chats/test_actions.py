@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -79,11 +80,24 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
                         "claimed_by_id": None,
                         "last_seq": 1,
                         "patron_gone_at": None,
+                        "waiting_since": chat.created_at.isoformat(),
+                        "home_until": (chat.created_at + dt.timedelta(seconds=20)).isoformat(),
+                        "home_ended_at": None,
+                        "ticket_offer_at": (chat.created_at + dt.timedelta(seconds=60)).isoformat(),
+                        "offer_to_id": None,
+                        "offer_expires_at": None,
                     },
                 },
             )
         ],
     )
+    # The timers are stored on the row, from the settings' 20 s and 60 s.
+    assert (chat.waiting_since, chat.home_until, chat.ticket_offer_at) == (
+        chat.created_at,
+        chat.created_at + dt.timedelta(seconds=20),
+        chat.created_at + dt.timedelta(seconds=60),
+    )
+    assert (chat.home_ended_at, chat.ticket_offered_at) == (None, None)
 
 
 def staff_view(chat_id: int) -> dict[str, Any]:

@@ -16,7 +16,12 @@ from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.chats.selectors import get_chat_by_token, message_payload
 from refdesk.core.realtime import STAFF_GROUP
-from tests.support import assert_events_exactly, capture_events, presence_event
+from tests.support import (
+    NOT_WAITING_TIMERS,
+    assert_events_exactly,
+    capture_events,
+    presence_event,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -228,6 +233,7 @@ def ended_events(
                     "claimed_by_id": holder.pk if holder else None,
                     "last_seq": 2,
                     "patron_gone_at": None,
+                    **NOT_WAITING_TIMERS,
                 },
             },
         ),

@@ -60,6 +60,17 @@ def list_online_librarian_ids() -> set[int]:
     return set(_operators().values_list("pk", flat=True))
 
 
+def is_operator(librarian_id: int) -> bool:
+    """Whether a librarian can take a chat offered now: online (not away) with a fresh
+    console (one in the grace period after their last console is not)."""
+    return (
+        ConsoleConnection.objects.filter(
+            librarian_id=librarian_id, seen_at__gte=_fresh_since()
+        ).exists()
+        and Librarian.objects.filter(pk=librarian_id, status=Status.ONLINE).exists()
+    )
+
+
 def is_anyone_online() -> bool:
     """Whether any operator is online: patrons may start a chat. Everyone away counts as
     nobody."""

@@ -9,7 +9,7 @@ from refdesk.chats.models import Chat, ChatState
 from refdesk.chats.selectors import get_chat_for_staff
 from refdesk.core.errors import ActionError
 
-Purpose = Literal["fetch", "type", "end"]
+Purpose = Literal["fetch", "type", "end", "transfer"]
 
 
 def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
@@ -17,7 +17,8 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
 
     - ``fetch``: a waiting chat, one of theirs, or any chat for a supervisor;
     - ``type``: one of theirs that is active;
-    - ``end``: one of theirs, or any for a supervisor, not ended yet.
+    - ``end``: one of theirs, or any for a supervisor, not ended yet;
+    - ``transfer``: one of theirs that is active.
 
     Raises ``ActionError`` (``not_found``, ``not_yours``, ``chat_ended``). A write that
     depends on the holder must still say so in its own conditional update: this is the
@@ -41,6 +42,13 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
         if not mine or chat.state != ChatState.ACTIVE:
             raise ActionError(
                 "not_yours", "You can only type in your own active chats.", chat_id=chat_id
+            )
+    elif for_ == "transfer":
+        if chat.state == ChatState.ENDED:
+            raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+        if not mine or chat.state != ChatState.ACTIVE:
+            raise ActionError(
+                "not_yours", "You can only transfer a chat you hold.", chat_id=chat_id
             )
     else:
         if not mine and not librarian.is_supervisor:

@@ -17,25 +17,34 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from refdesk.accounts.actions import do_broadcast_presence
 from refdesk.accounts.models import Librarian
-from refdesk.accounts.selectors import is_anyone_online
+from refdesk.accounts.selectors import is_anyone_online, is_operator
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
 from refdesk.chats.access import access_chat
 from refdesk.chats.events import (
     ChatCreated,
+    ChatUpdated,
+    DeclineReason,
     EndReasonName,
+    MessageEvent,
     PatronChatClaimed,
     PatronChatEnded,
+    PatronChatTransferred,
     PatronConnectionEvent,
     StaffChatClaimed,
     StaffChatEnded,
+    StaffChatTransferred,
+    TicketOffer,
+    TransferDeclined,
+    TransferOffered,
+    TransferReason,
     TypingEvent,
 )
 from refdesk.chats.models import (
@@ -52,8 +61,10 @@ from refdesk.chats.selectors import (
     get_chat_for_staff,
     hash_token,
     list_chats_for_staff,
+    list_messages_json,
     message_event,
     message_payload,
+    with_messages,
 )
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
@@ -141,6 +152,19 @@ def _limit_new_chats(*, address: str, browser_id: object) -> None:
     )
 
 
+def waiting_timers(now: dt.datetime) -> dict[str, Any]:
+    """The stored timers of a chat that starts waiting in a queue ``now`` (a new chat, or
+    one that goes back to a queue): its campus first, then a ticket offer."""
+    desk = settings.REFDESK
+    return {
+        "waiting_since": now,
+        "home_until": now + dt.timedelta(seconds=desk["HOME_CAMPUS_SECONDS"]),
+        "home_ended_at": None,
+        "ticket_offer_at": now + dt.timedelta(seconds=desk["TICKET_OFFER_SECONDS"]),
+        "ticket_offered_at": None,
+    }
+
+
 def do_create_chat(
     campus: Campus,
     *,
@@ -171,6 +195,7 @@ def do_create_chat(
             ip_hash=ip_hash,
             last_seq=1,
             created_at=now,
+            **waiting_timers(now),
         )
         Message.objects.create(
             chat=chat,
@@ -1068,3 +1093,431 @@ def do_purge_expired_chats(
             )
             ChatEvent.objects.filter(chat_id__in=ids).update(data={})
     return PurgeResult(chats, messages)
+
+
+# ---------------------------------------------------------------------------
+# Timers of a waiting chat: its campus first, then a ticket offer
+# ---------------------------------------------------------------------------
+
+
+def _system_line(chat_id: int, body: str, now: dt.datetime) -> tuple[Chat, MessageEvent]:
+    """Add a system line to a chat (both sides see it); the chat after it, and the line."""
+    Chat.objects.filter(pk=chat_id).update(last_seq=F("last_seq") + 1)
+    chat = get_chat_for_staff(chat_id)
+    assert chat is not None  # noqa: S101 - the caller changed this row in its transaction
+    line = Message.objects.create(
+        chat=chat, seq=chat.last_seq, sender=Sender.SYSTEM, body=body, created_at=now
+    )
+    return chat, message_payload(line)
+
+
+def do_close_home_windows(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Close the home-campus window of each waiting chat whose ``home_until`` has passed:
+    from now on it rings for every librarian. Sends ``chat.updated`` to every console for
+    each chat it closed; returns how many. Each chat is closed once, by one conditional
+    update, however many processes run this at once."""
+    moment = now or timezone.now()
+    due = list(
+        Chat.objects.filter(
+            state=ChatState.WAITING, home_ended_at__isnull=True, home_until__lte=moment
+        )
+        .order_by("home_until")
+        .values_list("pk", flat=True)[:batch]
+    )
+    closed = 0
+    for chat_id in due:
+        with transaction.atomic():
+            won = Chat.objects.filter(
+                pk=chat_id,
+                state=ChatState.WAITING,
+                home_ended_at__isnull=True,
+                home_until__lte=moment,
+            ).update(home_ended_at=moment)
+            if not won:
+                continue
+            chat = get_chat_for_staff(chat_id)
+            assert chat is not None  # noqa: S101 - just updated
+            send_event_on_commit(
+                [STAFF_GROUP], ChatUpdated(type="chat.updated", chat=chat_summary(chat))
+            )
+            closed += 1
+    return closed
+
+
+def do_offer_tickets(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Offer a ticket to the patron of each chat still waiting at its ``ticket_offer_at``:
+    sends ``chat.ticket_offer`` to the patron's sockets, once per wait (a chat that goes
+    back to a queue gets a new offer time). Returns how many were offered."""
+    moment = now or timezone.now()
+    due = list(
+        Chat.objects.filter(
+            state=ChatState.WAITING, ticket_offered_at__isnull=True, ticket_offer_at__lte=moment
+        )
+        .order_by("ticket_offer_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    offered = 0
+    for chat_id in due:
+        with transaction.atomic():
+            won = Chat.objects.filter(
+                pk=chat_id,
+                state=ChatState.WAITING,
+                ticket_offered_at__isnull=True,
+                ticket_offer_at__lte=moment,
+            ).update(ticket_offered_at=moment)
+            if won:
+                send_event_on_commit(
+                    [chat_group(chat_id)], TicketOffer(type="chat.ticket_offer", chat_id=chat_id)
+                )
+                offered += 1
+    return offered
+
+
+# ---------------------------------------------------------------------------
+# Transfers: to a librarian (an offer they accept or decline), or to a campus's queue
+# ---------------------------------------------------------------------------
+
+
+def _holds(chat: Chat, librarian: Librarian) -> None:
+    if chat.state == ChatState.ENDED:
+        raise ActionError("chat_ended", "That chat has ended.", chat_id=chat.pk)
+    if chat.state != ChatState.ACTIVE or chat.librarian_id != librarian.pk:
+        raise ActionError("not_yours", "You can only transfer a chat you hold.", chat_id=chat.pk)
+
+
+def _held_by(chats: QuerySet[Chat], librarian_id: int | None) -> QuerySet[Chat]:
+    if librarian_id is None:
+        return chats.filter(librarian__isnull=True)
+    return chats.filter(librarian_id=librarian_id)
+
+
+def do_return_chat_to_queue(
+    chat_id: int,
+    *,
+    campus_id: int,
+    acting_librarian: Librarian | None,
+    reason: TransferReason,
+    holder: int | None = None,
+) -> Chat:
+    """Put an active chat back to waiting in campus ``campus_id``'s queue, ringing for that
+    campus first (its timers start again), with a line that tells the patron why.
+
+    ``reason``: ``transfer`` (the holder chose the queue), ``departed`` (the holder went
+    offline and the grace period passed) or ``deactivated``. With ``holder``, only while
+    that librarian still holds it (``not_yours`` otherwise). Any pending transfer offer is
+    withdrawn. Sends ``chat.transferred`` (``to: null``) to every console and to the
+    patron, and writes its ``ChatEvent``.
+    """
+    now = timezone.now()
+    campus = Campus.objects.filter(pk=campus_id).first()
+    if campus is None:
+        raise ActionError("unknown_campus", "There is no such campus.", field="to_campus")
+    with transaction.atomic():
+        before = get_chat_for_staff(chat_id)
+        if before is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        # Conditional on the holder: the one named, or the one read just now.
+        active = _held_by(
+            Chat.objects.filter(pk=chat_id, state=ChatState.ACTIVE),
+            holder if holder is not None else before.librarian_id,
+        )
+        moved = active.update(
+            state=ChatState.WAITING,
+            librarian=None,
+            claimed_at=None,
+            campus=campus,
+            offer_to=None,
+            offer_from=None,
+            offer_expires_at=None,
+            **waiting_timers(now),
+        )
+        if not moved:
+            if before.state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+            raise ActionError("not_yours", "That chat is not yours to transfer.", chat_id=chat_id)
+        who = before.librarian.display_name if before.librarian else "The librarian"
+        line = {
+            "transfer": f"{who} transferred the chat to the {campus.name} queue. "
+            "A librarian there will be with you shortly.",
+            "departed": f"{who} had to leave. Another librarian will pick up your chat shortly.",
+            "deactivated": f"{who} is no longer available. Another librarian will pick up "
+            "your chat shortly.",
+        }[reason]
+        chat, payload = _system_line(chat_id, line, now)
+        send_event_on_commit([chat_group(chat_id), STAFF_GROUP], payload)
+        summary = chat_summary(chat)
+        data: dict[str, Any] = {
+            "chat_id": chat_id,
+            "from": before.librarian.display_name if before.librarian else None,
+            "from_id": before.librarian_id,
+            "to": None,
+            "to_id": None,
+            "to_campus": campus.slug,
+            "reason": reason,
+            "chat": summary,
+        }
+        event_id = _record_event(chat, "chat.transferred", data, actor=acting_librarian)
+        staff_event: StaffChatTransferred = {
+            "type": "chat.transferred",
+            "event_id": event_id,
+            "chat_id": chat_id,
+            "from": data["from"],
+            "from_id": data["from_id"],
+            "to": None,
+            "to_id": None,
+            "to_campus": campus.slug,
+            "reason": reason,
+            "chat": summary,
+        }
+        send_event_on_commit([STAFF_GROUP], staff_event)
+        send_event_on_commit(
+            [chat_group(chat_id)],
+            PatronChatTransferred(
+                type="chat.transferred", chat_id=chat_id, to=None, campus_name=campus.name
+            ),
+            meta={"librarian_id": None, "state": ChatState.WAITING},
+        )
+    return chat
+
+
+@dataclass(frozen=True)
+class Offer:
+    chat: Chat
+    to: Librarian
+    expires_at: dt.datetime
+
+
+def do_offer_transfer(chat_id: int, *, acting_librarian: Librarian, to_librarian_id: int) -> Offer:
+    """Offer a chat the acting librarian holds to another online librarian, who has
+    ``TRANSFER_OFFER_SECONDS`` to accept it. One offer at a time per chat.
+
+    Sends ``chat.transfer.offered`` (with the conversation so far) to the target's
+    consoles and ``chat.updated`` to the holder's; writes a ``ChatEvent``.
+    """
+    if to_librarian_id == acting_librarian.pk:
+        raise ActionError("transfer_to_self", "You already hold this chat.", chat_id=chat_id)
+    target = (
+        Librarian.objects.select_related("home_campus")
+        .filter(pk=to_librarian_id, user__is_active=True)
+        .first()
+    )
+    if target is None:
+        raise ActionError("unknown_librarian", "There is no such librarian.", field="to_librarian")
+    if not is_operator(target.pk):
+        raise ActionError(
+            "not_online",
+            f"{target.display_name} is not online; choose someone who is, or a queue.",
+            chat_id=chat_id,
+        )
+    now = timezone.now()
+    expires = now + dt.timedelta(seconds=settings.REFDESK["TRANSFER_OFFER_SECONDS"])
+    with transaction.atomic():
+        offered = (
+            Chat.objects.filter(pk=chat_id, state=ChatState.ACTIVE, librarian=acting_librarian)
+            .filter(Q(offer_expires_at__isnull=True) | Q(offer_expires_at__lte=now))
+            .update(offer_to=target, offer_from=acting_librarian, offer_expires_at=expires)
+        )
+        chat = get_chat_for_staff(chat_id)
+        if chat is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if not offered:
+            _holds(chat, acting_librarian)
+            raise ActionError(
+                "offer_pending",
+                "This chat is already offered to someone; wait for their answer.",
+                chat_id=chat_id,
+            )
+        data = {
+            "chat_id": chat_id,
+            "from": acting_librarian.display_name,
+            "from_id": acting_librarian.pk,
+            "to": target.display_name,
+            "to_id": target.pk,
+            "expires_at": expires.isoformat(),
+        }
+        _record_event(chat, "chat.transfer.offered", data, actor=acting_librarian)
+        summary = chat_summary(chat)
+        offer: TransferOffered = {
+            "type": "chat.transfer.offered",
+            "chat_id": chat_id,
+            "from": acting_librarian.display_name,
+            "from_id": acting_librarian.pk,
+            "expires_at": expires.isoformat(),
+            "chat": with_messages(chat, list_messages_json([chat_id])[chat_id]),
+        }
+        send_event_on_commit([librarian_group(target.pk)], offer)
+        send_event_on_commit(
+            [librarian_group(acting_librarian.pk)],
+            ChatUpdated(type="chat.updated", chat=summary),
+        )
+    return Offer(chat, target, expires)
+
+
+def do_accept_transfer(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """The librarian a transfer was offered to takes the chat, while the offer stands and
+    the chat is still active: one conditional update, so an accept that races the patron
+    leaving, the offer expiring or a second transfer has one outcome.
+
+    The old holder can no longer send in it. Sends ``chat.transferred`` to every console
+    and to the patron (the new librarian's name), with a line both sides see.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        before = get_chat_for_staff(chat_id)
+        if before is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        taken = _held_by(
+            Chat.objects.filter(
+                pk=chat_id,
+                state=ChatState.ACTIVE,
+                offer_to=acting_librarian,
+                offer_expires_at__gt=now,
+            ),
+            before.librarian_id,
+        ).update(
+            librarian=acting_librarian,
+            claimed_at=now,
+            offer_to=None,
+            offer_from=None,
+            offer_expires_at=None,
+        )
+        if not taken:
+            raise _no_offer(before, acting_librarian, now)
+        sender = before.librarian
+        sender_name = sender.display_name if sender else "A librarian"
+        chat, payload = _system_line(
+            chat_id,
+            f"{sender_name} transferred the chat to {acting_librarian.display_name}.",
+            now,
+        )
+        groups = [chat_group(chat_id), librarian_group(acting_librarian.pk)]
+        if sender is not None:
+            groups.append(librarian_group(sender.pk))
+        send_event_on_commit(groups, payload)
+        summary = chat_summary(chat)
+        data: dict[str, Any] = {
+            "chat_id": chat_id,
+            "from": sender.display_name if sender else None,
+            "from_id": sender.pk if sender else None,
+            "to": acting_librarian.display_name,
+            "to_id": acting_librarian.pk,
+            "to_campus": None,
+            "reason": "transfer",
+            "chat": summary,
+        }
+        event_id = _record_event(chat, "chat.transferred", data, actor=acting_librarian)
+        staff_event: StaffChatTransferred = {
+            "type": "chat.transferred",
+            "event_id": event_id,
+            "chat_id": chat_id,
+            "from": data["from"],
+            "from_id": data["from_id"],
+            "to": acting_librarian.display_name,
+            "to_id": acting_librarian.pk,
+            "to_campus": None,
+            "reason": "transfer",
+            "chat": summary,
+        }
+        send_event_on_commit([STAFF_GROUP], staff_event)
+        send_event_on_commit(
+            [chat_group(chat_id)],
+            PatronChatTransferred(
+                type="chat.transferred",
+                chat_id=chat_id,
+                to=acting_librarian.display_name,
+                campus_name=chat.campus.name,
+            ),
+            meta={"librarian_id": acting_librarian.pk, "state": ChatState.ACTIVE},
+        )
+    return chat
+
+
+def _no_offer(chat: Chat, librarian: Librarian, now: dt.datetime) -> ActionError:
+    """Why an accept or a decline changed nothing, read after the conditional update."""
+    current = (
+        Chat.objects.filter(pk=chat.pk)
+        .values_list("state", "offer_to_id", "offer_expires_at")
+        .first()
+    )
+    state, offer_to, expires = current if current else (ChatState.ENDED, None, None)
+    if state == ChatState.ENDED:
+        return ActionError("chat_ended", "That chat has ended.", chat_id=chat.pk)
+    if offer_to != librarian.pk:
+        return ActionError("no_offer", "That chat is not being offered to you.", chat_id=chat.pk)
+    if expires is not None and expires <= now:
+        return ActionError("offer_expired", "That offer has expired.", chat_id=chat.pk)
+    return ActionError("no_offer", "That chat is not being offered to you.", chat_id=chat.pk)
+
+
+def _withdraw_offer(
+    chat_id: int, *, target: Librarian, reason: DeclineReason, now: dt.datetime
+) -> bool:
+    """Clear a pending offer to ``target`` (declined, or expired by ``now``) and tell the
+    holder and the target; whether this call was the one that cleared it."""
+    sender_id = (
+        Chat.objects.filter(pk=chat_id, offer_to=target).values_list("offer_from_id", flat=True)
+    ).first()
+    pending = Chat.objects.filter(pk=chat_id, state=ChatState.ACTIVE, offer_to=target)
+    if reason == "expired":
+        pending = pending.filter(offer_expires_at__lte=now)
+    else:
+        pending = pending.filter(offer_expires_at__gt=now)
+    if not pending.update(offer_to=None, offer_from=None, offer_expires_at=None):
+        return False
+    chat = get_chat_for_staff(chat_id)
+    assert chat is not None  # noqa: S101 - just updated
+    _record_event(
+        chat,
+        "chat.transfer.declined",
+        {"chat_id": chat_id, "by": target.display_name, "reason": reason},
+        actor=target,
+    )
+    groups = [librarian_group(target.pk)]
+    if sender_id is not None:
+        groups.insert(0, librarian_group(sender_id))
+    send_event_on_commit(
+        groups,
+        TransferDeclined(
+            type="chat.transfer.declined",
+            chat_id=chat_id,
+            by=target.display_name,
+            by_id=target.pk,
+            reason=reason,
+            chat=chat_summary(chat),
+        ),
+    )
+    return True
+
+
+def do_decline_transfer(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """The target turns a transfer down: the chat stays with its holder, who is told who
+    declined (``chat.transfer.declined`` to the holder's and the target's consoles)."""
+    now = timezone.now()
+    with transaction.atomic():
+        chat = get_chat_for_staff(chat_id)
+        if chat is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if not _withdraw_offer(chat_id, target=acting_librarian, reason="declined", now=now):
+            raise _no_offer(chat, acting_librarian, now)
+    return chat
+
+
+def do_expire_transfer_offers(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """End each transfer offer nobody answered by its ``offer_expires_at``: the chat stays
+    with its holder, who is told nobody answered. Returns how many expired."""
+    moment = now or timezone.now()
+    due = list(
+        Chat.objects.filter(
+            state=ChatState.ACTIVE, offer_to__isnull=False, offer_expires_at__lte=moment
+        )
+        .select_related("offer_to")
+        .order_by("offer_expires_at")[:batch]
+    )
+    expired = 0
+    for chat in due:
+        if chat.offer_to is None:
+            continue
+        with transaction.atomic():
+            if _withdraw_offer(chat.pk, target=chat.offer_to, reason="expired", now=moment):
+                expired += 1
+    return expired

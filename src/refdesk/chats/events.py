@@ -22,8 +22,19 @@ declare_error_codes(
         "already_claimed": 409,
         "chat_ended": 409,
         "not_yours": 403,
+        "transfer_to_self": 400,
+        "unknown_librarian": 404,
+        "not_online": 409,
+        "offer_pending": 409,
+        "no_offer": 409,
+        "offer_expired": 409,
     }
 )
+
+# Why a chat changed hands or went back to a queue.
+TransferReason = Literal["transfer", "departed", "deactivated"]
+# Why a transfer offer ended without an accept.
+DeclineReason = Literal["declined", "expired"]
 
 
 class MessageEvent(TypedDict):
@@ -68,6 +79,18 @@ class ChatSummary(TypedDict):
     last_seq: int
     # When the patron's last socket closed (null while one is open, and once it ended).
     patron_gone_at: str | None
+    # The library's rule for a waiting chat (null once it no longer waits for them):
+    # since when it waits in its queue (reset when it goes back to one),
+    waiting_since: str | None
+    # until when it rings only for its own campus's librarians, and when that window was
+    # closed by the server (then it rings for everyone),
+    home_until: str | None
+    home_ended_at: str | None
+    # and when its patron is (or was) offered to leave the question as a ticket.
+    ticket_offer_at: str | None
+    # A pending transfer: to whom, and until when (null when none).
+    offer_to_id: int | None
+    offer_expires_at: str | None
 
 
 class ChatWithMessages(ChatSummary):
@@ -166,6 +189,105 @@ class PatronConnectionEvent(TypedDict):
     here: bool
     # When the patron's last socket closed; null when ``here``.
     gone_since: str | None
+
+
+class ChatUpdated(TypedDict):
+    """``chat.updated``: a chat's summary changed without a change of state (a timer ran
+    out, the patron gave an email, a transfer was offered). Not a resume point."""
+
+    type: Literal["chat.updated"]
+    chat: ChatSummary
+
+
+class TicketOffer(TypedDict):
+    """``chat.ticket_offer``, to the patron of a chat still waiting at ``ticket_offer_at``:
+    the widget offers to leave the question as a ticket (``chat.to_ticket``)."""
+
+    type: Literal["chat.ticket_offer"]
+    chat_id: int
+
+
+# ``chat.transferred`` has two forms. The staff group's: who gave it (``from``) and who took
+# it (``to``, null when it went back to a queue, then ``to_campus``), and why.
+StaffChatTransferred = TypedDict(
+    "StaffChatTransferred",
+    {
+        "type": Literal["chat.transferred"],
+        "event_id": int,
+        "chat_id": int,
+        "from": str | None,
+        "from_id": int | None,
+        "to": str | None,
+        "to_id": int | None,
+        "to_campus": str | None,
+        "reason": TransferReason,
+        "chat": ChatSummary,
+    },
+)
+
+
+class PatronChatTransferred(TypedDict):
+    """``chat.transferred`` as the patron receives it: the new librarian's display name,
+    or null when the chat went back to a queue (``campus_name`` says whose)."""
+
+    type: Literal["chat.transferred"]
+    chat_id: int
+    to: str | None
+    campus_name: str
+
+
+# ``chat.transfer.offered``, to the target's consoles: the chat with its messages so far.
+TransferOffered = TypedDict(
+    "TransferOffered",
+    {
+        "type": Literal["chat.transfer.offered"],
+        "chat_id": int,
+        "from": str,
+        "from_id": int,
+        "expires_at": str,
+        "chat": ChatWithMessages,
+    },
+)
+
+
+class TransferDeclined(TypedDict):
+    """``chat.transfer.declined``, to the holder's and the target's consoles: the offer
+    ended without an accept; the chat stays with its holder."""
+
+    type: Literal["chat.transfer.declined"]
+    chat_id: int
+    by: str
+    by_id: int
+    reason: DeclineReason
+    chat: ChatSummary
+
+
+class TransferOfferAck(TypedDict):
+    """``ack`` of ``chat.transfer`` to a librarian: the offer stands until ``expires_at``."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat_id: int
+    offered_to: str
+    offered_to_id: int
+    expires_at: str
+
+
+class ChatRequeuedAck(TypedDict):
+    """``ack`` of ``chat.transfer`` to a campus: the chat waits in that campus's queue."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat_id: int
+    to_campus: str
+
+
+class ChatIdAck(TypedDict):
+    """``ack`` of ``chat.transfer.decline``."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat_id: int
 
 
 class TypingEvent(TypedDict):
@@ -282,6 +404,27 @@ class StaffChatEnd(TypedDict):
     closing: NotRequired[str]
 
 
+class StaffChatTransfer(TypedDict):
+    type: Literal["chat.transfer"]
+    ref: NotRequired[Ref]
+    chat_id: int
+    # Exactly one of the two: a librarian's id (an offer), or a campus's slug (its queue).
+    to_librarian: NotRequired[int]
+    to_campus: NotRequired[str]
+
+
+class StaffTransferAccept(TypedDict):
+    type: Literal["chat.transfer.accept"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class StaffTransferDecline(TypedDict):
+    type: Literal["chat.transfer.decline"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
 class StaffQueueList(TypedDict):
     type: Literal["queue.list"]
     ref: NotRequired[Ref]
@@ -308,6 +451,8 @@ declare_sends(
         "typing": (TypingEvent,),
         "chat.claimed": (PatronChatClaimed,),
         "chat.ended": (PatronChatEnded,),
+        "chat.transferred": (PatronChatTransferred,),
+        "chat.ticket_offer": (TicketOffer,),
         "ack": (MessageAck, ChatEndedAck),
     },
 )
@@ -318,9 +463,22 @@ declare_sends(
         "chat.claimed": (StaffChatClaimed,),
         "chat.ended": (StaffChatEnded,),
         "patron.connection": (PatronConnectionEvent,),
+        "chat.updated": (ChatUpdated,),
+        "chat.transferred": (StaffChatTransferred,),
+        "chat.transfer.offered": (TransferOffered,),
+        "chat.transfer.declined": (TransferDeclined,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
-        "ack": (MessageAck, ChatAck, ChatEndedAck, QueueListAck, DismissAck),
+        "ack": (
+            MessageAck,
+            ChatAck,
+            ChatEndedAck,
+            QueueListAck,
+            DismissAck,
+            TransferOfferAck,
+            ChatRequeuedAck,
+            ChatIdAck,
+        ),
     },
 )
 declare_accepts(
@@ -341,5 +499,8 @@ declare_accepts(
         "chat.end": StaffChatEnd,
         "queue.list": StaffQueueList,
         "chat.dismiss": StaffChatDismiss,
+        "chat.transfer": StaffChatTransfer,
+        "chat.transfer.accept": StaffTransferAccept,
+        "chat.transfer.decline": StaffTransferDecline,
     },
 )

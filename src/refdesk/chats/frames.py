@@ -31,6 +31,7 @@ from refdesk.chats.selectors import (
     list_messages,
     list_messages_json,
     list_recently_ended_chats,
+    list_transfer_offers,
     list_waiting_page,
     patron_chat_view,
 )
@@ -72,6 +73,7 @@ def queue_and_my_chats(librarian: Librarian, after: int) -> dict[str, Any]:
         "waiting_by_campus": counts.by_campus,
         "active": list_active_chats_with_messages(librarian),
         "ended": list_recently_ended_chats(librarian, after_event=after),
+        "transfer_offers": list_transfer_offers(librarian),
     }
 
 
@@ -94,6 +96,50 @@ def end(librarian: Librarian, frame: Frame) -> dict[str, Any]:
         chat_id, acting_librarian=librarian, closing=frame.get("closing", "")
     )
     return {"chat_id": chat.pk, "state": chat.state}
+
+
+@staff_frame("chat.transfer")
+def transfer(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    """To a librarian (an offer they accept or decline) or to a campus's queue."""
+    chat_id = require_int(frame, "chat_id")
+    to_librarian, to_campus = frame.get("to_librarian"), frame.get("to_campus")
+    if (to_librarian is None) == (to_campus is None):
+        raise ActionError(
+            "invalid", "Give exactly one of to_librarian and to_campus.", field="to_librarian"
+        )
+    if to_campus is not None:
+        campus_id = campus_filter({"campus": to_campus})
+        if campus_id is None:
+            raise ActionError("invalid", "to_campus must be a campus's slug.", field="to_campus")
+        chat = access_chat(librarian, chat_id, for_="transfer")
+        moved = actions.do_return_chat_to_queue(
+            chat.pk,
+            campus_id=campus_id,
+            acting_librarian=librarian,
+            reason="transfer",
+            holder=librarian.pk,
+        )
+        return {"chat_id": moved.pk, "to_campus": moved.campus.slug}
+    target = require_int(frame, "to_librarian")
+    offer = actions.do_offer_transfer(chat_id, acting_librarian=librarian, to_librarian_id=target)
+    return {
+        "chat_id": offer.chat.pk,
+        "offered_to": offer.to.display_name,
+        "offered_to_id": offer.to.pk,
+        "expires_at": offer.expires_at.isoformat(),
+    }
+
+
+@staff_frame("chat.transfer.accept")
+def transfer_accept(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    return {"chat": _with_messages(actions.do_accept_transfer(chat_id, acting_librarian=librarian))}
+
+
+@staff_frame("chat.transfer.decline")
+def transfer_decline(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    return {"chat_id": actions.do_decline_transfer(chat_id, acting_librarian=librarian).pk}
 
 
 def campus_filter(frame: Frame) -> int | None:
@@ -219,6 +265,9 @@ def observe_patron_event(patron: Patron, event_type: str, meta: dict[str, Any]) 
     query (every write is still checked by its action)."""
     if event_type == "chat.claimed":
         patron.chat_state = ChatState.ACTIVE
+        patron.librarian_id = meta.get("librarian_id")
+    elif event_type == "chat.transferred":
+        patron.chat_state = str(meta.get("state", patron.chat_state))
         patron.librarian_id = meta.get("librarian_id")
     elif event_type == "chat.ended":
         patron.chat_state = ChatState.ENDED

@@ -1,11 +1,16 @@
-"""The chats' jobs: the retention purge, one bounded batch at a time; the patrons'
-connections (kept alive by the process that holds them, swept when a process stops); and
-the waiting chats whose patron has gone."""
+"""The chats' jobs: the timers of waiting chats and transfer offers, the patrons'
+connections (kept alive by the process that holds them, swept when a process stops) and
+the waiting chats whose patron has gone, at every sweep; and the retention purge, one
+bounded batch at a time. Each is a conditional update on stored times: one process or
+several, and a restart, give one result."""
 
 from __future__ import annotations
 
 from refdesk.chats.actions import (
+    do_close_home_windows,
     do_end_chats_patron_gone,
+    do_expire_transfer_offers,
+    do_offer_tickets,
     do_purge_expired_chats,
     do_sweep_stale_patron_sockets,
     do_touch_patron_sockets,
@@ -36,7 +41,25 @@ def end_chats_patron_gone() -> bool:
     return do_end_chats_patron_gone(batch=GONE_BATCH) == GONE_BATCH
 
 
+def close_home_windows() -> bool:
+    """Close each home-campus window that ran out; True while more are due."""
+    return do_close_home_windows(batch=BATCH) == BATCH
+
+
+def offer_tickets() -> bool:
+    """Offer a ticket to each patron waiting past their chat's offer time."""
+    return do_offer_tickets(batch=BATCH) == BATCH
+
+
+def expire_transfer_offers() -> bool:
+    """End each transfer offer nobody answered in time."""
+    return do_expire_transfer_offers(batch=BATCH) == BATCH
+
+
 def register_jobs() -> None:
+    register_job("chats.home_windows", every_seconds=0, step=close_home_windows)
+    register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
+    register_job("chats.transfer_offers", every_seconds=0, step=expire_transfer_offers)
     register_job("chats.purge", every_seconds=HOURLY, step=purge_expired_chats)
     register_job("chats.touch-patron-sockets", every_seconds=0, step=touch_patron_sockets)
     register_job(

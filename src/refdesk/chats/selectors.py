@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
@@ -22,6 +23,7 @@ from refdesk.chats.events import (
     MessageEvent,
     PatronChatView,
     SenderName,
+    TransferOffered,
 )
 from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
 from refdesk.core.realtime import JSONText
@@ -75,6 +77,12 @@ def chat_summary(chat: Chat) -> ChatSummary:
         claimed_by_id=librarian.pk if librarian else None,
         last_seq=chat.last_seq,
         patron_gone_at=_iso(chat.patron_gone_at) if chat.state != ChatState.ENDED else None,
+        waiting_since=_iso(chat.waiting_since) if chat.state == ChatState.WAITING else None,
+        home_until=_iso(chat.home_until) if chat.state == ChatState.WAITING else None,
+        home_ended_at=_iso(chat.home_ended_at) if chat.state == ChatState.WAITING else None,
+        ticket_offer_at=_iso(chat.ticket_offer_at) if chat.state == ChatState.WAITING else None,
+        offer_to_id=chat.offer_to_id if chat.state == ChatState.ACTIVE else None,
+        offer_expires_at=_iso(chat.offer_expires_at) if chat.state == ChatState.ACTIVE else None,
     )
 
 
@@ -316,3 +324,36 @@ def get_chat_for_staff(chat_id: int) -> Chat | None:
     that names a chat reads it)."""
     found = load_related(Chat, ("campus", "librarian"), "t.id = %s", [chat_id])
     return found[0] if found else None
+
+
+def list_transfer_offers(librarian: Librarian) -> list[TransferOffered]:
+    """The transfers offered to ``librarian`` that still stand, each as its
+    ``chat.transfer.offered`` event (with the chat's messages), oldest offer first."""
+    now = timezone.now()
+    chats = list(
+        _with_relations(
+            Chat.objects.filter(
+                state=ChatState.ACTIVE, offer_to=librarian, offer_expires_at__gt=now
+            )
+        )
+        .select_related("offer_from")
+        .order_by("offer_expires_at", "pk")
+    )
+    if not chats:
+        return []
+    messages = list_messages_json([chat.pk for chat in chats])
+    offers: list[TransferOffered] = []
+    for chat in chats:
+        sender = chat.offer_from
+        assert chat.offer_expires_at is not None  # noqa: S101 - filtered on it
+        offers.append(
+            {
+                "type": "chat.transfer.offered",
+                "chat_id": chat.pk,
+                "from": sender.display_name if sender else "",
+                "from_id": sender.pk if sender else 0,
+                "expires_at": chat.offer_expires_at.isoformat(),
+                "chat": with_messages(chat, messages[chat.pk]),
+            }
+        )
+    return offers

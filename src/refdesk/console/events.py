@@ -6,7 +6,7 @@ No ``from __future__ import annotations`` here: see core/events.py.
 from typing import Literal, TypedDict
 
 from refdesk.accounts.events import Me, PresenceEntry
-from refdesk.chats.events import ChatSummary, ChatWithMessages
+from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
 from refdesk.tickets.events import TicketSummary
 
@@ -26,6 +26,8 @@ class Snapshot(TypedDict):
     active: list[ChatWithMessages]
     # My chats that ended after ``?after=`` (empty when ``after`` is 0 or absent).
     ended: list[ChatWithMessages]
+    # The transfers offered to me that still stand, oldest first.
+    transfer_offers: list[TransferOffered]
     me: Me
     presence: list[PresenceEntry]
     # The newest new tickets of every campus (``REFDESK_SNAPSHOT_TICKETS``, 100), newest

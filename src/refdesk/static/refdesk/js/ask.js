@@ -392,7 +392,15 @@ function onFrame(frame) {
       break;
     case "chat.transferred":
       state.librarianName = frame.to || null;
-      setStatus(frame.to ? `${frame.to} has taken over the chat.` : "You are being transferred to another librarian.");
+      $("chat-title").textContent = frame.to ? `Chatting with ${frame.to}` : "Waiting for a librarian";
+      setStatus(
+        frame.to
+          ? `You are now chatting with ${frame.to}.`
+          : `Your chat is waiting for the next librarian at ${frame.campus_name}.`
+      );
+      break;
+    case "chat.ticket_offer":
+      setStatus("Sorry for the wait: nobody has answered yet. You can keep waiting.");
       break;
     case "chat.ended":
       endChat(frame.reason);

@@ -9,6 +9,7 @@ import { createActions } from "./console/actions.js";
 import { Store } from "./console/store.js";
 import { mountAwayTimer } from "./console/views/away.js";
 import { mountChats } from "./console/views/chats.js";
+import { mountTransfers } from "./console/views/transfer.js";
 import { mountNotices } from "./console/views/notices.js";
 import { mountPatron } from "./console/views/patron.js";
 import { mountPatronConnections } from "./console/views/patrons.js";
@@ -72,6 +73,7 @@ mountTickets(store, actions);
 mountPresence(store, actions);
 mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
+mountTransfers(store, actions);
 mountPatron(store);
 mountPatronConnections(store);
 

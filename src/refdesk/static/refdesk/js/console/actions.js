@@ -178,6 +178,38 @@ export function createActions(store, socket) {
     }
   }
 
+  // Offer a chat of mine to a librarian ({toLibrarian: id}) or put it back in a campus's
+  // queue ({toCampus: slug}). Resolves to a sentence for the dialog, or throws the error.
+  async function transfer(chatId, { toLibrarian = null, toCampus = null }) {
+    const frame = { type: "chat.transfer", chat_id: chatId };
+    if (toLibrarian !== null) frame.to_librarian = toLibrarian;
+    else frame.to_campus = toCampus;
+    const ack = await socket.request(frame);
+    if (ack.offered_to) return `Offered to ${ack.offered_to}. Waiting for an answer.`;
+    store.transferredAway(chatId, "Back in the queue.");
+    return "The chat is back in the queue.";
+  }
+
+  async function acceptOffer(chatId) {
+    try {
+      const ack = await socket.request({ type: "chat.transfer.accept", chat_id: chatId });
+      store.dropOffer(chatId);
+      store.openChat(ack.chat, { focus: true });
+    } catch (error) {
+      if (error.code !== "disconnected") store.dropOffer(chatId);
+      store.say(error.message || "Could not take the chat.");
+    }
+  }
+
+  async function declineOffer(chatId) {
+    try {
+      await socket.request({ type: "chat.transfer.decline", chat_id: chatId });
+    } catch (error) {
+      if (error.code === "disconnected") return;
+    }
+    store.dropOffer(chatId);
+  }
+
   store.subscribe("needs", (need) => {
     if (need.what === "chat") fetchChat(need.id);
   });
@@ -185,5 +217,5 @@ export function createActions(store, socket) {
     if (state.connection === "open") flushOutbox();
   });
 
-  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPresence };
+  return { claim, loadOlder, dismissSelected, send, typing, endChat, transfer, acceptOffer, declineOffer, setPresence };
 }

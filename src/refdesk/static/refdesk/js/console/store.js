@@ -16,7 +16,8 @@
 //   tickets     {kind: "reset"} (a snapshot's page) or {kind: "loading"}
 //   selection   {kind: "changed" | "confirm" | "cancel" | "dismissing" | "dismissed"}
 //   chats       {kind, id, …}: open {draft}, message {message, history, arrived}, pending
-//               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended, close
+//               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended,
+//               reopened (a chat that was transferred away came back), close
 //   presence    {}
 //   patrons     {id}                              a patron closed their last tab, or came back
 //   patron      {}                                state.patron: the summary to show, or null
@@ -24,6 +25,8 @@
 //   say         {text}                            a sentence for the live region
 //   remind      {text}                            a reminder shown for a while
 //   needs       {what: "chat", id}                the server has a chat this console lacks
+//   offers      {kind: "add" | "remove", id}      transfers offered to me (state.offers)
+//   transfer    {id}                              a chat of mine: its transfer offer changed
 
 import { PagedList, age } from "./lists.js";
 import { displayName, endNote, greeting, plural } from "./words.js";
@@ -54,6 +57,7 @@ export class Store {
       presence: new Map(), // librarian id -> presence entry
       outbox: new Map(), // client id -> {chatId, clientId, text}, until acknowledged
       patron: null, // the chat summary the patron panel shows
+      offers: new Map(), // chat id -> a chat.transfer.offered frame: transfers offered to me
       pageHidden: false,
       settings: { sound: true, filter: "", ...settings },
     };
@@ -288,6 +292,13 @@ export class Store {
       this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? greeting(fields, state.me) : "" });
     } else {
       chat.summary = { ...chat.summary, ...fields };
+      // A chat that left me (transferred) and came back: its tab works again.
+      if (chat.ended && fields.state === "active" && fields.claimed_by_id === state.me.id) {
+        chat.ended = false;
+        chat.endReason = null;
+        chat.transferNote = "";
+        this.emit("chats", { kind: "reopened", id: chat.id });
+      }
     }
     for (const message of messages) this.addMessage(chat.id, message, { history: isNew });
     if (fields.state === "ended") this.markEnded(chat.id, fields.end_reason);
@@ -405,6 +416,46 @@ export class Store {
     if (item || chat) this.emit("patrons", { id: chatId });
   }
 
+  // --- transfers ----------------------------------------------------------------
+
+  addOffer(offer) {
+    const known = this.state.offers.has(offer.chat_id);
+    this.state.offers.set(offer.chat_id, offer);
+    this.emit("offers", { kind: "add", id: offer.chat_id });
+    if (!known) {
+      this.say(`${offer.from} offers you a chat with ${displayName(offer.chat)}. Accept or decline it.`);
+    }
+  }
+
+  dropOffer(chatId) {
+    if (this.state.offers.delete(chatId)) this.emit("offers", { kind: "remove", id: chatId });
+  }
+
+  // A chat of mine whose summary changed (an offer made, answered or lapsed).
+  updateMine(summary, note = "") {
+    const chat = this.state.chats.get(summary.id);
+    if (!chat) return;
+    const { messages: _messages, ...fields } = summary;
+    chat.summary = { ...chat.summary, ...fields };
+    chat.transferNote = note;
+    this.emit("transfer", { id: summary.id });
+    if (note) this.say(note);
+  }
+
+  // A chat of mine went to someone else, or back to a queue: its tab stays, read-only.
+  transferredAway(chatId, note) {
+    const chat = this.state.chats.get(chatId);
+    if (!chat || chat.ended) return;
+    chat.ended = true;
+    chat.endReason = "transferred";
+    chat.transferNote = note;
+    chat.summary.state = "transferred";
+    chat.confirmingEnd = false;
+    chat.typing = false;
+    this.emit("chats", { kind: "ended", id: chatId });
+    this.say(`Chat with ${displayName(chat.summary)}: ${note}`);
+  }
+
   // --- presence and the patron panel ----------------------------------------
 
   setPresence(entries) {
@@ -443,6 +494,9 @@ export const handlers = {
     state.presence.clear();
     store.setPresence(frame.presence);
     store.replace("tickets", frame.tickets, frame.tickets_total, frame.tickets_by_campus);
+    const offered = new Set(frame.transfer_offers.map((offer) => offer.chat_id));
+    for (const id of [...state.offers.keys()]) if (!offered.has(id)) store.dropOffer(id);
+    for (const offer of frame.transfer_offers) store.addOffer(offer);
     store.setConnection("open");
   },
 
@@ -473,10 +527,50 @@ export const handlers = {
     store.markEnded(frame.chat_id, frame.reason);
   },
 
-  // Not sent yet (docs/protocol.md, "Reserved"): a waiting chat's row shows the news.
+  // A waiting chat's row shows the news (its home window closed); a chat of mine, its
+  // transfer offer.
   "chat.updated"(store, frame) {
     if (store.state.queue.items.has(frame.chat.id)) {
       store.put("queue", frame.chat);
+      store.counted("queue");
+    }
+    store.updateMine(frame.chat);
+  },
+
+  "chat.transfer.offered"(store, frame) {
+    store.addOffer(frame);
+  },
+
+  "chat.transfer.declined"(store, frame) {
+    const { state } = store;
+    store.dropOffer(frame.chat_id);
+    if (frame.by_id === state.me.id) return;
+    const note =
+      frame.reason === "expired"
+        ? `${frame.by} did not answer in time; the chat stays with you.`
+        : `${frame.by} declined the transfer; the chat stays with you.`;
+    store.updateMine(frame.chat, note);
+  },
+
+  "chat.transferred"(store, frame) {
+    const { state } = store;
+    store.dropOffer(frame.chat_id);
+    const mine = state.chats.get(frame.chat_id);
+    if (frame.to_id === state.me.id) {
+      // Accepted here or in another tab of mine: the chat is mine now.
+      if (!mine || mine.ended) store.emit("needs", { what: "chat", id: frame.chat_id });
+      else store.updateMine(frame.chat);
+    } else if (mine && !mine.ended) {
+      store.transferredAway(
+        frame.chat_id,
+        frame.to ? `Transferred to ${frame.to}.` : `Back in the ${frame.chat.campus_name} queue.`
+      );
+    }
+    if (frame.to_id === null) {
+      // Back to waiting: it joins the queue as a new chat would, and rings.
+      store.tallyQueue(frame, 1);
+      store.put("queue", frame.chat);
+      store.emit("arrival", { chat: frame.chat });
       store.counted("queue");
     }
   },

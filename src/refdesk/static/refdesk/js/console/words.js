@@ -11,6 +11,7 @@ const END_REASONS = {
   blocked: "Patron blocked.",
   unanswered: "Nobody answered in time.",
   dismissed: "Dismissed from the queue by a supervisor.",
+  transferred: "Transferred.",
 };
 
 export function endNote(reason) {

@@ -236,7 +236,7 @@ export function mountChats(store, actions) {
       else parts.box.focus();
     },
     ended(change, chat, parts) {
-      parts.endedNote.textContent = endNote(chat.endReason);
+      parts.endedNote.textContent = chat.transferNote || endNote(chat.endReason);
       parts.endedNote.hidden = false;
       parts.confirm.hidden = true;
       parts.composer.hidden = true;
@@ -245,6 +245,14 @@ export function mountChats(store, actions) {
       drawTyping(chat, parts);
       parts.closeTab.hidden = false;
       parts.tab.classList.add("ended");
+    },
+    reopened(change, chat, parts) {
+      parts.endedNote.hidden = true;
+      parts.composer.hidden = false;
+      parts.suggestions.hidden = false;
+      parts.end.hidden = false;
+      parts.closeTab.hidden = true;
+      parts.tab.classList.remove("ended");
     },
     close({ id }, chat, parts) {
       parts.tab.remove();

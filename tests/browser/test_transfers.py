@@ -1,0 +1,141 @@
+"""Transfers in the browser: a south patron's chat goes from Ana (north) to Ben (south),
+who accepts it, and the patron sees Ben's name; the same with the keyboard alone; axe on
+the dialog and the offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.support import (
+    Contexts,
+    Desk,
+    claim,
+    end_from_console,
+    expect,
+    log_in,
+    send_from_console,
+    start_chat,
+)
+from tests.browser.test_accessibility import audit
+from tests.browser.test_console import press_until
+
+pytestmark = pytest.mark.browser
+
+
+def offer_card(console: Any, chat_id: int) -> Any:
+    return console.locator(f'#transfer-offers .offer-card[data-chat-id="{chat_id}"]')
+
+
+def test_ana_transfers_a_south_patron_to_ben_who_accepts_and_the_patron_sees_ben(
+    desk: Desk, contexts: Contexts
+) -> None:
+    axe = Axe()
+    ana = log_in(contexts.new(), desk, "ana")
+    ben = log_in(contexts.new(), desk, "ben")
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(
+        patron, desk, campus="south", name="Sam Transfer", question="Can I renew online?"
+    )
+    pane = claim(ana, chat_id)
+    send_from_console(pane, "Hi Sam, let me find someone from South for you.")
+
+    pane.get_by_role("button", name="Transfer…").click()
+    dialog = ana.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text("Transfer the chat with Sam Transfer")
+    home = dialog.locator(".transfer-section").first
+    expect(home.locator("h3")).to_have_text("Online from South Campus Library")
+    expect(home.get_by_role("button", name="Ben")).to_be_visible()
+    problems = audit(ana, "console-transfer-dialog", axe)
+
+    home.get_by_role("button", name="Ben").click()
+    expect(dialog.locator(".transfer-status")).to_have_text(
+        "Offered to Ben. Waiting for an answer."
+    )
+    expect(dialog).to_be_hidden()
+    expect(pane.locator(".transfer-note")).to_contain_text("Offered to Ben:")
+
+    card = offer_card(ben, chat_id)
+    expect(card).to_be_visible()
+    expect(card.locator("h3")).to_have_text(
+        "Ana offers you a chat with Sam Transfer (South Campus Library)"
+    )
+    expect(card.locator(".offer-preview")).to_contain_text("Can I renew online?")
+    expect(card.locator(".offer-left")).to_contain_text("s left")
+    problems += audit(ben, "console-transfer-offer", axe)
+    assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
+
+    card.get_by_role("button", name="Accept").click()
+    ben_pane = ben.locator(f"#pane-{chat_id}")
+    expect(ben_pane).to_be_visible()
+    expect(card).to_have_count(0)
+    expect(ben_pane.locator(".messages .message.from-system .body").last).to_have_text(
+        "Ana transferred the chat to Ben."
+    )
+    expect(patron.locator("#chat-title")).to_have_text("Chatting with Ben")
+    expect(patron.locator("#status")).to_have_text("You are now chatting with Ben.")
+    expect(pane.locator(".ended-note")).to_have_text("Transferred to Ben.")
+    expect(pane.locator(".composer")).to_be_hidden()
+
+    send_from_console(ben_pane, "Hi Sam, Ben from South here.")
+    expect(patron.locator("#messages .message.from-librarian .body").last).to_have_text(
+        "Hi Sam, Ben from South here."
+    )
+    end_from_console(ben_pane)
+
+
+def test_a_transfer_and_its_accept_with_the_keyboard_alone(desk: Desk, contexts: Contexts) -> None:
+    ana = log_in(contexts.new(), desk, "ana")
+    ben = log_in(contexts.new(), desk, "ben")
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(patron, desk, campus="south", name="Kim Keys", question="Late fees?")
+    pane = claim(ana, chat_id)
+
+    # From the composer, Tab reaches nothing of the transfer: go to the pane's head.
+    pane.locator(".patron-name").focus()
+    press_until(ana, "Tab", "el.matches('.transfer-open')")
+    ana.keyboard.press("Enter")
+    dialog = ana.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    # The first choice has the focus: an operator from the patron's campus.
+    assert ana.evaluate("document.activeElement.textContent").startswith("Ben")
+    ana.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+
+    card = offer_card(ben, chat_id)
+    expect(card).to_be_visible()
+    ben.locator("body").focus()
+    press_until(
+        ben,
+        "Tab",
+        f"el.closest('.offer-card[data-chat-id=\"{chat_id}\"]') && el.textContent === 'Accept'",
+    )
+    ben.keyboard.press("Enter")
+    expect(ben.locator(f"#pane-{chat_id}")).to_be_visible()
+    expect(patron.locator("#chat-title")).to_have_text("Chatting with Ben")
+
+    # Ben puts it back in the north queue, again by keyboard; Escape closes the dialog.
+    ben_pane = ben.locator(f"#pane-{chat_id}")
+    ben_pane.locator(".patron-name").focus()
+    press_until(ben, "Tab", "el.matches('.transfer-open')")
+    ben.keyboard.press("Enter")
+    expect(ben.locator("#transfer-dialog")).to_be_visible()
+    ben.keyboard.press("Escape")
+    expect(ben.locator("#transfer-dialog")).to_be_hidden()
+    assert ben.evaluate("document.activeElement.matches('.transfer-open')")
+    ben.keyboard.press("Enter")
+    press_until(ben, "Tab", "el.textContent.startsWith('North Campus Library queue')")
+    ben.keyboard.press("Enter")
+    expect(ben_pane.locator(".ended-note")).to_have_text("Back in the queue.")
+    expect(patron.locator("#status")).to_have_text(
+        "Your chat is waiting for the next librarian at North Campus Library."
+    )
+    # It waits in the north queue of every console, Ana's included, and can be claimed.
+    row = ana.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')
+    expect(row).to_be_visible()
+    again = claim(ana, chat_id)
+    expect(patron.locator("#chat-title")).to_have_text("Chatting with Ana")
+    end_from_console(again)

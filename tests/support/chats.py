@@ -1,0 +1,16 @@
+"""Parts of a chat summary that many exact-event tests spell out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A summary's timer and transfer fields once the chat no longer waits and has no pending
+# transfer (an ended chat, or an active one that nobody is offered).
+NOT_WAITING_TIMERS: dict[str, Any] = {
+    "waiting_since": None,
+    "home_until": None,
+    "home_ended_at": None,
+    "ticket_offer_at": None,
+    "offer_to_id": None,
+    "offer_expires_at": None,
+}
