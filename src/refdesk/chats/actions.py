@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from refdesk.accounts.actions import do_broadcast_presence
 from refdesk.accounts.models import Librarian
-from refdesk.accounts.selectors import is_anyone_online, is_operator
+from refdesk.accounts.selectors import is_anyone_online, is_operator, list_departed
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
 from refdesk.chats.access import access_chat
@@ -870,6 +870,46 @@ def do_dismiss_chats(
 
 
 # ---------------------------------------------------------------------------
+# Nobody stranded: the chats of librarians who left
+# ---------------------------------------------------------------------------
+
+
+def do_return_departed_chats(*, batch: int = 100) -> int:
+    """Put each active chat whose holder is offline (their last console went
+    ``OFFLINE_GRACE_SECONDS`` ago and none opened since) back to waiting in its campus's
+    queue, as a transfer to that queue would (:func:`do_return_chat_to_queue`, reason
+    ``departed``, or ``deactivated`` for an account switched off): it rings for that
+    campus first, the patron reads that another librarian will pick up, and every console
+    gets ``chat.transferred``. Each return is conditional on the holder the job read, so
+    a claim, an end or a transfer at the same moment wins or loses whole, in one process or
+    several. Returns how many went back."""
+    held = list(
+        Chat.objects.filter(state=ChatState.ACTIVE, librarian__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "campus_id", "librarian_id")
+    )
+    departed = list_departed({librarian_id for _, _, librarian_id in held})
+    returned = 0
+    for chat_id, campus_id, librarian_id in held:
+        if librarian_id not in departed:
+            continue
+        try:
+            do_return_chat_to_queue(
+                chat_id,
+                campus_id=campus_id,
+                acting_librarian=None,
+                reason="departed" if departed[librarian_id] else "deactivated",
+                holder=librarian_id,
+            )
+        except ActionError:
+            continue  # ended or moved meanwhile
+        returned += 1
+        if returned == batch:
+            break
+    return returned
+
+
+# ---------------------------------------------------------------------------
 # The patron's connection
 # ---------------------------------------------------------------------------
 
@@ -1277,6 +1317,9 @@ def do_return_chat_to_queue(
             ),
             meta={"librarian_id": None, "state": ChatState.WAITING},
         )
+        if before.librarian_id is not None:
+            # The holder has one active chat fewer.
+            do_broadcast_presence(before.librarian_id)
     return chat
 
 
@@ -1383,53 +1426,120 @@ def do_accept_transfer(chat_id: int, *, acting_librarian: Librarian) -> Chat:
         )
         if not taken:
             raise _no_offer(before, acting_librarian, now)
-        sender = before.librarian
-        sender_name = sender.display_name if sender else "A librarian"
-        chat, payload = _system_line(
-            chat_id,
-            f"{sender_name} transferred the chat to {acting_librarian.display_name}.",
-            now,
-        )
-        groups = [chat_group(chat_id), librarian_group(acting_librarian.pk)]
-        if sender is not None:
-            groups.append(librarian_group(sender.pk))
-        send_event_on_commit(groups, payload)
-        summary = chat_summary(chat)
-        data: dict[str, Any] = {
-            "chat_id": chat_id,
-            "from": sender.display_name if sender else None,
-            "from_id": sender.pk if sender else None,
-            "to": acting_librarian.display_name,
-            "to_id": acting_librarian.pk,
-            "to_campus": None,
-            "reason": "transfer",
-            "chat": summary,
-        }
-        event_id = _record_event(chat, "chat.transferred", data, actor=acting_librarian)
-        staff_event: StaffChatTransferred = {
-            "type": "chat.transferred",
-            "event_id": event_id,
-            "chat_id": chat_id,
-            "from": data["from"],
-            "from_id": data["from_id"],
-            "to": acting_librarian.display_name,
-            "to_id": acting_librarian.pk,
-            "to_campus": None,
-            "reason": "transfer",
-            "chat": summary,
-        }
-        send_event_on_commit([STAFF_GROUP], staff_event)
-        send_event_on_commit(
-            [chat_group(chat_id)],
-            PatronChatTransferred(
-                type="chat.transferred",
-                chat_id=chat_id,
-                to=acting_librarian.display_name,
-                campus_name=chat.campus.name,
-            ),
-            meta={"librarian_id": acting_librarian.pk, "state": ChatState.ACTIVE},
+        sender_name = before.librarian.display_name if before.librarian else "A librarian"
+        chat = _announce_hand_over(
+            before,
+            acting_librarian,
+            reason="transfer",
+            line=f"{sender_name} transferred the chat to {acting_librarian.display_name}.",
+            now=now,
         )
     return chat
+
+
+def _announce_hand_over(
+    before: Chat, to: Librarian, *, reason: TransferReason, line: str, now: dt.datetime
+) -> Chat:
+    """What a chat changing hands (``before`` is the chat as it was) tells everyone, in the
+    caller's transaction: a line both sides see, a ``chat.transferred`` ``ChatEvent`` and
+    its event to every console, the patron's ``chat.transferred`` (the new librarian's
+    name), and both librarians' ``presence`` (their numbers of active chats)."""
+    chat_id = before.pk
+    sender = before.librarian
+    chat, payload = _system_line(chat_id, line, now)
+    groups = [chat_group(chat_id), librarian_group(to.pk)]
+    if sender is not None:
+        groups.append(librarian_group(sender.pk))
+    send_event_on_commit(groups, payload)
+    summary = chat_summary(chat)
+    data: dict[str, Any] = {
+        "chat_id": chat_id,
+        "from": sender.display_name if sender else None,
+        "from_id": sender.pk if sender else None,
+        "to": to.display_name,
+        "to_id": to.pk,
+        "to_campus": None,
+        "reason": reason,
+        "chat": summary,
+    }
+    event_id = _record_event(chat, "chat.transferred", data, actor=to)
+    staff_event: StaffChatTransferred = {
+        "type": "chat.transferred",
+        "event_id": event_id,
+        "chat_id": chat_id,
+        "from": data["from"],
+        "from_id": data["from_id"],
+        "to": to.display_name,
+        "to_id": to.pk,
+        "to_campus": None,
+        "reason": reason,
+        "chat": summary,
+    }
+    send_event_on_commit([STAFF_GROUP], staff_event)
+    send_event_on_commit(
+        [chat_group(chat_id)],
+        PatronChatTransferred(
+            type="chat.transferred",
+            chat_id=chat_id,
+            to=to.display_name,
+            campus_name=chat.campus.name,
+        ),
+        meta={"librarian_id": to.pk, "state": ChatState.ACTIVE},
+    )
+    if sender is not None:
+        do_broadcast_presence(sender.pk)
+    do_broadcast_presence(to.pk)
+    return chat
+
+
+def do_take_over_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """A supervisor takes an active chat from whoever holds it, at any time (a librarian
+    who cannot go on, a chat that needs a senior hand). Any pending transfer offer is
+    withdrawn.
+
+    One conditional update on the holder read just before (``… WHERE state = 'active' AND
+    librarian_id = <holder>``): if the chat ended or changed hands meanwhile, nothing
+    changes and ``chat_ended`` or ``not_yours`` says why; taking one's own chat is
+    ``invalid``. The old holder can no longer send in it. Sends ``chat.transferred``
+    (``reason: "taken_over"``) to every console and to the patron, with a line both sides
+    see ("Dee took over the chat from Ana."), and writes its ``ChatEvent``. The caller
+    checks the role.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        before = get_chat_for_staff(chat_id)
+        if before is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if before.state != ChatState.ACTIVE:
+            if before.state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+            raise ActionError("invalid", "That chat is waiting: claim it instead.", chat_id=chat_id)
+        if before.librarian_id == acting_librarian.pk:
+            raise ActionError("invalid", "That chat is already yours.", chat_id=chat_id)
+        taken = _held_by(
+            Chat.objects.filter(pk=chat_id, state=ChatState.ACTIVE), before.librarian_id
+        ).update(
+            librarian=acting_librarian,
+            claimed_at=now,
+            offer_to=None,
+            offer_from=None,
+            offer_expires_at=None,
+        )
+        if not taken:
+            state = Chat.objects.filter(pk=chat_id).values_list("state", flat=True).first()
+            if state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+            raise ActionError(
+                "not_yours", "The chat changed hands meanwhile; look again.", chat_id=chat_id
+            )
+        holder = before.librarian.display_name if before.librarian else "another librarian"
+        return _announce_hand_over(
+            before,
+            acting_librarian,
+            reason="taken_over",
+            line=f"{acting_librarian.display_name} took over the chat from {holder}.",
+            now=now,
+        )
 
 
 def _no_offer(chat: Chat, librarian: Librarian, now: dt.datetime) -> ActionError:

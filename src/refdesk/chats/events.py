@@ -32,7 +32,7 @@ declare_error_codes(
 )
 
 # Why a chat changed hands or went back to a queue.
-TransferReason = Literal["transfer", "departed", "deactivated"]
+TransferReason = Literal["transfer", "departed", "deactivated", "taken_over"]
 # Why a transfer offer ended without an accept.
 DeclineReason = Literal["declined", "expired"]
 
@@ -419,6 +419,12 @@ class StaffTransferAccept(TypedDict):
     chat_id: int
 
 
+class StaffChatTakeOver(TypedDict):
+    type: Literal["chat.take_over"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
 class StaffTransferDecline(TypedDict):
     type: Literal["chat.transfer.decline"]
     ref: NotRequired[Ref]
@@ -501,6 +507,7 @@ declare_accepts(
         "chat.dismiss": StaffChatDismiss,
         "chat.transfer": StaffChatTransfer,
         "chat.transfer.accept": StaffTransferAccept,
+        "chat.take_over": StaffChatTakeOver,
         "chat.transfer.decline": StaffTransferDecline,
     },
 )

@@ -130,6 +130,13 @@ def transfer(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     }
 
 
+@staff_frame("chat.take_over", role="supervisor")
+def take_over(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    """A supervisor takes an active chat from its holder; the ack is the chat, now theirs."""
+    chat_id = require_int(frame, "chat_id")
+    return {"chat": _with_messages(actions.do_take_over_chat(chat_id, acting_librarian=librarian))}
+
+
 @staff_frame("chat.transfer.accept")
 def transfer_accept(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     chat_id = require_int(frame, "chat_id")

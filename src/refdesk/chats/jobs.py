@@ -12,6 +12,7 @@ from refdesk.chats.actions import (
     do_expire_transfer_offers,
     do_offer_tickets,
     do_purge_expired_chats,
+    do_return_departed_chats,
     do_sweep_stale_patron_sockets,
     do_touch_patron_sockets,
 )
@@ -56,6 +57,11 @@ def expire_transfer_offers() -> bool:
     return do_expire_transfer_offers(batch=BATCH) == BATCH
 
 
+def return_departed_chats() -> bool:
+    """Give back the chats of librarians who went offline; True while more may wait."""
+    return do_return_departed_chats(batch=GONE_BATCH) == GONE_BATCH
+
+
 def register_jobs() -> None:
     register_job("chats.home_windows", every_seconds=0, step=close_home_windows)
     register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
@@ -66,3 +72,4 @@ def register_jobs() -> None:
         "chats.sweep-stale-patron-sockets", every_seconds=0, step=sweep_stale_patron_sockets
     )
     register_job("chats.end-when-patron-gone", every_seconds=0, step=end_chats_patron_gone)
+    register_job("chats.return-departed", every_seconds=0, step=return_departed_chats)
