@@ -137,3 +137,25 @@ def test_the_console_shows_when_a_patron_has_closed_their_tab(
     back.goto(f"{quick_desk.url}/ask/north/")
     expect(back.locator("#chat")).to_be_visible()
     expect(pane.locator(".patron-connection")).to_have_text("Patron here")
+
+
+def test_a_patron_whose_librarian_left_is_told_and_offered_a_ticket_when_nobody_is_online(
+    contexts: Contexts, quick_desk: Desk
+) -> None:
+    ana = log_in(contexts.new(), quick_desk, "ana")
+    patron = contexts.new().new_page()
+    chat_id = start_chat(patron, quick_desk, name="Kit", question="Can I book a study room?")
+    claim(ana, chat_id)
+    expect(patron.locator("#chat-title")).to_have_text("Chatting with Ana")
+    # Ana closes the console mid-chat; after the grace period her chat goes back to the
+    # queue, and with nobody else online the patron is offered the ticket at once.
+    ana.close()
+    expect(patron.locator("#messages .message.from-system").last).to_contain_text(
+        "Ana had to leave. Another librarian will pick up your chat shortly."
+    )
+    expect(patron.locator("#desk-closed")).to_be_visible()
+    expect(patron.locator("#chat-title")).to_have_text("Waiting for a librarian")
+    # Ben comes online: the offer goes away and the chat waits in his queue.
+    ben = log_in(contexts.new(), quick_desk, "ben")
+    expect(patron.locator("#desk-closed")).to_be_hidden()
+    expect(ben.locator(f'#queue .queue-item[data-chat-id="{chat_id}"]')).to_be_visible()

@@ -398,6 +398,9 @@ function onFrame(frame) {
           ? `You are now chatting with ${frame.to}.`
           : `Your chat is waiting for the next librarian at ${frame.campus_name}.`
       );
+      // Back in a queue while nobody is online: the ticket is offered at once.
+      state.chatState = frame.to ? "active" : "waiting";
+      applyDesk(state.deskOnline);
       break;
     case "chat.ticket_offer":
       setStatus("Sorry for the wait: nobody has answered yet. You can keep waiting.");
