@@ -304,3 +304,33 @@ def test_a_take_over_racing_the_holder_s_end_or_another_take_over_has_one_outcom
         last = moves.last()
         assert last is not None
         assert Chat.objects.get(pk=second.pk).librarian_id == last.data["to_id"]
+
+
+@pytest.mark.parametrize("chat_id", [None, "1", True, -1, 0, 2**63, 1.5, [1], {"id": 1}])
+async def test_a_take_over_with_a_malformed_chat_id_is_refused(
+    held: Chat, staff: dict[str, Librarian], chat_id: Any
+) -> None:
+    dee_ws, _ = await open_staff(staff["dee"])
+    await dee_ws.send_json_to({"type": "chat.take_over", "chat_id": chat_id, "ref": "bad"})
+    refused = await receive_until(dee_ws, "error")
+    assert (refused["code"], refused["field"], refused["ref"]) == ("invalid", "chat_id", "bad")
+    await dee_ws.disconnect()
+    assert (await Chat.objects.aget(pk=held.pk)).librarian_id == staff["ana"].pk
+
+
+@pytest.mark.parametrize("status", ["offline", "", "Away", "away\u0000", None, 1, ["away"]])
+async def test_presence_set_through_the_console_refuses_what_is_not_online_or_away(
+    staff: dict[str, Librarian], status: Any
+) -> None:
+    ana_ws, _ = await open_staff(staff["ana"])
+    await ana_ws.send_json_to({"type": "presence.set", "status": status, "ref": "p"})
+    refused = await receive_until(ana_ws, "error")
+    assert (refused["code"], refused["field"]) == ("invalid", "status")
+    await ana_ws.send_json_to({"type": "presence.set", "status": "away", "ref": "q"})
+    ack = await receive_until(ana_ws, "ack")
+    assert (ack["ref"], ack["presence"]["status"], ack["presence"]["active_chats"]) == (
+        "q",
+        "away",
+        0,
+    )
+    await ana_ws.disconnect()
