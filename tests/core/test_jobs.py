@@ -24,7 +24,6 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("chats.touch-patron-sockets", 0),
         ("chats.sweep-stale-patron-sockets", 0),
         ("chats.end-when-patron-gone", 0),
-        ("chats.return-departed", 0),
         ("tickets.purge", 3600),
         ("console.recheck-sessions", 0),
     ]

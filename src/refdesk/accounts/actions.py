@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -187,13 +188,27 @@ def do_sweep_stale_connections() -> int:
     return len(stale)
 
 
+# What the apps above do when a librarian goes offline (the chats app gives their chats
+# back to the queues), registered at start-up; each step runs in the transaction that
+# takes the librarian offline, so a departure and its consequences commit together, once.
+DepartureStep = Callable[[int], object]
+_departure_steps: list[DepartureStep] = []
+
+
+def register_departure_step(step: DepartureStep) -> None:
+    """Run ``step(librarian_id)`` whenever a librarian's grace period ends."""
+    if step not in _departure_steps:
+        _departure_steps.append(step)
+
+
 def do_end_grace_periods(*, now: dt.datetime | None = None) -> list[int]:
     """Librarians whose last console went ``OFFLINE_GRACE_SECONDS`` ago, and who opened
     none since, are offline: returns their ids.
 
     For each, one conditional update (``… WHERE gone_since <= cutoff AND no fresh console``)
     decides, so that any number of processes running this at once, or a console opening
-    meanwhile, give one result. Each winner broadcasts ``presence`` (offline); when the last
+    meanwhile, give one result. For each winner the registered departure steps run (their
+    chats go back to the queues) and ``presence`` (offline) is broadcast; when the last
     operator went, every patron gets ``desk.status {online: false}``.
     """
     moment = now or timezone.now()
@@ -213,6 +228,8 @@ def do_end_grace_periods(*, now: dt.datetime | None = None) -> list[int]:
             )
             if changed:
                 gone.append(librarian_id)
+                for step in _departure_steps:
+                    step(librarian_id)
                 do_broadcast_presence(librarian_id)
         desk.settle()
     return gone

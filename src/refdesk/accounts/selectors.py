@@ -60,18 +60,6 @@ def list_online_librarian_ids() -> set[int]:
     return set(_operators().values_list("pk", flat=True))
 
 
-def list_departed(librarian_ids: set[int]) -> dict[int, bool]:
-    """Of ``librarian_ids``, those offline now (no fresh console, and the grace period after
-    their last one is over), each with whether their account is still active."""
-    if not librarian_ids:
-        return {}
-    return dict(
-        Librarian.objects.filter(pk__in=librarian_ids)
-        .exclude(_present())
-        .values_list("pk", "user__is_active")
-    )
-
-
 def is_operator(librarian_id: int) -> bool:
     """Whether a librarian can take a chat offered now: online (not away) with a fresh
     console (one in the grace period after their last console is not)."""

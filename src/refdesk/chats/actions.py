@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from refdesk.accounts.actions import do_broadcast_presence
 from refdesk.accounts.models import Librarian
-from refdesk.accounts.selectors import is_anyone_online, is_operator, list_departed
+from refdesk.accounts.selectors import is_anyone_online, is_operator
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
 from refdesk.chats.access import access_chat
@@ -874,38 +874,33 @@ def do_dismiss_chats(
 # ---------------------------------------------------------------------------
 
 
-def do_return_departed_chats(*, batch: int = 100) -> int:
-    """Put each active chat whose holder is offline (their last console went
-    ``OFFLINE_GRACE_SECONDS`` ago and none opened since) back to waiting in its campus's
+def do_return_chats_of_departed(librarian_id: int) -> int:
+    """A librarian's grace period is over (:func:`accounts.actions.do_end_grace_periods`
+    runs this in its transaction): put each chat they hold back to waiting in its campus's
     queue, as a transfer to that queue would (:func:`do_return_chat_to_queue`, reason
-    ``departed``, or ``deactivated`` for an account switched off): it rings for that
+    ``departed``, or ``deactivated`` for an account switched off). It rings for that
     campus first, the patron reads that another librarian will pick up, and every console
-    gets ``chat.transferred``. Each return is conditional on the holder the job read, so
-    a claim, an end or a transfer at the same moment wins or loses whole, in one process or
-    several. Returns how many went back."""
-    held = list(
-        Chat.objects.filter(state=ChatState.ACTIVE, librarian__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "campus_id", "librarian_id")
-    )
-    departed = list_departed({librarian_id for _, _, librarian_id in held})
+    gets ``chat.transferred``. Each return is conditional on the holder, so an end or a
+    transfer at the same moment wins or loses whole. Returns how many went back.
+
+    Only a departure sends chats back: a librarian who never had a console open (chats
+    made by a script, a test, the benchmark's setup) is not a departure.
+    """
+    active = Librarian.objects.filter(pk=librarian_id, user__is_active=True).exists()
+    held = Chat.objects.filter(state=ChatState.ACTIVE, librarian_id=librarian_id).order_by("pk")
     returned = 0
-    for chat_id, campus_id, librarian_id in held:
-        if librarian_id not in departed:
-            continue
+    for chat_id, campus_id in held.values_list("pk", "campus_id"):
         try:
             do_return_chat_to_queue(
                 chat_id,
                 campus_id=campus_id,
                 acting_librarian=None,
-                reason="departed" if departed[librarian_id] else "deactivated",
+                reason="departed" if active else "deactivated",
                 holder=librarian_id,
             )
         except ActionError:
             continue  # ended or moved meanwhile
         returned += 1
-        if returned == batch:
-            break
     return returned
 
 

@@ -6,13 +6,14 @@ several, and a restart, give one result."""
 
 from __future__ import annotations
 
+from refdesk.accounts.actions import register_departure_step
 from refdesk.chats.actions import (
     do_close_home_windows,
     do_end_chats_patron_gone,
     do_expire_transfer_offers,
     do_offer_tickets,
     do_purge_expired_chats,
-    do_return_departed_chats,
+    do_return_chats_of_departed,
     do_sweep_stale_patron_sockets,
     do_touch_patron_sockets,
 )
@@ -57,11 +58,6 @@ def expire_transfer_offers() -> bool:
     return do_expire_transfer_offers(batch=BATCH) == BATCH
 
 
-def return_departed_chats() -> bool:
-    """Give back the chats of librarians who went offline; True while more may wait."""
-    return do_return_departed_chats(batch=GONE_BATCH) == GONE_BATCH
-
-
 def register_jobs() -> None:
     register_job("chats.home_windows", every_seconds=0, step=close_home_windows)
     register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
@@ -72,4 +68,5 @@ def register_jobs() -> None:
         "chats.sweep-stale-patron-sockets", every_seconds=0, step=sweep_stale_patron_sockets
     )
     register_job("chats.end-when-patron-gone", every_seconds=0, step=end_chats_patron_gone)
-    register_job("chats.return-departed", every_seconds=0, step=return_departed_chats)
+    # The accounts' grace-period job gives a departed librarian's chats back to the queues.
+    register_departure_step(do_return_chats_of_departed)
