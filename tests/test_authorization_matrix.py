@@ -96,6 +96,7 @@ LEFT = Answer("ack", change="left")
 DISMISSED = Answer("ack", change="dismissed")
 # A dismissal that leaves the chat alone (not waiting, or no such chat) still succeeds.
 SKIPPED = Answer("ack", change="skipped")
+UPDATED = Answer("ack", change="updated")
 SILENT = Answer("silent")
 
 
@@ -143,6 +144,11 @@ STAFF_MATRIX: dict[tuple[str, str], tuple[Answer, Answer, Answer, Answer]] = {
     ("chat.end", ACTIVE_OTHER): (NOT_YOURS, NOT_YOURS, ENDED, ENDED),
     ("chat.end", ACTIVE_MINE): (ENDED_WITH_CLOSING,) * 4,
     ("chat.end", ENDED_STATE): (NOT_YOURS, CHAT_ENDED, CHAT_ENDED, CHAT_ENDED),
+    # The patron's details, as chat.end: the holder's, or any open chat for a supervisor.
+    ("chat.patron", WAITING): (NOT_YOURS, NOT_YOURS, UPDATED, UPDATED),
+    ("chat.patron", ACTIVE_OTHER): (NOT_YOURS, NOT_YOURS, UPDATED, UPDATED),
+    ("chat.patron", ACTIVE_MINE): (UPDATED,) * 4,
+    ("chat.patron", ENDED_STATE): (NOT_YOURS, CHAT_ENDED, CHAT_ENDED, CHAT_ENDED),
     # Dismissing spam is a supervisor's or an admin's, and ends waiting chats only.
     ("chat.dismiss", WAITING): (FORBIDDEN, FORBIDDEN, DISMISSED, DISMISSED),
     ("chat.dismiss", ACTIVE_OTHER): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
@@ -494,6 +500,8 @@ def expected_after(
         after["events"].append((chat_id, "chat.claimed"))
     elif change == "message":
         add_message("librarian" if actor else "patron", LIBRARIAN_BODY if actor else PATRON_BODY)
+    elif change == "updated":
+        after["events"].append((chat_id, "chat.updated"))
     elif change == "dismissed":
         add_message("system", "The chat has ended.")
         chat.update(state="ended", end_reason="dismissed")
@@ -557,6 +565,8 @@ def check_answer(
     if frame_type in {"chat.claim", "chat.fetch"}:
         assert answer["chat"]["id"] == chat_id
         assert answer["chat"]["messages"]
+    elif frame_type == "chat.patron":
+        assert (answer["chat"]["id"], answer["chat"]["patron_name"]) == (chat_id, "Sam Matrix")
     elif frame_type == "message.send":
         assert answer["message"]["chat_id"] == chat_id
     elif frame_type in {"chat.end", "chat.leave"}:
@@ -587,6 +597,8 @@ def staff_frame(frame_type: str, chat_id: Any) -> dict[str, Any]:
         frame["active"] = True
     elif frame_type == "chat.end":
         frame["closing"] = CLOSING
+    elif frame_type == "chat.patron":
+        frame["name"] = "Sam Matrix"
     return frame
 
 

@@ -35,12 +35,13 @@ from refdesk.chats.events import (
     PatronChatView,
 )
 from refdesk.chats.models import Chat
+from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core import protocol
 from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
-from refdesk.core.realtime import JSONText
+from refdesk.core.realtime import JSONText, chat_group, send_event
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
 from refdesk.tickets.events import TicketSummary
 from refdesk.tickets.models import Ticket
@@ -368,7 +369,7 @@ def test_the_console_store_handles_only_types_the_staff_socket_sends_or_reserves
     table = js_handler_table(CONSOLE_STORE)
     assert len(table) == len(set(table)), f"a type has two handlers: {table}"
     reserved = reserved_types("server → staff")
-    assert "chat.updated" in reserved, "is the Reserved table of docs/protocol.md still read?"
+    assert "alert" in reserved, "is the Reserved table of docs/protocol.md still read?"
     stray = set(table) - set(SENDS["staff"]) - reserved
     assert not stray, f"{CONSOLE_STORE} handles types the staff socket never receives: {stray}"
 
@@ -650,6 +651,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         )
         await ana.until("ack")
         await patron.until("message", lambda f: f["sender"] == "librarian")
+        await ana.send({"type": "chat.patron", "chat_id": chat.pk, "name": "Sam Lee", "ref": "p"})
+        assert (await ana.until("ack"))["chat"]["patron_name"] == "Sam Lee"
+        await ben.until("chat.updated", lambda f: f["chat"]["id"] == chat.pk)
 
         await patron.send("not json")
         await patron.until("error")
@@ -706,6 +710,12 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert (gone["here"], gone["gone_since"] is not None) == (False, True)
         leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
+        _behind, behind_token = await create(
+            campus_slug="south", name="", email="", question="And on Sunday?"
+        )
+        behind = keep(await patron_recorder(behind_token, seen))
+        assert (await behind.until("chat.state"))["chat"]["queue_position"] == 2
+        before_leaving = await database_sync_to_async(get_newest_chat_event_id)()
         # The chat waits past its timers: its home window closes, its patron is offered a
         # ticket.
         later = timezone.now() + dt.timedelta(minutes=5)
@@ -716,10 +726,49 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await leaver.send({"type": "chat.leave", "ref": "bye"})
         await leaver.until("ack")
         await ben.until("chat.ended", lambda f: f["chat_id"] == other.pk)
+        await database_sync_to_async(actions.do_publish_queue_positions)(after_event=before_leaving)
+        assert (await behind.until("queue.position"))["position"] == 1
+
+        # From a chat to a ticket: the email asked for and given, the ticket offered and
+        # taken by the patron, a librarian's chat ticketed, the ticket worked on.
+        asker, asker_token = await create(
+            campus_slug="north", name="Lee", email="", question="Interlibrary loan?"
+        )
+        asking = keep(await patron_recorder(asker_token, seen))
+        await asking.until("chat.state")
+        await ana.send({"type": "chat.claim", "chat_id": asker.pk, "ref": "c3"})
+        await ana.until("ack")
+        await ana.send({"type": "chat.ask_email", "chat_id": asker.pk, "ref": "e1"})
+        assert (await ana.until("ack"))["chat_id"] == asker.pk
+        await asking.until("email.requested")
+        await asking.send({"type": "email.set", "email": "lee@example.edu", "ref": "e2"})
+        assert (await asking.until("ack"))["email"] == "lee@example.edu"
+        await ana.until("chat.updated")
+        await ana.send({"type": "chat.ticket", "chat_id": asker.pk, "ref": "t2"})
+        made = await ana.until("ack")
+        await asking.until("chat.ended")
+        await asking.send({"type": "transcript.request", "email": "lee@example.edu", "ref": 7})
+        assert (await asking.until("ack"))["email"] == "lee@example.edu"
+        await ana.send({"type": "ticket.fetch", "ticket_id": made["ticket_id"], "ref": "t3"})
+        assert (await ana.until("ack"))["ticket"]["transcript"]
+
+        waiter, waiter_token = await create(
+            campus_slug="south", name="", email="", question="Printing?"
+        )
+        waiting = keep(await patron_recorder(waiter_token, seen))
+        await waiting.until("chat.state")
+        # What the ticket-offer job sends when nobody has claimed the chat in time.
+        await send_event(
+            [chat_group(waiter.pk)], {"type": "chat.ticket_offer", "chat_id": waiter.pk}
+        )
+        await waiting.until("chat.ticket_offer")
+        await waiting.send({"type": "chat.to_ticket", "email": "pat@example.edu", "ref": 8})
+        assert (await waiting.until("ack"))["ticket_id"]
 
         # A console that was away learns how its chats ended.
         back = keep(await staff_recorder(ana_user, seen, after=snapshot["event_id"]))
-        assert [c["id"] for c in (await back.until("snapshot"))["ended"]] == [chat.pk]
+        ended = (await back.until("snapshot"))["ended"]
+        assert sorted(c["id"] for c in ended) == sorted([chat.pk, asker.pk])
 
         # Refused connections say why in an error frame before they close.
         stranger = Recorder(await open_socket("/ws/staff/"), "staff", seen)
@@ -745,4 +794,4 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
 
     missing = every_declared_form() - seen
     assert not missing, f"the conversation never produced {sorted(missing)}"
-    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 3
+    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 5

@@ -6,7 +6,7 @@ from django.urls import include, path
 from refdesk.campuses.views import campus_colours
 from refdesk.chats.views import chat_create
 from refdesk.core import views as core_views
-from refdesk.tickets.views import ticket_create
+from refdesk.tickets import views as ticket_views
 from refdesk.widget import views as widget_views
 
 urlpatterns = [
@@ -16,7 +16,14 @@ urlpatterns = [
     path("api/campuses", widget_views.campus_list, name="api-campuses"),
     path("campuses.css", campus_colours, name="campus-colours"),
     path("api/chats", chat_create, name="api-chat-create"),
-    path("api/tickets", ticket_create, name="api-ticket-create"),
+    path("api/tickets", ticket_views.ticket_create, name="api-ticket-create"),
+    path("api/tickets/<str:token>", ticket_views.ticket_detail, name="api-ticket-detail"),
+    path(
+        "api/tickets/<str:token>/replies",
+        ticket_views.ticket_reply_create,
+        name="api-ticket-reply-create",
+    ),
+    path("tickets/<str:token>/", ticket_views.ticket_show, name="ticket-show"),
     path("accounts/", include("refdesk.accounts.urls")),
     path("console/", include("refdesk.console.urls")),
     path("", include("refdesk.widget.urls")),

@@ -52,7 +52,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
 @pytest.fixture
 def flood_desk(tmp_path: Any) -> Iterator[Desk]:
     """A desk of the test's own, for tests that flood it with hundreds of chats."""
-    served = start_desk(tmp_path / "flood-desk")
+    served = start_desk(tmp_path / "flood-desk", demo_tickets=False)
     yield served
     stop_desk(served)
 

@@ -82,7 +82,7 @@ class Desk:
             return "(no server log)"
 
 
-def _child_env(data_dir: Path) -> dict[str, str]:
+def _child_env(data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     # pytest-django points DJANGO_SETTINGS_MODULE at the test settings, and the
     # environment may carry REFDESK_* meant for other tests: the server gets neither.
     env = {
@@ -96,6 +96,7 @@ def _child_env(data_dir: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
         REFDESK_EMBED_ORIGINS=EMBEDDING_SITE,
     )
+    env.update(extra or {})
     return env
 
 
@@ -104,19 +105,22 @@ def _refdesk_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "refdesk"]
 
 
-def start_desk(data_dir: Path, *, settings: dict[str, str] | None = None) -> Desk:
+def start_desk(
+    data_dir: Path, *, settings: dict[str, str] | None = None, demo_tickets: bool = True
+) -> Desk:
     """`refdesk migrate`, `refdesk demo`, `refdesk serve` in ``data_dir``; waits for /healthz.
 
-    ``settings`` are ``REFDESK_*`` variables for the desk's processes (a timer shortened)."""
+    ``settings`` are ``REFDESK_*`` variables for this desk alone (a shortened timer);
+    ``demo_tickets=False`` leaves out the demo's tickets (for tests that count tickets)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {**_child_env(data_dir), **(settings or {})}
+    env = _child_env(data_dir, settings)
     command = _refdesk_command()
-    for step in ("migrate", "demo"):
+    for step in (["migrate"], ["demo"] if demo_tickets else ["demo", "--no-tickets"]):
         done = subprocess.run(
-            [*command, step], env=env, cwd=data_dir, capture_output=True, text=True, check=False
+            [*command, *step], env=env, cwd=data_dir, capture_output=True, text=True, check=False
         )
         if done.returncode != 0:
-            pytest.fail(f"refdesk {step} failed:\n{done.stdout}\n{done.stderr}")
+            pytest.fail(f"refdesk {' '.join(step)} failed:\n{done.stdout}\n{done.stderr}")
     port = _free_port()
     desk = Desk(url=f"http://127.0.0.1:{port}", data_dir=data_dir, log=data_dir / "serve.log")
     with desk.log.open("wb") as log:

@@ -24,7 +24,7 @@ from tests.browser.support import (
 pytestmark = pytest.mark.browser
 
 QUESTION = "what time do you close today"
-GREETING = "Hi! May I have your name?"
+GREETING = "Hi, I'm Ana. May I have your name while I look at your question?"
 CLOSING = "I hope that helps. Have a great day!"
 LINK_LINE = "Hours: https://library.example.edu/north/hours. Not javascript:alert(1) though."
 MARKUP = "<img src=x onerror=alert(1)> <b>bold?</b>"
@@ -63,7 +63,11 @@ def test_a_patron_on_a_phone_and_two_librarians_go_from_the_name_box_to_the_clos
     expect(patron.locator("#question")).not_to_have_attribute("required", "")
     save_screenshot(patron, "ask-page.png", full_page=True)
     chat_id = submit_prechat(patron, patron)
+    # The shared desk may have other chats waiting at North: the place depends on them.
     expect(patron.locator("#status")).to_have_text("A librarian will be with you shortly.")
+    expect(patron.locator("#queue-place")).to_have_text(
+        re.compile(r"^You are (next|number \d+) in the queue\.$")
+    )
 
     # Both librarians see it live: the marker, the campus badge, a ticking wait timer.
     for console in (ana, ben):

@@ -36,7 +36,10 @@ def test_a_second_claim_reminds_of_the_active_chat_and_tabs_count_unread_message
 
     first_pane = claim(cai, first_id)
     expect(cai.locator("#reminder")).to_be_hidden()
-    expect(first_pane.locator("textarea")).to_have_value("Hi Rosa Unread, ")
+    # A whole sentence, ready to send.
+    expect(first_pane.locator("textarea")).to_have_value(
+        "Hi Rosa Unread, I'm Cai. I'm looking at your question now."
+    )
 
     second_pane = claim(cai, second_id)
     expect(cai.locator("#reminder")).to_be_visible()
@@ -44,6 +47,7 @@ def test_a_second_claim_reminds_of_the_active_chat_and_tabs_count_unread_message
     # Cai's home is downtown; the south patron is told who answers for their campus.
     expect(second_pane.locator("textarea")).to_have_value(
         "Hi Tomás Second, I'm Cai, answering for South Campus Library. "
+        "I'm looking at your question now."
     )
 
     first_tab = cai.locator(f"#tab-{first_id}")
@@ -138,7 +142,7 @@ def test_a_librarian_claims_and_switches_chats_with_the_keyboard_alone(
     expect(first_tab).to_have_attribute("aria-selected", "true")
     first_box = console.locator(f"#compose-{first_id}")
     expect(first_box).to_be_focused()
-    expect(first_box).to_have_value("Hi Kay Keyboard, ")
+    expect(first_box).to_have_value("Hi Kay Keyboard, I'm Admin. I'm looking at your question now.")
 
     # Back up through the page to the second chat's button.
     press_until(console, "Shift+Tab", claim_button_of(second_id))

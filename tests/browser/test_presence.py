@@ -100,17 +100,17 @@ def test_a_waiting_patron_is_offered_a_ticket_when_the_last_librarian_logs_out(
     problems = audit(patron, "ask-nobody-online", Axe())
     assert not problems, "axe found serious or critical violations:\n" + "\n".join(problems)
 
-    # The offer opens the ticket form with the question already in it.
+    # The offer is the widget's ticket offer: the chat becomes a ticket with its transcript.
     patron.get_by_role("button", name="Leave my question by email").click()
-    expect(patron.locator("#offline-title")).to_be_focused()
-    expect(patron.locator("#ticket-question")).to_have_value("Do you have APA guides?")
-    expect(patron.locator("#ticket-name")).to_have_value("Sam")
-    patron.locator("#ticket-email").fill("sam@example.edu")
-    patron.get_by_role("button", name="Send question").click()
-    expect(patron.locator("#ticket-done-text")).to_have_text(
-        "Thanks — we'll email you at sam@example.edu."
+    offer_form = patron.get_by_role("heading", name="Nobody is free just now")
+    expect(offer_form).to_be_focused()
+    patron.get_by_label("Email").last.fill("sam@example.edu")
+    patron.get_by_role("button", name="Leave it as a ticket").click()
+    expect(patron.locator("#status")).to_have_text(
+        "Your question was left as a ticket: the answer will come by email."
     )
-    # Filed as a ticket, the chat leaves the queue: the next librarian does not claim it.
+    expect(offer).to_be_hidden()
+    # The next librarian finds the ticket, not a chat to claim.
     back = log_in(contexts.new(), quick_desk, "ben")
     expect(
         back.locator("#tickets .ticket-item", has_text="Do you have APA guides?")

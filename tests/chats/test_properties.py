@@ -779,7 +779,12 @@ def check_staff_effect(
         elif frame_type == "chat.end":
             assert held_by(before, chat_id, desk.ana)
             closing = cleaned(parsed.get("closing") or "")
-            lines = [("librarian", closing)] if closing else []
+            # A closing line that is already the chat's newest line is not sent again.
+            said = [
+                (s, b) for c, _seq, s, b in before["messages"] if c == chat_id and s != "system"
+            ]
+            repeated = bool(said) and said[-1] == ("librarian", closing)
+            lines = [("librarian", closing)] if closing and not repeated else []
             lines.append(("system", "The librarian ended the chat."))
             expect_end(before, chat_id, reason="closed", lines=lines)
         else:

@@ -128,3 +128,24 @@ def test_demo_refuses_to_run_outside_debug_without_force() -> None:
 
     call_command("demo", "--force")
     assert Campus.objects.count() == 3
+
+
+def test_the_demo_desk_has_tickets_in_every_state_with_threads_and_adds_them_once() -> None:
+    from refdesk.tickets.models import Ticket, TicketEntry
+
+    call_command("demo")
+    states = sorted(Ticket.objects.values_list("state", flat=True))
+    assert states == ["closed", "new", "new", "open", "pending"]
+    assert set(TicketEntry.objects.values_list("kind", flat=True)) == {"note", "reply", "patron"}
+    assert not TicketEntry.objects.filter(kind="reply", send_state="unsent").exists()
+    call_command("demo")
+    assert Ticket.objects.count() == 5
+
+
+def test_demo_without_tickets_makes_campuses_and_librarians_only() -> None:
+    from refdesk.tickets.models import Ticket
+
+    call_command("demo", "--no-tickets")
+    assert Campus.objects.count() == 3
+    assert Librarian.objects.count() == len(EXPECTED_LIBRARIANS)
+    assert not Ticket.objects.exists()

@@ -45,6 +45,12 @@ def ticket_created(ticket: Ticket) -> tuple[Any, ...]:
                 "email": "kim@example.edu",
                 "question": "Renew by email?",
                 "created_at": ticket.created_at.isoformat(),
+                "source": "form",
+                "chat_id": None,
+                "owner": None,
+                "owner_id": None,
+                "updated_at": None,
+                "closed_at": None,
             },
         },
     )

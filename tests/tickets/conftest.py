@@ -26,3 +26,6 @@ def new_ticket(make_campus: Callable[..., Any]) -> Callable[..., Ticket]:
         return do_create_ticket(found, patron_name=name, patron_email=email, question=question)
 
     return make
+
+
+from tests.support.mail import smtp_server  # noqa: E402, F401 - the fixture, for the email tests

@@ -75,6 +75,12 @@ def created(ticket: Ticket) -> tuple[str, dict[str, Any]]:
                 "email": "sam@example.edu",
                 "question": "Can I renew a laptop loan over the weekend?",
                 "created_at": ticket.created_at.isoformat(),
+                "source": "form",
+                "chat_id": None,
+                "owner": None,
+                "owner_id": None,
+                "updated_at": None,
+                "closed_at": None,
             },
         },
     )

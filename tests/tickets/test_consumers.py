@@ -60,6 +60,12 @@ async def test_a_ticket_filed_through_the_api_reaches_every_console_as_plain_tex
                     "email": "kim@example.edu",
                     "question": HOSTILE_QUESTION,
                     "created_at": created["ticket"]["created_at"],
+                    "source": "form",
+                    "chat_id": None,
+                    "owner": None,
+                    "owner_id": None,
+                    "updated_at": None,
+                    "closed_at": None,
                 },
             }
         # A console that opens later finds it in its snapshot.
@@ -190,9 +196,12 @@ BAD_TICKET_FRAMES: list[tuple[dict[str, Any], str, str]] = [
     ({"before": -1}, "invalid", "before"),
     ({"before": 10**30}, "invalid", "before"),
     ({"before": 2**62}, "not_found", "before"),
-    # Not yet: filtering by owner and searching are refused, not ignored.
-    ({"owner": 3}, "invalid", "owner"),
-    ({"q": "laptop"}, "invalid", "q"),
+    ({"state": "archived"}, "invalid", "state"),
+    ({"owner": "3"}, "invalid", "owner"),
+    ({"owner": -3}, "invalid", "owner"),
+    ({"owner": True}, "invalid", "owner"),
+    ({"q": 7}, "invalid", "q"),
+    ({"q": "x" * 201}, "invalid", "q"),
 ]
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from refdesk.tickets import actions
 from refdesk.tickets.models import Ticket, TicketEvent, TicketState
-from tests.support import assert_events_exactly, capture_events
+from tests.support import ANY, assert_events_exactly, capture_events
 
 pytestmark = pytest.mark.django_db
 
@@ -181,6 +181,12 @@ def closed_by_retention(
                 "email": "sam@example.edu",
                 "question": question,
                 "created_at": ticket.created_at.isoformat(),
+                "source": "form",
+                "chat_id": None,
+                "owner": None,
+                "owner_id": None,
+                "updated_at": None,
+                "closed_at": ANY,
             },
             "previous_state": previous,
         },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -28,6 +29,47 @@ def get_hours_today(campus: Campus, *, now: dt.datetime | None = None) -> str:
         return "Closed today"
     periods.sort(key=lambda h: h.opens)
     return ", ".join(f"{_format_time(h.opens)}–{_format_time(h.closes)}" for h in periods)
+
+
+_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@dataclass(frozen=True)
+class OpeningStatus:
+    """Whether a campus is open now by its hours, and when it next opens ("8am",
+    "8am tomorrow", "10am Saturday"; None when it has no hours at all)."""
+
+    open_now: bool
+    opens_next: str | None
+
+    def describe(self) -> str:
+        """What a patron reads: "Open now", "Closed now, opens at 8am tomorrow"."""
+        if self.open_now:
+            return "Open now"
+        if self.opens_next is None:
+            return "Closed now"
+        return f"Closed now, opens at {self.opens_next}"
+
+
+def get_opening_status(campus: Campus, *, now: dt.datetime | None = None) -> OpeningStatus:
+    """Is the campus open now, by its opening hours in its own timezone, and when does it
+    next open. Uses prefetched ``campus.hours`` when present."""
+    local = (now or timezone.now()).astimezone(ZoneInfo(campus.timezone))
+    hours = list(campus.hours.all())
+    today, moment = local.weekday(), local.time()
+    if any(h.weekday == today and h.opens <= moment < h.closes for h in hours):
+        return OpeningStatus(open_now=True, opens_next=None)
+    for ahead in range(8):
+        day = (today + ahead) % 7
+        starts = sorted(h.opens for h in hours if h.weekday == day and (ahead or h.opens > moment))
+        if starts:
+            when = _format_time(starts[0])
+            if ahead == 1:
+                when += " tomorrow"
+            elif ahead > 1:
+                when += f" on {_DAY_NAMES[day]}"
+            return OpeningStatus(open_now=False, opens_next=when)
+    return OpeningStatus(open_now=False, opens_next=None)
 
 
 def get_weekly_hours(campus: Campus) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from refdesk.chats.models import Chat, ChatState
 from refdesk.chats.selectors import get_chat_for_staff
 from refdesk.core.errors import ActionError
 
-Purpose = Literal["fetch", "type", "end", "transfer"]
+Purpose = Literal["fetch", "type", "end", "edit", "transfer"]
 
 
 def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
@@ -18,7 +18,8 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
     - ``fetch``: a waiting chat, one of theirs, or any chat for a supervisor;
     - ``type``: one of theirs that is active;
     - ``end``: one of theirs, or any for a supervisor, not ended yet;
-    - ``transfer``: one of theirs that is active.
+    - ``transfer``: one of theirs that is active;
+    - ``edit`` (the patron's details): the same as ``end``.
 
     Raises ``ActionError`` (``not_found``, ``not_yours``, ``chat_ended``). A write that
     depends on the holder must still say so in its own conditional update: this is the
@@ -52,8 +53,9 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
             )
     else:
         if not mine and not librarian.is_supervisor:
+            what = "end it" if for_ == "end" else "change its details"
             raise ActionError(
-                "not_yours", "Only the librarian on the chat can end it.", chat_id=chat_id
+                "not_yours", f"Only the librarian on the chat can {what}.", chat_id=chat_id
             )
         if chat.state == ChatState.ENDED:
             raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat_id)

@@ -10,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import secrets
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
@@ -32,12 +36,14 @@ from refdesk.chats.events import (
     ChatCreated,
     ChatUpdated,
     DeclineReason,
+    EmailRequested,
     EndReasonName,
     MessageEvent,
     PatronChatClaimed,
     PatronChatEnded,
     PatronChatTransferred,
     PatronConnectionEvent,
+    QueuePositionEvent,
     StaffChatClaimed,
     StaffChatEnded,
     StaffChatTransferred,
@@ -60,8 +66,10 @@ from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
     hash_token,
+    list_campuses_with_queue_changes,
     list_chats_for_staff,
     list_messages_json,
+    list_queue_places,
     message_event,
     message_payload,
     with_messages,
@@ -79,6 +87,8 @@ from refdesk.core.realtime import (
 from refdesk.core.text import clean_email, clean_text, strip_query
 from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
 from refdesk.intake.useragent import describe_browser
+
+_EMAIL_VALIDATOR = EmailValidator()
 
 
 def _record_event(
@@ -630,7 +640,11 @@ def check_end_chat_by_librarian(
         closing, field="closing", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"]
     )
     chat = access_chat(acting_librarian, chat_id, for_="end")
-    if closing_text and chat.librarian_id == acting_librarian.pk:
+    if (
+        closing_text
+        and chat.librarian_id == acting_librarian.pk
+        and not _last_line_was(chat, acting_librarian, closing_text)
+    ):
         do_send_message(
             NewMessage(
                 chat.pk,
@@ -650,6 +664,14 @@ def check_end_chat_by_librarian(
     )
 
 
+def _last_line_was(chat: Chat, librarian: Librarian, text: str) -> bool:
+    """Whether the chat's newest line is this librarian's and says ``text``: a closing line
+    they already typed (or a second end from another tab) is not sent again."""
+    lines = chat.messages.exclude(sender=Sender.SYSTEM).order_by("-seq")
+    last = lines.values_list("sender", "librarian_id", "body").first()
+    return last == (Sender.LIBRARIAN, librarian.pk, text)
+
+
 def do_end_chat(
     chat: Chat,
     *,
@@ -657,14 +679,21 @@ def do_end_chat(
     acting_librarian: Librarian | None = None,
     holder: int | None = None,
     where: Q | None = None,
+    only_if_waiting: bool = False,
+    patron_email: str | None = None,
+    line: str | None = None,
 ) -> Chat:
     """End a waiting or active chat once; later calls raise ``ActionError("chat_ended")``.
 
     With ``holder`` (a librarian id), the end is conditional on the chat still being held
     by them (``… WHERE librarian_id = holder``): if it changed hands,
-    ``ActionError("not_yours")`` and nothing changes. With ``where``, the end is also
+    ``ActionError("not_yours")`` and nothing changes. With ``only_if_waiting``, it is
+    conditional on the chat still waiting (``… WHERE state = 'waiting'``): a chat claimed
+    meanwhile is refused with ``already_claimed``. With ``where``, the end is also
     conditional on it (a timer's stored time): when it no longer holds, nothing changes
-    and ``ActionError("chat_ended")`` is raised as for an ended chat.
+    and ``ActionError("chat_ended")`` is raised as for an ended chat. ``patron_email``,
+    when given, is stored on the chat by the same update; ``line`` replaces the neutral
+    end line.
 
     Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
     ``chat.ended`` to the patron and the staff group, then the holder's ``presence`` (their
@@ -677,14 +706,23 @@ def do_end_chat(
             open_chat = open_chat.filter(librarian_id=holder)
         if where is not None:
             open_chat = open_chat.filter(where)
+        if only_if_waiting:
+            open_chat = open_chat.filter(state=ChatState.WAITING)
+        changes: dict[str, Any] = {"patron_email": patron_email} if patron_email else {}
         ended = open_chat.update(
-            state=ChatState.ENDED, end_reason=reason, ended_at=now, last_seq=F("last_seq") + 1
+            state=ChatState.ENDED,
+            end_reason=reason,
+            ended_at=now,
+            last_seq=F("last_seq") + 1,
+            **changes,
         )
         if not ended:
-            current = Chat.objects.filter(pk=chat.pk).values_list("state", flat=True).first()
             if where is not None:
                 raise ActionError("chat_ended", "That chat no longer ends so.", chat_id=chat.pk)
-            if current is not None and current != ChatState.ENDED:
+            current = get_chat_for_staff(chat.pk)
+            if current is not None and current.state != ChatState.ENDED:
+                if only_if_waiting and current.state != ChatState.WAITING:
+                    raise _not_waiting(current)
                 raise ActionError(
                     "not_yours", "The chat changed hands; it is not yours to end.", chat_id=chat.pk
                 )
@@ -695,7 +733,7 @@ def do_end_chat(
             chat=fresh,
             seq=fresh.last_seq,
             sender=Sender.SYSTEM,
-            body=_end_line(reason),
+            body=line or _end_line(reason),
             created_at=now,
         )
         payload = message_payload(message)
@@ -737,6 +775,198 @@ def _end_line(reason: str) -> str:
         EndReason.PATRON_LEFT: "The patron left the chat.",
         EndReason.CLOSED: "The librarian ended the chat.",
     }.get(EndReason(reason), "The chat has ended.")
+
+
+# ---------------------------------------------------------------------------
+# The patron's email
+# ---------------------------------------------------------------------------
+
+
+def check_ask_email(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """Ask the patron of a chat the librarian holds (or, for a supervisor, any open chat)
+    for an email address: their sockets get ``email.requested``. Nothing is stored.
+
+    Raises ``not_found``, ``not_yours`` or ``chat_ended`` (see ``access_chat``).
+    """
+    chat = access_chat(acting_librarian, chat_id, for_="end")
+    send_event_on_commit(
+        [chat_group(chat.pk)], EmailRequested(type="email.requested", chat_id=chat.pk)
+    )
+    return chat
+
+
+def clean_patron_email(value: object) -> str:
+    """A patron's email address, required: one line, at most ``MAX_EMAIL_CHARS``, shaped
+    like an address. ``invalid`` or ``too_long`` otherwise."""
+    email = clean_email(value, max_chars=settings.REFDESK["MAX_EMAIL_CHARS"])
+    if not email:
+        raise ActionError("invalid", "Please give your email address.", field="email")
+    # The answer is emailed there: the full check, not the light one of the pre-chat form,
+    # and no invisible characters that would make two addresses look alike.
+    if any(unicodedata.category(c) in {"Cf", "Cc", "Zs", "Zl", "Zp"} for c in email):
+        raise ActionError("invalid", "That email address does not look right.", field="email")
+    try:
+        _EMAIL_VALIDATOR(email)
+    except ValidationError as exc:
+        raise ActionError(
+            "invalid", "That email address does not look right.", field="email"
+        ) from exc
+    return email
+
+
+def check_set_chat_email(chat_id: int, *, email: object) -> Chat:
+    """The patron's answer to ``email.requested`` (``email.set``): validate it and store it
+    with :func:`do_set_chat_email`."""
+    return do_set_chat_email(chat_id, email=clean_patron_email(email))
+
+
+def do_set_chat_email(chat_id: int, *, email: str) -> Chat:
+    """Store a cleaned email address on a chat that has not ended (``chat_ended`` once it
+    has: the update is conditional on the state).
+
+    Writes a ``chat.updated`` ``ChatEvent`` for the record and broadcasts ``chat.updated``
+    to the staff group after the commit.
+    """
+    with transaction.atomic():
+        changed = (
+            Chat.objects.filter(pk=chat_id)
+            .exclude(state=ChatState.ENDED)
+            .update(patron_email=email)
+        )
+        chat = get_chat_for_staff(chat_id)
+        if chat is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if not changed:
+            raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+        summary = chat_summary(chat)
+        # Kept for the record; chat.updated itself is not a resume point.
+        _record_event(chat, "chat.updated", {"chat": summary, "fields": ["patron_email"]})
+        send_event_on_commit([STAFF_GROUP], ChatUpdated(type="chat.updated", chat=summary))
+    return chat
+
+
+# ---------------------------------------------------------------------------
+# The patron's details
+# ---------------------------------------------------------------------------
+
+# Markup or an address in a name is someone testing the console, not a name.
+_NOT_A_NAME = re.compile(r"[<>]|://|\bjavascript:", re.IGNORECASE)
+# Nor are markup and quotes in an address that a librarian will copy into a mail client.
+_NOT_AN_EMAIL = re.compile(r"[<>\"'`()\\,;]")
+
+
+def clean_patron_name(value: object) -> str:
+    """A name given during a chat: one line of plain text, up to ``MAX_NAME_CHARS``; "" when
+    blank. Markup (``<`` or ``>``) and addresses are refused with ``invalid``."""
+    name = clean_text(
+        value, field="name", max_chars=settings.REFDESK["MAX_NAME_CHARS"], multiline=False
+    )
+    if _NOT_A_NAME.search(name):
+        raise ActionError(
+            "invalid", "A name is plain text, without < > or a web address.", field="name"
+        )
+    return name
+
+
+def check_set_patron_details(
+    chat_id: int, *, acting_librarian: Librarian, name: object = None, email: object = None
+) -> Chat:
+    """Record the name and email a patron gave during the chat (``chat.patron``).
+
+    ``None`` leaves a field as it is; ``""`` forgets it. At least one must be given. Only
+    the holder (or a supervisor) of a chat that has not ended may; validation comes first,
+    so a refusal stores nothing.
+    """
+    if name is None and email is None:
+        raise ActionError("invalid", "Give a name, an email, or both.", field="name")
+    clean_name = None if name is None else clean_patron_name(name)
+    clean_mail = None if email is None else clean_email(email)
+    if clean_mail and _NOT_AN_EMAIL.search(clean_mail):
+        raise ActionError("invalid", "That email address does not look right.", field="email")
+    chat = access_chat(acting_librarian, chat_id, for_="edit")
+    mine = chat.librarian_id == acting_librarian.pk
+    return do_set_patron_details(
+        chat,
+        acting_librarian=acting_librarian,
+        name=clean_name,
+        email=clean_mail,
+        holder=acting_librarian.pk if mine else None,
+    )
+
+
+def do_set_patron_details(
+    chat: Chat,
+    *,
+    acting_librarian: Librarian | None,
+    name: str | None = None,
+    email: str | None = None,
+    holder: int | None = None,
+) -> Chat:
+    """Store the patron's ``name`` and/or ``email`` (``None``: unchanged) on a chat that has
+    not ended; with ``holder``, only while that librarian still holds it
+    (``ActionError("not_yours")`` otherwise, and nothing changes).
+
+    A change writes a ``chat.updated`` ``ChatEvent`` and broadcasts ``chat.updated`` to the
+    staff group; the same details again change nothing and send nothing. The patron's
+    later lines carry the new name.
+    """
+    fields: dict[str, str] = {}
+    if name is not None and name != chat.patron_name:
+        fields["patron_name"] = name
+    if email is not None and email != chat.patron_email:
+        fields["patron_email"] = email
+    with transaction.atomic():
+        open_chat = Chat.objects.filter(pk=chat.pk).exclude(state=ChatState.ENDED)
+        if holder is not None:
+            open_chat = open_chat.filter(librarian_id=holder)
+        changed = open_chat.update(**fields) if fields else open_chat.exists()
+        fresh = get_chat_for_staff(chat.pk)
+        if not changed or fresh is None:
+            if fresh is None or fresh.state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat.pk)
+            raise ActionError(
+                "not_yours", "The chat changed hands; it is not yours to change.", chat_id=chat.pk
+            )
+        if not fields:
+            return fresh
+        summary = chat_summary(fresh)
+        # Kept for the record; chat.updated itself is not a resume point.
+        _record_event(
+            fresh,
+            "chat.updated",
+            {"chat": summary, "fields": sorted(fields)},
+            actor=acting_librarian,
+        )
+        send_event_on_commit([STAFF_GROUP], ChatUpdated(type="chat.updated", chat=summary))
+    return fresh
+
+
+# ---------------------------------------------------------------------------
+# Each waiting patron's place in the queue
+# ---------------------------------------------------------------------------
+
+
+def do_publish_queue_positions(*, after_event: int) -> int:
+    """Tell each waiting patron of every queue that changed since ``after_event`` (a chat
+    claimed, ended, dismissed or sent back to it) their place in it: ``queue.position`` to
+    the chat's group. Returns the newest event id, the next ``after_event``.
+
+    Writes nothing; sending a place twice (two processes, a restart) is harmless.
+    """
+    newest, campus_ids = list_campuses_with_queue_changes(after_event)
+    if campus_ids:
+        places = list_queue_places(campus_ids)
+        send_events_on_commit(
+            [
+                (
+                    [chat_group(chat_id)],
+                    QueuePositionEvent(type="queue.position", chat_id=chat_id, position=place),
+                    None,
+                )
+                for chat_id, place in places.items()
+            ]
+        )
+    return newest
 
 
 # ---------------------------------------------------------------------------

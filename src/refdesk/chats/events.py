@@ -110,6 +110,8 @@ class PatronChatView(TypedDict):
     patron_name: str
     librarian_name: str | None
     created_at: str
+    # While waiting: the chat's place in its campus's queue (1 is next); null otherwise.
+    queue_position: int | None
 
 
 # ---------------------------------------------------------------------------
@@ -193,7 +195,7 @@ class PatronConnectionEvent(TypedDict):
 
 class ChatUpdated(TypedDict):
     """``chat.updated``: a chat's summary changed without a change of state (a timer ran
-    out, the patron gave an email, a transfer was offered). Not a resume point."""
+    out, a transfer was offered, the patron's name or email). Not a resume point."""
 
     type: Literal["chat.updated"]
     chat: ChatSummary
@@ -283,11 +285,29 @@ class ChatRequeuedAck(TypedDict):
 
 
 class ChatIdAck(TypedDict):
-    """``ack`` of ``chat.transfer.decline``."""
+    """``ack`` of ``chat.transfer.decline`` and ``chat.ask_email``."""
 
     type: Literal["ack"]
     ref: Ref | None
     chat_id: int
+
+
+class EmailRequested(TypedDict):
+    """``email.requested``, to the patron: the librarian asks for an email address, to be
+    answered with ``email.set``."""
+
+    type: Literal["email.requested"]
+    chat_id: int
+
+
+class QueuePositionEvent(TypedDict):
+    """``queue.position``, to a waiting chat's patron: their place in the campus's queue
+    changed."""
+
+    type: Literal["queue.position"]
+    chat_id: int
+    # 1 is next.
+    position: int
 
 
 class TypingEvent(TypedDict):
@@ -370,6 +390,28 @@ class PatronChatLeave(TypedDict):
     ref: NotRequired[Ref]
 
 
+class PatronEmailSet(TypedDict):
+    type: Literal["email.set"]
+    ref: NotRequired[Ref]
+    # An email address: one line, at most 254 characters.
+    email: str
+
+
+class StaffChatAskEmail(TypedDict):
+    type: Literal["chat.ask_email"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class EmailSetAck(TypedDict):
+    """``ack`` of ``email.set`` (patron): the address as stored; also of
+    ``transcript.request``: the address the transcript went to."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    email: str
+
+
 class StaffChatClaim(TypedDict):
     type: Literal["chat.claim"]
     ref: NotRequired[Ref]
@@ -440,6 +482,24 @@ class StaffQueueList(TypedDict):
     before: NotRequired[int | None]
 
 
+class ChatPatronAck(TypedDict):
+    """``ack`` of ``chat.patron`` (staff): the chat's summary with the details recorded."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat: ChatSummary
+
+
+class StaffChatPatron(TypedDict):
+    type: Literal["chat.patron"]
+    ref: NotRequired[Ref]
+    chat_id: int
+    # The patron's name (one line, up to 120 characters; "" forgets it); absent: unchanged.
+    name: NotRequired[str]
+    # The patron's email ("" forgets it); absent: unchanged.
+    email: NotRequired[str]
+
+
 class StaffChatDismiss(TypedDict):
     type: Literal["chat.dismiss"]
     ref: NotRequired[Ref]
@@ -459,7 +519,9 @@ declare_sends(
         "chat.ended": (PatronChatEnded,),
         "chat.transferred": (PatronChatTransferred,),
         "chat.ticket_offer": (TicketOffer,),
-        "ack": (MessageAck, ChatEndedAck),
+        "email.requested": (EmailRequested,),
+        "queue.position": (QueuePositionEvent,),
+        "ack": (MessageAck, ChatEndedAck, EmailSetAck),
     },
 )
 declare_sends(
@@ -484,6 +546,7 @@ declare_sends(
             TransferOfferAck,
             ChatRequeuedAck,
             ChatIdAck,
+            ChatPatronAck,
         ),
     },
 )
@@ -493,6 +556,7 @@ declare_accepts(
         "message.send": PatronMessageSend,
         "typing": PatronTyping,
         "chat.leave": PatronChatLeave,
+        "email.set": PatronEmailSet,
     },
 )
 declare_accepts(
@@ -505,9 +569,11 @@ declare_accepts(
         "chat.end": StaffChatEnd,
         "queue.list": StaffQueueList,
         "chat.dismiss": StaffChatDismiss,
+        "chat.patron": StaffChatPatron,
         "chat.transfer": StaffChatTransfer,
         "chat.transfer.accept": StaffTransferAccept,
         "chat.take_over": StaffChatTakeOver,
         "chat.transfer.decline": StaffTransferDecline,
+        "chat.ask_email": StaffChatAskEmail,
     },
 )

@@ -83,6 +83,15 @@ def claim(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     return {"chat": _with_messages(actions.do_claim_chat(chat_id, acting_librarian=librarian))}
 
 
+@staff_frame("chat.patron")
+def patron_details(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    chat = actions.check_set_patron_details(
+        chat_id, acting_librarian=librarian, name=frame.get("name"), email=frame.get("email")
+    )
+    return {"chat": chat_summary(chat)}
+
+
 @staff_frame("chat.fetch", lane="read")
 def fetch(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     chat_id = require_int(frame, "chat_id")
@@ -180,6 +189,12 @@ def queue_list(librarian: Librarian, frame: Frame) -> dict[str, Any]:
         limit=settings.REFDESK["SNAPSHOT_WAITING"], campus_id=campus_id, before=position
     )
     return {"waiting": waiting, "more": more}
+
+
+@staff_frame("chat.ask_email")
+def ask_email(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat = actions.check_ask_email(require_int(frame, "chat_id"), acting_librarian=librarian)
+    return {"chat_id": chat.pk}
 
 
 @staff_frame("chat.dismiss", role="supervisor")
@@ -338,3 +353,10 @@ def _leave(chat_id: int) -> None:
 async def leave(patron: Patron, frame: Frame) -> dict[str, Any]:
     await run_action(_leave, patron.chat_id)
     return {"chat_id": patron.chat_id, "state": ChatState.ENDED}
+
+
+@patron_frame("email.set")
+async def set_email(patron: Patron, frame: Frame) -> dict[str, Any]:
+    email = actions.clean_patron_email(frame.get("email"))
+    chat = await run_action(actions.do_set_chat_email, patron.chat_id, email=email)
+    return {"email": chat.patron_email}

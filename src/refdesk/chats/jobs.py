@@ -12,11 +12,13 @@ from refdesk.chats.actions import (
     do_end_chats_patron_gone,
     do_expire_transfer_offers,
     do_offer_tickets,
+    do_publish_queue_positions,
     do_purge_expired_chats,
     do_return_chats_of_departed,
     do_sweep_stale_patron_sockets,
     do_touch_patron_sockets,
 )
+from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core.jobs import register_job
 from refdesk.core.process import PROCESS_ID
 
@@ -58,6 +60,22 @@ def expire_transfer_offers() -> bool:
     return do_expire_transfer_offers(batch=BATCH) == BATCH
 
 
+# The newest chat event this process has told waiting patrons about. Each process keeps
+# its own: with several, a patron may hear their place once per process, which is
+# harmless; after a restart the first run starts from now (a patron who reconnects reads
+# their place in ``chat.state``).
+_positions_cursor: int | None = None
+
+
+def publish_queue_positions() -> None:
+    """Tell waiting patrons their new place in any queue that moved since the last run."""
+    global _positions_cursor  # noqa: PLW0603 - this process's cursor, see above
+    if _positions_cursor is None:
+        _positions_cursor = get_newest_chat_event_id()
+        return
+    _positions_cursor = do_publish_queue_positions(after_event=_positions_cursor)
+
+
 def register_jobs() -> None:
     register_job("chats.home_windows", every_seconds=0, step=close_home_windows)
     register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
@@ -70,3 +88,4 @@ def register_jobs() -> None:
     register_job("chats.end-when-patron-gone", every_seconds=0, step=end_chats_patron_gone)
     # The accounts' grace-period job gives a departed librarian's chats back to the queues.
     register_departure_step(do_return_chats_of_departed)
+    register_job("chats.queue_positions", every_seconds=0, step=publish_queue_positions)

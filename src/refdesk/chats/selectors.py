@@ -97,7 +97,57 @@ def patron_chat_view(chat: Chat) -> PatronChatView:
         patron_name=chat.patron_name,
         librarian_name=chat.librarian.display_name if chat.librarian else None,
         created_at=chat.created_at.isoformat(),
+        queue_position=get_queue_place(chat) if chat.state == ChatState.WAITING else None,
     )
+
+
+def get_queue_place(chat: Chat) -> int:
+    """A waiting chat's place in its campus's queue, 1 for the next one to be answered: the
+    queue's order is ``created_at``, then id (as the console lists it)."""
+    ahead = Chat.objects.filter(
+        Q(created_at__lt=chat.created_at) | Q(created_at=chat.created_at, pk__lt=chat.pk),
+        campus_id=chat.campus_id,
+        state=ChatState.WAITING,
+    ).count()
+    return ahead + 1
+
+
+def list_queue_places(campus_ids: list[int]) -> dict[int, int]:
+    """Every waiting chat of these campuses, by id, with its place in its campus's queue
+    (see :func:`get_queue_place`); one query."""
+    places: dict[int, int] = {}
+    counters: dict[int, int] = {}
+    waiting = (
+        Chat.objects.filter(campus_id__in=campus_ids, state=ChatState.WAITING)
+        .order_by("campus_id", "created_at", "pk")
+        .values_list("pk", "campus_id")
+    )
+    for chat_id, campus_id in waiting:
+        counters[campus_id] = counters.get(campus_id, 0) + 1
+        places[chat_id] = counters[campus_id]
+    return places
+
+
+def get_newest_chat_event_id() -> int:
+    """The id of the newest ``ChatEvent``, 0 when there is none."""
+    return ChatEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def list_campuses_with_queue_changes(after_event: int) -> tuple[int, list[int]]:
+    """The newest ``ChatEvent`` id, and the campuses of the chats with an event after
+    ``after_event`` other than ``chat.created`` (a new chat joins the end of its queue and
+    moves nobody), ``chat.updated`` and ``message``: the queues whose places may have
+    changed."""
+    newest = get_newest_chat_event_id()
+    if newest <= after_event:
+        return newest, []
+    campus_ids = (
+        ChatEvent.objects.filter(pk__gt=after_event, pk__lte=newest)
+        .exclude(type__in=("chat.created", "chat.updated", "message"))
+        .values_list("chat__campus_id", flat=True)
+        .distinct()
+    )
+    return newest, sorted(set(campus_ids))
 
 
 def message_event(

@@ -15,6 +15,9 @@ class Snapshot(TypedDict):
     """``snapshot``: the first frame on a staff socket."""
 
     type: Literal["snapshot"]
+    # The server's clock when the snapshot was taken (ISO 8601): the console counts down
+    # to server times (``home_until``) with its offset from its own clock.
+    server_time: str
     # The newest chat event id when the snapshot was taken: the next ``?after=``, and the
     # last event the counts below include.
     event_id: int

@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from django.utils import timezone
+
 Frame = dict[str, Any]
 Answer = dict[str, Any] | None
 Role = Literal["librarian", "supervisor"]
@@ -126,7 +128,9 @@ def patron_frames() -> dict[str, PatronHandler]:
 def build_snapshot(librarian: Any, after: int) -> dict[str, Any]:
     """The console's ``snapshot`` frame: every registered part, in order, in the caller's
     one database call."""
-    snapshot: dict[str, Any] = {"type": "snapshot"}
+    # The server's clock, so that a console whose clock is off still counts down to the
+    # times the server set (the home-campus window).
+    snapshot: dict[str, Any] = {"type": "snapshot", "server_time": timezone.now().isoformat()}
     for _order, part in _snapshot:
         snapshot.update(part(librarian, after))
     return snapshot

@@ -13,6 +13,7 @@ from refdesk.accounts.selectors import count_online_by_campus
 from refdesk.campuses.selectors import (
     get_campus_by_slug,
     get_hours_today,
+    get_opening_status,
     get_weekly_hours,
     list_campuses,
 )
@@ -37,6 +38,7 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
             "campus": found,
             "embedded": embedded,
             "hours_today": get_hours_today(found),
+            "opening": get_opening_status(found),
             "weekly_hours": get_weekly_hours(found),
             "page_url": strip_query(request.GET.get("from", "")),
             "max_message_chars": settings.REFDESK["MAX_MESSAGE_CHARS"],
@@ -82,18 +84,19 @@ def campus_list(request: HttpRequest) -> JsonResponse:
     that campus."""
     online_by_campus = count_online_by_campus()
     anyone = bool(online_by_campus)
-    return JsonResponse(
-        {
-            "campuses": [
-                {
-                    "slug": c.slug,
-                    "name": c.name,
-                    "colour": c.colour,
-                    "hours_today": get_hours_today(c),
-                    "online": anyone,
-                    "operators_online": online_by_campus.get(c.pk, 0),
-                }
-                for c in list_campuses()
-            ]
-        }
-    )
+    campuses = []
+    for c in list_campuses():
+        opening = get_opening_status(c)
+        campuses.append(
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "colour": c.colour,
+                "hours_today": get_hours_today(c),
+                "open_now": opening.open_now,
+                "opens_next": opening.opens_next,
+                "online": anyone,
+                "operators_online": online_by_campus.get(c.pk, 0),
+            }
+        )
+    return JsonResponse({"campuses": campuses})

@@ -14,9 +14,19 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from refdesk.accounts.actions import do_add_librarian
-from refdesk.accounts.models import Role
+from refdesk.accounts.models import Librarian, Role
 from refdesk.campuses.actions import do_set_weekly_hours, do_upsert_campus
 from refdesk.campuses.models import Campus
+from refdesk.tickets.actions import (
+    check_add_note,
+    check_patron_answer,
+    check_reply_ticket,
+    check_set_ticket_state,
+    do_claim_ticket,
+    do_create_ticket,
+    do_send_reply,
+)
+from refdesk.tickets.models import Ticket
 
 # Published on purpose: every demo account shares it.
 DEMO_PASSWORD = "refdesk-demo"  # noqa: S105
@@ -105,6 +115,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even outside debug, although it adds an admin with a published password.",
         )
+        parser.add_argument(
+            "--no-tickets",
+            action="store_true",
+            help="Campuses and librarians only: no sample tickets.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not (settings.DEBUG or settings.TESTING or options["force"]):
@@ -143,10 +158,80 @@ class Command(BaseCommand):
             )
             added.append(lib.username)
 
+        made = 0 if options["no_tickets"] else _demo_tickets(campuses)
         self.stdout.write(f"Campuses: {', '.join(campuses)}.")
+        if made:
+            self.stdout.write(f"Added {made} tickets, new, open, pending and closed.")
         if added:
             self.stdout.write(f"Added librarians {', '.join(added)}; password {DEMO_PASSWORD}.")
         kept = [lib.username for lib in LIBRARIANS if lib.username in existing]
         if kept:
             self.stdout.write(f"Left as they were: {', '.join(kept)}.")
         self.stdout.write(self.style.SUCCESS("The demo desk is ready."))
+
+
+# A few tickets in every state, with threads, so that the Tickets view has something in
+# it: (campus, name, email, question, owner, thread of (kind, text), final state).
+DEMO_TICKETS = [
+    ("north", "Sam", "sam@example.edu", "Can I renew a laptop loan over the weekend?", "", [], ""),
+    ("south", "", "kim@example.edu", "Do you hold the 7th edition of the APA manual?", "", [], ""),
+    (
+        "downtown",
+        "Lee",
+        "lee@example.edu",
+        "How do I get an interlibrary loan for a thesis from 1962?",
+        "cai",
+        [("note", "Checked WorldCat: two copies, both in Ohio.")],
+        "",
+    ),
+    (
+        "north",
+        "Ravi",
+        "ravi@example.edu",
+        "Is there a quiet room I can book for a group of four?",
+        "ana",
+        [("reply", "Yes: rooms 2.10 to 2.14 can be booked at the desk or online.")],
+        "pending",
+    ),
+    (
+        "south",
+        "Mia",
+        "mia@example.edu",
+        "Where can I print in colour?",
+        "ben",
+        [
+            ("reply", "The colour printer is on the ground floor, by the lifts."),
+            ("patron", "Found it, thank you!"),
+            ("note", "Closed after the patron's thanks."),
+        ],
+        "closed",
+    ),
+]
+
+
+def _demo_tickets(campuses: dict[str, Campus]) -> int:
+    """File the demo tickets through the actions, once (none when tickets exist)."""
+    if Ticket.objects.exists():
+        return 0
+    staff = {lib.user.username: lib for lib in Librarian.objects.select_related("user")}
+    for slug, name, email, question, owner, thread, state in DEMO_TICKETS:
+        ticket = do_create_ticket(
+            campuses[slug], patron_name=name, patron_email=email, question=question
+        )
+        librarian = staff.get(owner)
+        if librarian is None:
+            continue
+        do_claim_ticket(ticket.pk, acting_librarian=librarian)
+        for number, (kind, text) in enumerate(thread):
+            if kind == "note":
+                check_add_note(ticket.pk, acting_librarian=librarian, body=text)
+            elif kind == "reply":
+                _ticket, entry = check_reply_ticket(
+                    ticket.pk, acting_librarian=librarian, client_id=f"demo-{number}", body=text
+                )
+                do_send_reply(entry.pk)
+            else:
+                check_patron_answer(ticket, body=text)
+        if state:
+            check_set_ticket_state(ticket.pk, state=state, acting_librarian=librarian)
+    return len(DEMO_TICKETS)

@@ -1,5 +1,6 @@
 // The patron's side: the pre-chat form, then the live chat on the patron socket.
 import { looksLikeQuestion } from "../namebox.js";
+import { EmailPanels } from "./ask-email.js";
 import { ReconnectingSocket, newClientId } from "./socket.js";
 import { el, formatClock, placeMessage, renderRichText } from "./text.js";
 
@@ -13,6 +14,7 @@ const $ = (id) => document.getElementById(id);
 const ENDED_TEXT = {
   patron_left: "You left the chat. The chat has ended.",
   dismissed: "The chat has ended.",
+  ticketed: "Your question was left as a ticket: the answer will come by email.",
 };
 
 const state = {
@@ -20,14 +22,13 @@ const state = {
   lastSeq: 0,
   ended: false,
   librarianName: null,
+  waiting: false, // in the queue, not claimed yet
   outbox: new Map(), // client_id -> body, until acknowledged
   socket: null,
   typingTimer: null,
   typingSentAt: 0,
   chatState: null, // the chat's state as the socket last told it
   deskOnline: true, // whether any librarian is online (chat.state, then desk.status)
-  question: "", // the chat's question, for the ticket form when nobody is online
-  ticketFromChat: false, // the ticket form was opened from a waiting chat
 };
 
 function store() {
@@ -250,12 +251,6 @@ async function sendTicket(event) {
 }
 
 function showTicketDone(email) {
-  // Filed from a waiting chat: the question is in the ticket, so the chat leaves the queue.
-  if (state.ticketFromChat) {
-    state.ticketFromChat = false;
-    $("desk-back").hidden = true;
-    leaveQuietly();
-  }
   const text = `Thanks — we'll email you at ${email}.`;
   $("ticket-done-text").textContent = text;
   $("ticket").hidden = true;
@@ -383,14 +378,22 @@ function onFrame(frame) {
       clearTimeout(state.typingShownTimer);
       if (frame.active) state.typingShownTimer = setTimeout(() => ($("typing").textContent = ""), 8000);
       break;
+    case "queue.position":
+      showPlace(frame.position);
+      break;
     case "chat.claimed":
       state.chatState = "active";
       applyDesk(state.deskOnline);
+      state.waiting = false;
+      showPlace(null);
       state.librarianName = frame.by;
       $("chat-title").textContent = `Chatting with ${frame.by}`;
       setStatus(`${frame.by} has joined the chat.`);
       break;
     case "chat.transferred":
+      // Back to a queue: waiting again, and the next "queue.position" says where.
+      state.waiting = !frame.to;
+      showPlace(null);
       state.librarianName = frame.to || null;
       $("chat-title").textContent = frame.to ? `Chatting with ${frame.to}` : "Waiting for a librarian";
       setStatus(
@@ -402,14 +405,17 @@ function onFrame(frame) {
       state.chatState = frame.to ? "active" : "waiting";
       applyDesk(state.deskOnline);
       break;
-    case "chat.ticket_offer":
-      setStatus("Sorry for the wait: nobody has answered yet. You can keep waiting.");
-      break;
     case "chat.ended":
       endChat(frame.reason);
       break;
     case "desk.status":
       applyDesk(frame.online);
+      break;
+    case "email.requested":
+      emailPanels().requested();
+      break;
+    case "chat.ticket_offer":
+      if (!state.ended) emailPanels().ticketOffer();
       break;
     case "error":
       showComposerError(frame.message);
@@ -422,11 +428,15 @@ function onFrame(frame) {
 function applyChat(chat) {
   state.chatState = chat.state;
   if (chat.librarian_name) {
+    state.waiting = false;
+    showPlace(null);
     state.librarianName = chat.librarian_name;
     $("chat-title").textContent = `Chatting with ${chat.librarian_name}`;
     setStatus(`You are chatting with ${chat.librarian_name}.`);
   } else if (chat.state === "waiting") {
+    state.waiting = true;
     setStatus("A librarian will be with you shortly.");
+    showPlace(chat.queue_position);
   }
   if (chat.state === "ended") endChat(chat.end_reason);
 }
@@ -445,36 +455,19 @@ function applyDesk(online) {
   else if (state.chatState === "waiting" && !state.ended) setStatus("A librarian is online again and will be with you shortly.");
 }
 
+// The offer is the widget's own ticket offer: the chat becomes a ticket with its transcript.
 function ticketInsteadOfChat() {
-  state.ticketFromChat = true;
-  if (!$("ticket-question").value) $("ticket-question").value = state.question;
-  if (!$("ticket-name").value && state.patronName) $("ticket-name").value = state.patronName;
-  $("chat").hidden = true;
-  $("offline-retry").hidden = true;
-  $("desk-back").hidden = false;
-  $("ticket-done").hidden = true;
-  $("ticket").hidden = false;
-  $("offline").hidden = false;
-  $("offline-title").focus();
+  emailPanels().ticketOffer();
 }
 
-function backToChat() {
-  state.ticketFromChat = false;
-  $("offline").hidden = true;
-  $("offline-retry").hidden = false;
-  $("desk-back").hidden = true;
-  $("chat").hidden = false;
-  $("body").focus();
-}
-
-async function leaveQuietly() {
-  try {
-    await state.socket?.request({ type: "chat.leave" });
-  } catch {
-    // Already ended, or offline: the chat ends on its own timers.
-  }
-  endChat("patron_left");
-  $("offline-retry").hidden = false;
+// A waiting patron's place in the campus's queue, kept current by "queue.position", in a
+// line of its own under the status (a polite live region too).
+function showPlace(position) {
+  const box = $("queue-place");
+  const waiting = state.waiting && !state.ended;
+  const text = !waiting ? "" : position === 1 ? "You are next in the queue." : position > 1 ? `You are number ${position} in the queue.` : "";
+  if (box.textContent !== text) box.textContent = text;
+  box.hidden = !text;
 }
 
 function messageNode(message, pending) {
@@ -503,10 +496,6 @@ function scrollToEnd(list) {
 
 function addMessage(message) {
   if (message.seq <= state.lastSeq) return;
-  if (message.seq === 1 && message.sender === "patron") {
-    state.question = message.body;
-    state.patronName = message.sender_name;
-  }
   state.lastSeq = message.seq;
   const list = $("messages");
   if (message.client_id && message.sender === "patron") {
@@ -587,18 +576,34 @@ function setComposerEnabled(enabled) {
   $("leave").hidden = !enabled;
 }
 
+// The email panels of this chat (email asked for, ticket offer, transcript).
+function emailPanels() {
+  if (!state.emailPanels) {
+    state.emailPanels = new EmailPanels({
+      place: (node) => $("composer").before(node),
+      request: (frame) => state.socket.request(frame),
+      status: setStatus,
+      email: $("email").value,
+    });
+  }
+  return state.emailPanels;
+}
+
 function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
   state.chatState = "ended";
   $("desk-closed").hidden = true;
+  state.waiting = false;
+  showPlace(null);
   state.outbox.clear();
   setComposerEnabled(false);
   $("typing").textContent = "";
   setStatus(ENDED_TEXT[reason] || "The chat has ended.");
   $("new-chat").hidden = false;
   store()?.removeItem(storageKey);
-  state.socket?.stop();
+  // The socket stays open for "Email me the transcript"; it is stopped with a new chat.
+  emailPanels().ended();
 }
 
 async function leave() {
@@ -615,6 +620,8 @@ async function leave() {
 function resetToForm() {
   state.socket?.stop();
   state.socket = null;
+  for (const kind of ["requested", "offer", "transcript"]) state.emailPanels?.close(kind);
+  state.emailPanels = null;
   state.token = null;
   $("chat").hidden = true;
   $("offline").hidden = true;
@@ -642,7 +649,6 @@ $("offline-retry").addEventListener("click", retryAfterOffline);
 $("ticket").addEventListener("submit", sendTicket);
 $("ticket-another").addEventListener("click", anotherTicket);
 $("desk-ticket").addEventListener("click", ticketInsteadOfChat);
-$("desk-back").addEventListener("click", backToChat);
 
 // Inside the widget's frame, Escape closes the widget: key presses in a frame never reach
 // the campus page, so the frame asks its parent (widget.js checks where this came from).

@@ -15,6 +15,7 @@ import { mountPatron } from "./console/views/patron.js";
 import { mountPatronConnections } from "./console/views/patrons.js";
 import { mountPresence } from "./console/views/presence.js";
 import { mountQueue } from "./console/views/queue.js";
+import { mountSound } from "./console/views/sound.js";
 import { mountStatus } from "./console/views/status.js";
 import { mountTickets } from "./console/views/tickets.js";
 
@@ -68,23 +69,26 @@ const actions = createActions(store, socket);
 
 mountStatus(store);
 mountNotices(store);
+const sound = mountSound(store);
 mountQueue(store, actions);
 mountTickets(store, actions);
 mountPresence(store, actions);
 mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
 mountTransfers(store, actions);
-mountPatron(store);
+mountPatron(store, actions);
 mountPatronConnections(store);
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape") return;
-  if (state.confirmingDismiss) store.cancelDismiss();
+  const chat = state.chats.get(state.current);
+  if (chat?.confirmingEnd) store.confirmEnd(chat.id, false);
+  else if (state.confirmingDismiss) store.cancelDismiss();
   else if (state.patron) store.hidePatron();
 });
 
 // For tests: drop the connection to see the console resume, read the state, and apply a
 // frame as if the server had sent it.
-window.refdeskConsole = { drop: () => socket.drop(), state, receive: (frame) => store.receive(frame), store };
+window.refdeskConsole = { drop: () => socket.drop(), state, receive: (frame) => store.receive(frame), store, sound };

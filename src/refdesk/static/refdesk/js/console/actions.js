@@ -3,7 +3,7 @@
 // Nothing here touches the page.
 
 import { newClientId } from "../socket.js";
-import { CLOSING_LINE, plural } from "./words.js";
+import { CLOSING_LINE, closedAlready, plural } from "./words.js";
 
 // The server takes at most this many chats in one chat.dismiss.
 const DISMISS_BATCH = 200;
@@ -168,13 +168,27 @@ export function createActions(store, socket) {
   }
 
   async function endChat(chatId, { sendClosing }) {
+    const chat = state.chats.get(chatId);
+    // Already said: the server would not send it again either.
+    const closing = sendClosing && !(chat && closedAlready(chat.messages, state.me)) ? CLOSING_LINE : "";
     try {
-      await socket.request({ type: "chat.end", chat_id: chatId, closing: sendClosing ? CLOSING_LINE : "" });
+      await socket.request({ type: "chat.end", chat_id: chatId, closing });
       store.markEnded(chatId, "closed");
     } catch (error) {
-      const chat = state.chats.get(chatId);
       if (error.code === "chat_ended") store.markEnded(chatId, chat?.summary.end_reason || "closed");
       else store.say(error.message || "Could not end the chat.");
+    }
+  }
+
+  // Record the name and email the patron gave during the chat: {ok} or {ok: false,
+  // message, field}. Every console, this one included, hears chat.updated.
+  async function setPatron(chatId, { name, email }) {
+    try {
+      const ack = await socket.request({ type: "chat.patron", chat_id: chatId, name, email });
+      store.updateChat(ack.chat);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, message: error.message || "Could not save the details.", field: error.field };
     }
   }
 
@@ -217,5 +231,5 @@ export function createActions(store, socket) {
     if (state.connection === "open") flushOutbox();
   });
 
-  return { claim, loadOlder, dismissSelected, send, typing, endChat, transfer, acceptOffer, declineOffer, setPresence };
+  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer, setPresence };
 }

@@ -17,10 +17,12 @@
 //   selection   {kind: "changed" | "confirm" | "cancel" | "dismissing" | "dismissed"}
 //   chats       {kind, id, …}: open {draft}, message {message, history, arrived}, pending
 //               {entry}, unsent {entry}, error, typing, select {focus}, confirm, ended,
-//               reopened (a chat that was transferred away came back), close
+//               reopened (a chat that was transferred away came back), close,
+//               renamed {before}: the summary changed (chat.updated); before is the old one
 //   presence    {}
 //   patrons     {id}                              a patron closed their last tab, or came back
-//   patron      {}                                state.patron: the summary to show, or null
+//   patron      {refresh}                         state.patron: the summary to show, or null;
+//                                                 refresh: the same chat's details changed
 //   arrival     {chat}                            a new chat joined the queue
 //   say         {text}                            a sentence for the live region
 //   remind      {text}                            a reminder shown for a while
@@ -59,6 +61,9 @@ export class Store {
       patron: null, // the chat summary the patron panel shows
       offers: new Map(), // chat id -> a chat.transfer.offered frame: transfers offered to me
       pageHidden: false,
+      // The server's clock minus this one's, in ms (from the snapshot's server_time): the
+      // countdowns to server times use store.now().
+      clockOffset: 0,
       settings: { sound: true, filter: "", ...settings },
     };
     this.listeners = new Map();
@@ -105,6 +110,18 @@ export class Store {
     // A selection is of the chats shown: another campus's view starts with none.
     this.clearSelection();
     this.emit("filter");
+  }
+
+  // --- the server's clock -----------------------------------------------------
+
+  setServerTime(serverTime) {
+    const at = Date.parse(serverTime);
+    if (!Number.isNaN(at)) this.state.clockOffset = at - Date.now();
+  }
+
+  // Now, on the server's clock.
+  now() {
+    return Date.now() + this.state.clockOffset;
   }
 
   setPageHidden(hidden) {
@@ -472,6 +489,22 @@ export class Store {
     this.state.patron = null;
     this.emit("patron");
   }
+
+  // A chat's details changed (chat.updated): my tab for it and the patron panel follow.
+  updateChat(summary) {
+    const { state } = this;
+    const { messages: _messages, ...fields } = summary;
+    const chat = state.chats.get(summary.id);
+    if (chat) {
+      const before = chat.summary;
+      chat.summary = { ...before, ...fields, state: chat.ended ? before.state : fields.state };
+      this.emit("chats", { kind: "renamed", id: chat.id, before });
+    }
+    if (state.patron && state.patron.id === summary.id) {
+      state.patron = { ...state.patron, ...fields };
+      this.emit("patron", { refresh: true });
+    }
+  }
 }
 
 // One handler per frame type the staff socket receives (docs/protocol.md, "Staff socket:
@@ -482,6 +515,7 @@ export const handlers = {
     state.lastEventId = Math.max(state.lastEventId, frame.event_id);
     state.countedThrough = frame.event_id;
     store.setRole(frame.me.role);
+    store.setServerTime(frame.server_time);
     // The selection and the older pages fetched before belong to the old connection.
     store.clearSelection();
     store.replace("queue", frame.waiting, frame.waiting_total, frame.waiting_by_campus);
@@ -527,13 +561,15 @@ export const handlers = {
     store.markEnded(frame.chat_id, frame.reason);
   },
 
-  // A waiting chat's row shows the news (its home window closed); a chat of mine, its
-  // transfer offer.
+  // A chat's details changed (the patron's name or email, its home window closed, a
+  // transfer offered): its queue row, my tab and the patron panel show the news.
   "chat.updated"(store, frame) {
     if (store.state.queue.items.has(frame.chat.id)) {
       store.put("queue", frame.chat);
       store.counted("queue");
     }
+    // Mine first, while its summary still has the old name (the greeting follows it).
+    store.updateChat(frame.chat);
     store.updateMine(frame.chat);
   },
 

@@ -31,8 +31,22 @@ export function displayName(chat) {
   return chat.patron_name || firstLine(chat.question);
 }
 
-// A patron of another campus is told who answers for it.
+// The line the composer starts with: whole sentences, ready to send. A patron of another
+// campus is told who answers for it.
 export function greeting(chat, me) {
-  const intro = chat.campus !== me.campus ? ` I'm ${me.name}, answering for ${chat.campus_name}.` : "";
-  return chat.patron_name ? `Hi ${chat.patron_name},${intro} ` : `Hi! May I have your name?${intro}`;
+  const hello = chat.patron_name ? `Hi ${chat.patron_name}, I'm ${me.name}` : `Hi, I'm ${me.name}`;
+  const who = chat.campus !== me.campus ? `${hello}, answering for ${chat.campus_name}.` : `${hello}.`;
+  return chat.patron_name
+    ? `${who} I'm looking at your question now.`
+    : `${who} May I have your name while I look at your question?`;
+}
+
+// Whether the chat's newest line is my closing line: ending it does not send it again.
+export function closedAlready(messages, me) {
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const line = messages[i];
+    if (line.sender === "system") continue;
+    return line.sender === "librarian" && line.sender_name === me.name && line.body.trim() === CLOSING_LINE;
+  }
+  return false;
 }

@@ -3,7 +3,7 @@
 // at a time: a new line is one node appended, never a redrawn conversation, so that the
 // log's live region reads only what is new.
 import { el, formatClock, placeMessage, renderRichText } from "../../text.js";
-import { CLOSING_LINE, displayName, endNote, greeting } from "../words.js";
+import { CLOSING_LINE, closedAlready, displayName, endNote, greeting } from "../words.js";
 import { $, badge } from "./common.js";
 
 export function mountChats(store, actions) {
@@ -32,10 +32,11 @@ export function mountChats(store, actions) {
       unread
     );
     const box = el("textarea", { id: `compose-${id}`, rows: "3", maxlength: "4000", autocomplete: "off" });
+    const composeLabel = el("label", { for: `compose-${id}`, class: "visually-hidden", text: `Message to ${name}` });
     const composer = el(
       "form",
       { class: "composer", onsubmit: (event) => send(event, id) },
-      el("label", { for: `compose-${id}`, class: "visually-hidden", text: `Message to ${name}` }),
+      composeLabel,
       box,
       el("button", { type: "submit", class: "button primary", text: "Send" })
     );
@@ -47,12 +48,26 @@ export function mountChats(store, actions) {
     });
     box.addEventListener("input", () => actions.typing(id));
     const sendClosing = el("input", { type: "checkbox", class: "send-closing", checked: true });
+    const closingChoice = el("label", { class: "check" }, sendClosing, ` Send "${CLOSING_LINE}" first`);
     const endButton = el("button", { type: "button", class: "button danger", text: "End chat", onclick: () => actions.endChat(id, { sendClosing: sendClosing.checked }) });
     const confirm = el(
       "div",
-      { class: "end-confirm", hidden: true, role: "group", "aria-label": "End this chat" },
+      {
+        class: "end-confirm",
+        hidden: true,
+        role: "group",
+        "aria-label": "End this chat",
+        // Escape is the way out of a question, as the Cancel button is.
+        onkeydown: (event) => {
+          if (event.key === "Escape") {
+            event.preventDefault();
+            event.stopPropagation();
+            store.confirmEnd(id, false);
+          }
+        },
+      },
       el("p", { text: "End this chat?" }),
-      el("label", { class: "check" }, sendClosing, ` Send "${CLOSING_LINE}" first`),
+      closingChoice,
       endButton,
       el("button", { type: "button", class: "button subtle", text: "Cancel", onclick: () => store.confirmEnd(id, false) })
     );
@@ -61,13 +76,18 @@ export function mountChats(store, actions) {
       box.value = text;
       box.focus();
     };
+    const titleButton = el("button", { type: "button", class: "link-button patron-name", text: name, onclick: () => store.showPatron(summary()) });
     const parts = {
       tab,
       unread,
       box,
       composer,
+      composeLabel,
       confirm,
       endButton,
+      sendClosing,
+      closingChoice,
+      titleButton,
       end: el("button", {
         type: "button",
         class: "end",
@@ -99,7 +119,7 @@ export function mountChats(store, actions) {
         el(
           "div",
           { class: "pane-who" },
-          el("h3", { class: "pane-title" }, el("button", { type: "button", class: "link-button patron-name", text: name, onclick: () => store.showPatron(summary()) })),
+          el("h3", { class: "pane-title" }, titleButton),
           badge(s)
         ),
         parts.end
@@ -232,8 +252,25 @@ export function mountChats(store, actions) {
     },
     confirm(change, chat, parts) {
       parts.confirm.hidden = !chat.confirmingEnd;
-      if (chat.confirmingEnd) parts.endButton.focus();
-      else parts.box.focus();
+      if (chat.confirmingEnd) {
+        // The closing line just sent is not offered a second time.
+        const said = closedAlready(chat.messages, state.me);
+        parts.closingChoice.hidden = said;
+        parts.sendClosing.checked = !said;
+        parts.endButton.focus();
+      } else if (!chat.ended) {
+        parts.box.focus();
+      }
+    },
+    renamed({ before }, chat, parts) {
+      const name = displayName(chat.summary);
+      parts.tab.querySelector(".tab-name").textContent = name;
+      parts.titleButton.textContent = name;
+      parts.end.setAttribute("aria-label", `End chat with ${name}`);
+      parts.list.setAttribute("aria-label", `Conversation with ${name}`);
+      parts.composeLabel.textContent = `Message to ${name}`;
+      // The greeting not sent yet follows the new name; anything else typed stays.
+      if (parts.box.value === greeting(before, state.me)) parts.box.value = greeting(chat.summary, state.me);
     },
     ended(change, chat, parts) {
       parts.endedNote.textContent = chat.transferNote || endNote(chat.endReason);
@@ -245,19 +282,32 @@ export function mountChats(store, actions) {
       drawTyping(chat, parts);
       parts.closeTab.hidden = false;
       parts.tab.classList.add("ended");
+      // The controls the keyboard was on are gone: it goes to "Close tab", beside the note
+      // that says how the chat ended, rather than back to the top of the page.
+      const active = document.activeElement;
+      if (!active || active === document.body || parts.pane.contains(active) || !active.isConnected) parts.closeTab.focus();
     },
     reopened(change, chat, parts) {
+      // "Close tab" goes away under the keyboard: it lands in the composer instead.
+      const onCloseTab = document.activeElement === parts.closeTab;
       parts.endedNote.hidden = true;
       parts.composer.hidden = false;
       parts.suggestions.hidden = false;
       parts.end.hidden = false;
       parts.closeTab.hidden = true;
       parts.tab.classList.remove("ended");
+      if (onCloseTab) parts.box.focus();
     },
     close({ id }, chat, parts) {
+      const hadFocus = parts.pane.contains(document.activeElement) || parts.tab.contains(document.activeElement);
       parts.tab.remove();
       parts.pane.remove();
       drawn.delete(id);
+      if (!hadFocus) return;
+      // The next tab, or, with none left, the queue: where the next chat comes from.
+      const next = drawn.get(state.chats.keys().next().value);
+      if (next) next.tab.focus();
+      else $("queue").focus();
     },
   };
 

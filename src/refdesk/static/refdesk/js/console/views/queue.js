@@ -1,18 +1,47 @@
 // The queue: every waiting chat, a row each, with its claim button; and, for supervisors
 // and admins, the selection of chats to dismiss as spam.
 import { el, formatWait } from "../../text.js";
+import { homeLeftMs, homeWindowOver } from "../ringing.js";
 import { displayName, firstLine, plural } from "../words.js";
 import { $, badge } from "./common.js";
 import { ListView } from "./list.js";
 
 // What a queue row shows; a change of any of it redraws the row.
 function rowChanged(before, after) {
-  const shown = (c) => [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus].join("\u0000");
+  const shown = (c) =>
+    [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus, c.home_until, c.home_ended_at].join("\u0000");
   return shown(before) !== shown(after);
 }
 
 function focusableInRow(node) {
   return node.querySelector(".claim:not(:disabled)") || node.querySelector(".patron-name");
+}
+
+// The home-campus window on a waiting row: "South Campus Library: 14 s" while only that
+// campus's librarians are rung, then "Ringing for every campus" and the row highlighted.
+// It ticks in place once a second and is not a live region: a screen reader reads it when
+// the librarian goes there, and is not interrupted every second.
+function drawWindow(node, row, now) {
+  const left = homeLeftMs({ home_until: node.dataset.homeUntil }, now);
+  if (left > 0) {
+    node.querySelector(".home-left").textContent = `${node.dataset.campusName}: ${Math.ceil(left / 1000)} s`;
+  } else {
+    node.querySelector(".home-left").textContent = "Ringing for every campus";
+    node.classList.add("over");
+    row?.classList.add("rings-all");
+  }
+}
+
+function homeWindow(chat, now) {
+  if (chat.state !== "waiting" || !chat.home_until) return null;
+  const node = el(
+    "p",
+    { class: "home-window", "data-home-until": chat.home_ended_at ? "" : chat.home_until, "data-campus-name": chat.campus_name },
+    el("span", { class: "visually-hidden", text: "Home campus first: " }),
+    el("span", { class: "home-left" })
+  );
+  drawWindow(node, null, now);
+  return node;
 }
 
 export function mountQueue(store, actions) {
@@ -48,10 +77,13 @@ export function mountQueue(store, actions) {
             " Select"
           )
         : null;
+    const now = store.now();
+    const over = !claimed && homeWindowOver(chat, now);
     return el(
       "li",
-      { class: `queue-item${claimed ? " claimed" : ""}`, "data-chat-id": chat.id },
+      { class: `queue-item campus-${chat.campus}${claimed ? " claimed" : ""}${over ? " rings-all" : ""}`, "data-chat-id": chat.id },
       el("div", { class: "queue-line" }, who, badge(chat)),
+      claimed ? null : homeWindow(chat, now),
       chat.patron_name ? el("p", { class: "excerpt", text: firstLine(chat.question) }) : null,
       chat.name_was_question ? el("p", { class: "marker", text: "Question was typed in the name box" }) : null,
       el(
@@ -135,11 +167,33 @@ export function mountQueue(store, actions) {
   $("dismiss-cancel").addEventListener("click", () => store.cancelDismiss());
   renderTools();
 
-  // The waits tick in place: the rows are not redrawn for it.
+  // --- chats the campus filter hides ------------------------------------------
+
+  // The filter is a view: what it hides still rings, and is counted beside it.
+  function drawHidden() {
+    const view = state.settings.filter;
+    const hidden = view ? state.queue.total - state.queue.totalFor(view) : 0;
+    $("filter-hidden").hidden = hidden <= 0;
+    $("filter-hidden-text").textContent = hidden > 0 ? `${hidden.toLocaleString()} waiting in other campuses` : "";
+  }
+  store.subscribe("queue", drawHidden);
+  store.subscribe("filter", drawHidden);
+  $("filter-show-all").addEventListener("click", () => {
+    $("campus-filter").value = "";
+    store.setFilter("");
+    $("campus-filter").focus();
+  });
+  drawHidden();
+
+  // The waits and the home-campus windows tick in place: the rows are not redrawn for it.
   setInterval(() => {
     const now = Date.now();
     for (const node of $("queue").querySelectorAll(".wait[data-since]")) {
       node.textContent = formatWait((now - Date.parse(node.dataset.since)) / 1000);
+    }
+    const serverNow = store.now();
+    for (const node of $("queue").querySelectorAll(".home-window[data-home-until]:not(.over)")) {
+      drawWindow(node, node.closest(".queue-item"), serverNow);
     }
   }, 1000);
 }
