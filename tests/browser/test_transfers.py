@@ -151,6 +151,14 @@ def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_qu
     axe = Axe()
     ana = log_in(contexts.new(), desk, "ana")
     cai = log_in(contexts.new(), desk, "cai")
+    # Ben, South's librarian, is at his desk but away: nobody from South is an operator.
+    ben = log_in(contexts.new(), desk, "ben")
+    ben.get_by_role("radio", name="Away").check()
+    expect(ana.locator("#presence")).to_contain_text("Ben")
+    ana.wait_for_function(
+        "() => [...window.refdeskConsole.state.presence.values()]"
+        ".some(p => p.display_name === 'Ben' && p.status === 'away')"
+    )
     patron = contexts.new(phone=True).new_page()
     chat_id = start_chat(
         patron, desk, campus="south", name="Noor Ticket", question="Is there a thesis template?"
@@ -191,6 +199,7 @@ def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_qu
     ticket = cai.locator("#tickets .ticket-item").filter(has_text="Noor Ticket")
     expect(ticket).to_be_visible()
     expect(ticket.locator(".badge")).to_have_text("South Campus Library")
+    ben.get_by_role("radio", name="Online").check()
 
 
 @pytest.fixture

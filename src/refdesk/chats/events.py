@@ -32,7 +32,7 @@ declare_error_codes(
 )
 
 # Why a chat changed hands or went back to a queue.
-TransferReason = Literal["transfer", "departed", "deactivated"]
+TransferReason = Literal["transfer", "departed", "deactivated", "taken_over"]
 # Why a transfer offer ended without an accept.
 DeclineReason = Literal["declined", "expired"]
 
@@ -77,6 +77,8 @@ class ChatSummary(TypedDict):
     claimed_by: str | None
     claimed_by_id: int | None
     last_seq: int
+    # When the patron's last socket closed (null while one is open, and once it ended).
+    patron_gone_at: str | None
     # The library's rule for a waiting chat (null once it no longer waits for them):
     # since when it waits in its queue (reset when it goes back to one),
     waiting_since: str | None
@@ -124,6 +126,8 @@ class ChatStateEvent(TypedDict):
     chat: PatronChatView
     # Every message with ``seq`` above the socket's ``?after=``.
     messages: list[MessageEvent]
+    # Whether any operator is online now (later changes come as ``desk.status``).
+    desk_online: bool
 
 
 class ChatCreated(TypedDict):
@@ -176,6 +180,17 @@ class PatronChatEnded(TypedDict):
     type: Literal["chat.ended"]
     chat_id: int
     reason: EndReasonName
+
+
+class PatronConnectionEvent(TypedDict):
+    """``patron.connection``: a chat's patron closed their last socket, or came back; to
+    the staff group. Not a resume point: the snapshot's summaries carry ``patron_gone_at``."""
+
+    type: Literal["patron.connection"]
+    chat_id: int
+    here: bool
+    # When the patron's last socket closed; null when ``here``.
+    gone_since: str | None
 
 
 class ChatUpdated(TypedDict):
@@ -446,6 +461,12 @@ class StaffTransferAccept(TypedDict):
     chat_id: int
 
 
+class StaffChatTakeOver(TypedDict):
+    type: Literal["chat.take_over"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
 class StaffTransferDecline(TypedDict):
     type: Literal["chat.transfer.decline"]
     ref: NotRequired[Ref]
@@ -509,6 +530,7 @@ declare_sends(
         "chat.created": (ChatCreated,),
         "chat.claimed": (StaffChatClaimed,),
         "chat.ended": (StaffChatEnded,),
+        "patron.connection": (PatronConnectionEvent,),
         "chat.updated": (ChatUpdated,),
         "chat.transferred": (StaffChatTransferred,),
         "chat.transfer.offered": (TransferOffered,),
@@ -550,6 +572,7 @@ declare_accepts(
         "chat.patron": StaffChatPatron,
         "chat.transfer": StaffChatTransfer,
         "chat.transfer.accept": StaffTransferAccept,
+        "chat.take_over": StaffChatTakeOver,
         "chat.transfer.decline": StaffTransferDecline,
         "chat.ask_email": StaffChatAskEmail,
     },

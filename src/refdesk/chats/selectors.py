@@ -76,6 +76,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
         claimed_by=librarian.display_name if librarian else None,
         claimed_by_id=librarian.pk if librarian else None,
         last_seq=chat.last_seq,
+        patron_gone_at=_iso(chat.patron_gone_at) if chat.state != ChatState.ENDED else None,
         waiting_since=_iso(chat.waiting_since) if chat.state == ChatState.WAITING else None,
         home_until=_iso(chat.home_until) if chat.state == ChatState.WAITING else None,
         home_ended_at=_iso(chat.home_ended_at) if chat.state == ChatState.WAITING else None,

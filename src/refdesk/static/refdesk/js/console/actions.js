@@ -51,6 +51,17 @@ export function createActions(store, socket) {
     }
   }
 
+  // My status: "online" or "away" (the toggle, the away timer, "I'm back").
+  async function setPresence(status) {
+    try {
+      const ack = await socket.request({ type: "presence.set", status });
+      store.setPresence([ack.presence]);
+    } catch (error) {
+      store.say(error.message || "Could not change your status.");
+      throw error;
+    }
+  }
+
   function fetchChat(chatId) {
     socket
       .request({ type: "chat.fetch", chat_id: chatId })
@@ -236,5 +247,5 @@ export function createActions(store, socket) {
     if (state.connection === "open") flushOutbox();
   });
 
-  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer, askEmail, ticketChat };
+  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer, askEmail, ticketChat, setPresence };
 }
