@@ -678,6 +678,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert (await ben.until("ack"))["chat"]["claimed_by"] == "Ben"
         await ana.until("chat.transferred", lambda f: f["to"] == "Ben")
         assert (await patron.until("chat.transferred"))["to"] == "Ben"
+        # Ben, a supervisor, sees the chat he holds in the list of his chats.
+        await ben.send({"type": "chat.list", "librarian_id": ben_user.pk, "ref": "mine"})
+        assert [c["id"] for c in (await ben.until("ack"))["chats"]] == [chat.pk]
         await ben.send({"type": "chat.transfer", "chat_id": chat.pk, "to_campus": "north"})
         assert (await ben.until("ack"))["to_campus"] == "north"
         await ana.until("chat.transferred", lambda f: f["to"] is None)

@@ -284,6 +284,15 @@ class ChatRequeuedAck(TypedDict):
     to_campus: str
 
 
+class ActiveChatsAck(TypedDict):
+    """``ack`` of ``chat.list`` (supervisors): the chats a librarian holds now."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    librarian_id: int
+    chats: list[ChatSummary]
+
+
 class ChatIdAck(TypedDict):
     """``ack`` of ``chat.transfer.decline`` and ``chat.ask_email``."""
 
@@ -455,6 +464,12 @@ class StaffChatTransfer(TypedDict):
     to_campus: NotRequired[str]
 
 
+class StaffChatList(TypedDict):
+    type: Literal["chat.list"]
+    ref: NotRequired[Ref]
+    librarian_id: int
+
+
 class StaffTransferAccept(TypedDict):
     type: Literal["chat.transfer.accept"]
     ref: NotRequired[Ref]
@@ -546,6 +561,7 @@ declare_sends(
             TransferOfferAck,
             ChatRequeuedAck,
             ChatIdAck,
+            ActiveChatsAck,
             ChatPatronAck,
         ),
     },
@@ -571,6 +587,7 @@ declare_accepts(
         "chat.dismiss": StaffChatDismiss,
         "chat.patron": StaffChatPatron,
         "chat.transfer": StaffChatTransfer,
+        "chat.list": StaffChatList,
         "chat.transfer.accept": StaffTransferAccept,
         "chat.take_over": StaffChatTakeOver,
         "chat.transfer.decline": StaffTransferDecline,

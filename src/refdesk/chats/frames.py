@@ -27,6 +27,7 @@ from refdesk.chats.selectors import (
     get_chat_for_staff,
     get_queue_counts,
     get_queue_position,
+    list_active_chats_of,
     list_active_chats_with_messages,
     list_messages,
     list_messages_json,
@@ -144,6 +145,13 @@ def take_over(librarian: Librarian, frame: Frame) -> dict[str, Any]:
     """A supervisor takes an active chat from its holder; the ack is the chat, now theirs."""
     chat_id = require_int(frame, "chat_id")
     return {"chat": _with_messages(actions.do_take_over_chat(chat_id, acting_librarian=librarian))}
+
+
+@staff_frame("chat.list", role="supervisor", lane="read")
+def chat_list(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    """The active chats another librarian holds, for a supervisor to take one over."""
+    holder = require_int(frame, "librarian_id")
+    return {"librarian_id": holder, "chats": list_active_chats_of(holder)}
 
 
 @staff_frame("chat.transfer.accept")

@@ -341,6 +341,15 @@ def list_active_chats_with_messages(librarian: Librarian) -> list[ChatWithMessag
     return _attach_messages(chats)
 
 
+def list_active_chats_of(librarian_id: int) -> list[ChatSummary]:
+    """The chats a librarian holds now, in claim order, as summaries (for a supervisor
+    who may take one over)."""
+    chats = _with_relations(
+        Chat.objects.filter(state=ChatState.ACTIVE, librarian_id=librarian_id)
+    ).order_by("claimed_at", "pk")
+    return [chat_summary(chat) for chat in chats]
+
+
 def list_recently_ended_chats(librarian: Librarian, *, after_event: int) -> list[ChatWithMessages]:
     """The librarian's chats that ended after event ``after_event``, with their messages.
 

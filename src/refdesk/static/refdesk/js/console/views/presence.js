@@ -51,7 +51,8 @@ export function mountPresence(store, actions) {
               "li",
               { class: `presence-${p.status}`, "data-librarian-id": p.librarian_id },
               el("span", { class: "presence-name", text: p.display_name }),
-              el("span", { class: "presence-state", text: describe(p) })
+              el("span", { class: "presence-state", text: describe(p) }),
+              takeOverControls(p)
             )
           )
         )
@@ -59,6 +60,70 @@ export function mountPresence(store, actions) {
     });
     $("presence").replaceChildren(...groups);
     $("operators-count").textContent = String(operators);
+  }
+
+  // A supervisor sees who holds which chats and may take one over.
+  const opened = new Map(); // librarian id -> the chats last listed, while their list is open
+  function takeOverControls(p) {
+    if (!store.isSupervisor() || p.librarian_id === state.me.id || !p.active_chats) return null;
+    const list = el("ul", { class: "take-over-list", "aria-label": `${p.display_name}'s chats` });
+    const status = el("p", { class: "take-over-status", role: "status" });
+    const toggle = el("button", {
+      type: "button",
+      class: "button subtle take-over-open",
+      "aria-expanded": String(opened.has(p.librarian_id)),
+      text: `Their chats (${p.active_chats})`,
+      onclick: () => (opened.has(p.librarian_id) ? close(p.librarian_id) : open(p, toggle)),
+    });
+    const box = el("div", { class: "take-over" }, toggle, list, status);
+    if (opened.has(p.librarian_id)) drawChats(p, list, status, opened.get(p.librarian_id));
+    return box;
+  }
+
+  async function open(p, toggle) {
+    toggle.disabled = true;
+    try {
+      opened.set(p.librarian_id, await actions.listChatsOf(p.librarian_id));
+    } catch (error) {
+      store.say(error.message || "Could not list the chats.");
+      opened.delete(p.librarian_id);
+    }
+    drawList();
+    $("presence").querySelector(`[data-librarian-id="${p.librarian_id}"] .take-over-open`)?.focus();
+  }
+
+  function close(librarianId) {
+    opened.delete(librarianId);
+    drawList();
+    $("presence").querySelector(`[data-librarian-id="${librarianId}"] .take-over-open`)?.focus();
+  }
+
+  function drawChats(p, list, status, chats) {
+    if (!chats.length) status.textContent = `${p.display_name} holds no chats now.`;
+    list.replaceChildren(
+      ...chats.map((chat) =>
+        el(
+          "li",
+          { "data-chat-id": chat.id },
+          el("span", { text: `${chat.patron_name || chat.question.slice(0, 60)} (${chat.campus_name}) ` }),
+          el("button", {
+            type: "button",
+            class: "button subtle",
+            text: "Take over",
+            "aria-label": `Take over the chat with ${chat.patron_name || "the patron"} from ${p.display_name}`,
+            onclick: async () => {
+              try {
+                await actions.takeOver(chat.id);
+                opened.delete(p.librarian_id);
+                drawList();
+              } catch (error) {
+                status.textContent = error.message || "Could not take the chat over.";
+              }
+            },
+          })
+        )
+      )
+    );
   }
 
   function myStatus() {
