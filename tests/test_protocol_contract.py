@@ -23,6 +23,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from refdesk.accounts.actions import do_end_grace_periods
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
@@ -36,6 +37,7 @@ from refdesk.chats.events import (
 from refdesk.chats.models import Chat
 from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core import protocol
+from refdesk.core.db import run_action
 from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
@@ -676,6 +678,9 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert (await ben.until("ack"))["chat"]["claimed_by"] == "Ben"
         await ana.until("chat.transferred", lambda f: f["to"] == "Ben")
         assert (await patron.until("chat.transferred"))["to"] == "Ben"
+        # Ben, a supervisor, sees the chat he holds in the list of his chats.
+        await ben.send({"type": "chat.list", "librarian_id": ben_user.pk, "ref": "mine"})
+        assert [c["id"] for c in (await ben.until("ack"))["chats"]] == [chat.pk]
         await ben.send({"type": "chat.transfer", "chat_id": chat.pk, "to_campus": "north"})
         assert (await ben.until("ack"))["to_campus"] == "north"
         await ana.until("chat.transferred", lambda f: f["to"] is None)
@@ -699,6 +704,13 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await patron.until("chat.ended")
         await ben.until("chat.ended", lambda f: f["chat_id"] == chat.pk)
 
+        # The waiting patron's tab closes: every console sees them gone, then back.
+        visitor = keep(await patron_recorder(other_token, seen))
+        await visitor.until("chat.state")
+        await visitor.close()
+        opened.remove(visitor)
+        gone = await ana.until("patron.connection", lambda f: f["chat_id"] == other.pk)
+        assert (gone["here"], gone["gone_since"] is not None) == (False, True)
         leaver = keep(await patron_recorder(other_token, seen))
         await leaver.until("chat.state")
         _behind, behind_token = await create(
@@ -767,11 +779,18 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         lost = Recorder(await open_socket("/ws/patron/no-such-token/"), "patron", seen)
         assert (await lost.receive())["code"] == "not_found"
 
+        await ana.send({"type": "presence.set", "status": "away", "ref": "p1"})
+        assert (await ana.until("ack"))["presence"]["status"] == "away"
+        await ben.until("presence", lambda f: (f["display_name"], f["status"]) == ("Ana", "away"))
         await ben.close()
         opened.remove(ben)
+        # Ben's grace period ends (the sweeper's job): with Ana away, nobody is online.
+        grace_over = timezone.now() + dt.timedelta(seconds=61)
+        assert await run_action(do_end_grace_periods, now=grace_over) == [ben_user.pk]
         await ana.until(
             "presence", lambda f: (f["display_name"], f["status"]) == ("Ben", "offline")
         )
+        assert (await patron.until("desk.status"))["online"] is False
     finally:
         for recorder in opened:
             await recorder.close()

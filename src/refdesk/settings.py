@@ -35,6 +35,20 @@ def _env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"REFDESK_{name} must be a whole number, not {value!r}") from exc
 
 
+def _env_minutes(name: str, default: float) -> float:
+    """A positive number of minutes; a fraction is allowed (tests shorten timers with it)."""
+    value = _env(name)
+    if not value:
+        return default
+    try:
+        minutes = float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"REFDESK_{name} must be a number, not {value!r}") from exc
+    if not 0 < minutes < 10_000:  # noqa: PLR2004
+        raise ImproperlyConfigured(f"REFDESK_{name} must be a positive number of minutes")
+    return minutes
+
+
 def _env_page(name: str, default: int) -> int:
     value = _env_int(name, default)
     if not 1 <= value <= 1000:  # noqa: PLR2004
@@ -331,7 +345,7 @@ class DeskSettings(TypedDict):
     TICKET_OFFER_SECONDS: int
     TRANSFER_OFFER_SECONDS: int
     UNANSWERED_MINUTES: int
-    AWAY_AFTER_MINUTES: int
+    AWAY_AFTER_MINUTES: float
     OFFLINE_GRACE_SECONDS: int
     PATRON_GONE_MINUTES: int
     PUBLIC_URL: str
@@ -416,8 +430,9 @@ REFDESK: DeskSettings = {
     "UNANSWERED_MINUTES": _env_int("UNANSWERED_MINUTES", 15),
     # A transfer offered to a librarian waits this long for Accept or Decline.
     "TRANSFER_OFFER_SECONDS": _env_int("TRANSFER_OFFER_SECONDS", 60),
-    # A console with no keyboard or pointer input this long goes away.
-    "AWAY_AFTER_MINUTES": _env_int("AWAY_AFTER_MINUTES", 30),
+    # A console with no keyboard or pointer input this long goes away (the console's own
+    # timer; a fraction of a minute is allowed).
+    "AWAY_AFTER_MINUTES": _env_minutes("AWAY_AFTER_MINUTES", 30),
     # A librarian whose every console has gone this long is offline: their active chats go
     # back to their campus's queue.
     "OFFLINE_GRACE_SECONDS": _env_int("OFFLINE_GRACE_SECONDS", 60),

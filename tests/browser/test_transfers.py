@@ -4,6 +4,7 @@ the dialog and the offer."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,14 @@ def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_qu
     axe = Axe()
     ana = log_in(contexts.new(), desk, "ana")
     cai = log_in(contexts.new(), desk, "cai")
+    # Ben, South's librarian, is at his desk but away: nobody from South is an operator.
+    ben = log_in(contexts.new(), desk, "ben")
+    ben.get_by_role("radio", name="Away").check()
+    expect(ana.locator("#presence")).to_contain_text("Ben")
+    ana.wait_for_function(
+        "() => [...window.refdeskConsole.state.presence.values()]"
+        ".some(p => p.display_name === 'Ben' && p.status === 'away')"
+    )
     patron = contexts.new(phone=True).new_page()
     chat_id = start_chat(
         patron, desk, campus="south", name="Noor Ticket", question="Is there a thesis template?"
@@ -191,6 +200,7 @@ def test_with_nobody_from_the_campus_online_the_chat_becomes_a_ticket_for_its_qu
     ticket = cai.locator("#tickets .ticket-item").filter(has_text="Noor Ticket")
     expect(ticket).to_be_visible()
     expect(ticket.locator(".badge")).to_have_text("South Campus Library")
+    ben.get_by_role("radio", name="Online").check()
 
 
 @pytest.fixture
@@ -240,3 +250,28 @@ def test_a_patron_left_waiting_is_offered_a_ticket_and_takes_it(
     ticket = cai.locator("#tickets .ticket-item").filter(has_text="Vic Ticket")
     expect(ticket).to_be_visible()
     expect(cai.locator("#queue .queue-item").filter(has_text="Vic Ticket")).to_have_count(0)
+
+
+def test_a_supervisor_takes_over_a_librarians_chat_from_the_list_of_librarians(
+    desk: Desk, contexts: Contexts
+) -> None:
+    ana = log_in(contexts.new(), desk, "ana")
+    dee = log_in(contexts.new(), desk, "dee")
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(patron, desk, campus="north", name="Ola Over", question="Film scanner?")
+    pane = claim(ana, chat_id)
+    # Ana's row in Dee's list of librarians offers her chats; a librarian's does not.
+    ana_row = dee.locator("#presence li", has_text="Ana")
+    ana_row.get_by_role("button", name=re.compile(r"Their chats \(\d+\)")).click()
+    take = ana_row.get_by_role("button", name="Take over the chat with Ola Over from Ana")
+    expect(take).to_be_visible()
+    expect(ana.locator("#presence .take-over-open")).to_have_count(0)
+    take.click()
+    dee_pane = dee.locator(f"#pane-{chat_id}")
+    expect(dee_pane).to_be_visible()
+    expect(dee_pane.locator(".messages .message.from-system .body").last).to_have_text(
+        "Dee took over the chat from Ana."
+    )
+    expect(patron.locator("#chat-title")).to_have_text("Chatting with Dee")
+    expect(pane.locator(".composer")).to_be_hidden()
+    end_from_console(dee_pane)

@@ -22,7 +22,7 @@ from refdesk.chats.selectors import (
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP
 from refdesk.intake.actions import clean_name_and_question
-from tests.support import assert_events_exactly, capture_events
+from tests.support import assert_events_exactly, capture_events, presence_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,6 +79,7 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
                         "claimed_by": None,
                         "claimed_by_id": None,
                         "last_seq": 1,
+                        "patron_gone_at": None,
                         "waiting_since": chat.created_at.isoformat(),
                         "home_until": (chat.created_at + dt.timedelta(seconds=20)).isoformat(),
                         "home_ended_at": None,
@@ -211,6 +212,8 @@ def test_claim_makes_the_chat_active_and_tells_staff_and_patron(
                 {"type": "chat.claimed", "chat_id": chat.pk, "by": "Ana"},
                 {"librarian_id": ana.pk},
             ),
+            # Every console sees that Ana holds one more chat (she has no console: offline).
+            presence_event(ana, active_chats=1),
         ],
     )
 
@@ -379,6 +382,7 @@ def test_ending_sends_the_closing_line_then_ends_once(
                 },
             ),
             (f"chat.{chat.pk}", {"type": "chat.ended", "chat_id": chat.pk, "reason": "closed"}),
+            presence_event(ana, active_chats=0),
         ],
     )
     with capture_events() as again, pytest.raises(ActionError) as caught:

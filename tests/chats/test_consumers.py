@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
+from refdesk.accounts.actions import do_end_grace_periods
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, Message
+from refdesk.core.db import run_action
 from tests.support import (
     close,
     closed_with,
@@ -337,14 +339,17 @@ async def test_a_librarian_cannot_type_or_send_into_another_librarians_chat(
     await ben_ws.disconnect()
 
 
-async def test_presence_goes_offline_when_the_last_console_closes(
-    people: dict[str, Librarian],
+async def test_presence_goes_offline_when_the_grace_period_after_the_last_console_ends(
+    people: dict[str, Librarian], settings: Any
 ) -> None:
+    settings.REFDESK = {**settings.REFDESK, "OFFLINE_GRACE_SECONDS": 0}
     ana_ws, _ = await open_staff(people["ana"])
     ben_ws, _ = await open_staff(people["ben"])
     while (await receive_until(ana_ws, "presence"))["display_name"] != "Ben":
         pass
     await ben_ws.disconnect()
+    # Closing the last console starts the grace period; the sweeper's job ends it.
+    assert await run_action(do_end_grace_periods) == [people["ben"].pk]
     gone = await receive_until(ana_ws, "presence")
     assert (gone["display_name"], gone["status"]) == ("Ben", "offline")
     await ana_ws.disconnect()

@@ -207,7 +207,13 @@ def test_a_closing_line_the_librarian_already_sent_is_not_sent_again(held: Any) 
         actions.check_end_chat_by_librarian(chat.pk, acting_librarian=ana, closing=CLOSING)
     bodies = list(Message.objects.filter(chat=chat).values_list("sender", "body"))
     assert bodies[1:] == [("librarian", CLOSING), ("system", "The librarian ended the chat.")]
-    assert [event["type"] for _groups, event in events] == ["message", "chat.ended", "chat.ended"]
+    # The line, the end to both sides, and Ana's presence with one chat fewer.
+    assert [event["type"] for _groups, event in events] == [
+        "message",
+        "chat.ended",
+        "chat.ended",
+        "presence",
+    ]
 
 
 def test_a_closing_line_said_earlier_in_the_chat_is_sent_at_the_end(held: Any) -> None:

@@ -16,7 +16,12 @@ from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.chats.selectors import get_chat_by_token, message_payload
 from refdesk.core.realtime import STAFF_GROUP
-from tests.support import NOT_WAITING_TIMERS, assert_events_exactly, capture_events
+from tests.support import (
+    NOT_WAITING_TIMERS,
+    assert_events_exactly,
+    capture_events,
+    presence_event,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +185,8 @@ def test_a_chat_never_ended_is_ended_and_purged_a_year_after_it_started(
         [
             *ended_events(waiting.pk, "unanswered", name="Wanda", question="anyone there?"),
             *ended_events(active.pk, "idle", name="Abe", question="still here", holder=ana),
+            # Ana holds one chat fewer (she has no console open: offline).
+            presence_event(ana),
         ],
     )
     # Once is enough: a second purge finds nothing more.
@@ -225,6 +232,7 @@ def ended_events(
                     "claimed_by": holder.display_name if holder else None,
                     "claimed_by_id": holder.pk if holder else None,
                     "last_seq": 2,
+                    "patron_gone_at": None,
                     **NOT_WAITING_TIMERS,
                 },
             },

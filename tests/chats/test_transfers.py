@@ -23,7 +23,7 @@ from refdesk.chats.models import Chat, ChatEvent, ChatState, EndReason, Message
 from refdesk.chats.selectors import chat_summary, get_chat_for_staff, list_messages
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP
-from tests.support import assert_events_exactly, capture_events, staff_snapshot
+from tests.support import assert_events_exactly, capture_events, presence_event, staff_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,6 +175,9 @@ def test_an_accept_makes_the_chat_the_targets_and_the_old_holder_can_no_longer_s
                 },
                 {"librarian_id": ben.pk, "state": "active"},
             ),
+            # Every console sees one chat fewer for Ana and one more for Ben.
+            presence_event(ana, status="online", active_chats=0),
+            presence_event(ben, status="online", active_chats=1),
         ],
     )
     with pytest.raises(ActionError) as caught:
@@ -375,6 +378,7 @@ def test_a_transfer_to_a_campus_queue_waits_there_ringing_for_that_campus_first(
                 },
                 {"librarian_id": None, "state": "waiting"},
             ),
+            presence_event(ana, status="online", active_chats=0),
         ],
     )
     assert chat.state == ChatState.WAITING

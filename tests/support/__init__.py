@@ -8,6 +8,7 @@ from tests.support.events import (
     SentEvent,
     assert_events_exactly,
     capture_events,
+    presence_event,
 )
 from tests.support.sockets import (
     TIMEOUT,
@@ -45,6 +46,7 @@ __all__ = [
     "open_patron",
     "open_socket",
     "open_staff",
+    "presence_event",
     "receive_until",
     "recheck_console_sessions",
     "session_cookie",

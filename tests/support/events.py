@@ -149,3 +149,21 @@ def assert_events_exactly(
             + "\nexpected:\n"
             + pprint.pformat([tuple(item) for item in expected], width=100)
         )
+
+
+def presence_event(
+    librarian: Any, *, status: str = "offline", active_chats: int = 0
+) -> tuple[str, dict[str, Any]]:
+    """``(group, event)`` of the ``presence`` the staff group gets for ``librarian`` (a
+    ``Librarian``): a status change, or a change in how many chats they hold."""
+    return (
+        "staff",
+        {
+            "type": "presence",
+            "librarian_id": librarian.pk,
+            "display_name": librarian.display_name,
+            "campus": librarian.home_campus.slug,
+            "status": status,
+            "active_chats": active_chats,
+        },
+    )

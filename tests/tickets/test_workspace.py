@@ -20,7 +20,7 @@ from refdesk.core.realtime import STAFF_GROUP, chat_group, librarian_group
 from refdesk.tickets import actions
 from refdesk.tickets.models import EntryKind, Ticket, TicketEntry, TicketEvent, TicketState
 from refdesk.tickets.selectors import patron_ticket_view, ticket_summary, ticket_with_thread
-from tests.support import ANY, assert_events_exactly, capture_events
+from tests.support import ANY, assert_events_exactly, capture_events, presence_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,6 +107,8 @@ def test_the_holder_makes_a_chat_a_ticket_and_every_console_hears_of_both(ana: L
                 chat_group(chat.pk),
                 {"type": "chat.ended", "chat_id": chat.pk, "reason": "ticketed"},
             ),
+            # Ana holds one chat fewer.
+            presence_event(ana, active_chats=0),
             (STAFF_GROUP, {"type": "ticket.created", "ticket": summary_of(ticket.pk)}),
         ],
     )

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from refdesk.accounts import throttle
-from refdesk.accounts.events import PresenceEvent
-from refdesk.accounts.models import ConsoleConnection, Librarian, Role
-from refdesk.accounts.selectors import presence_of
+from refdesk.accounts.events import DeskStatus, PresenceEntry, PresenceEvent
+from refdesk.accounts.models import ConsoleConnection, Librarian, Role, Status
+from refdesk.accounts.selectors import is_anyone_online, presence_of
 from refdesk.campuses.models import Campus
 from refdesk.core.actions import do_clear_rate_key, do_hit_rate_limit
 from refdesk.core.errors import ActionError
-from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
+from refdesk.core.realtime import PATRONS_GROUP, STAFF_GROUP, send_event_on_commit
 
 
 def do_add_librarian(
@@ -54,10 +55,43 @@ def do_add_librarian(
         raise ActionError("invalid", f"The username {username!r} is taken.") from exc
 
 
-def _broadcast_presence(librarian: Librarian, *, online: bool) -> None:
-    send_event_on_commit(
-        [STAFF_GROUP], PresenceEvent(type="presence", **presence_of(librarian, online=online))
-    )
+# ---------------------------------------------------------------------------
+# Presence
+# ---------------------------------------------------------------------------
+
+# The key of PostgreSQL's transaction lock that serialises presence changes (SQLite's
+# writer takes its one lock at BEGIN anyway): whether a change leaves the desk without
+# operators depends on every other librarian's presence, so two librarians leaving at once
+# must not each see the other still there.
+_PRESENCE_LOCK = 0x7EF0_0001
+
+
+def _lock_presence() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PRESENCE_LOCK])
+
+
+def do_broadcast_presence(librarian_id: int) -> None:
+    """Broadcast the librarian's ``presence`` as it is at the commit of the current
+    transaction's writes so far: its status, and how many chats they hold (the chat actions
+    call this after a claim, an end, a transfer)."""
+    send_event_on_commit([STAFF_GROUP], PresenceEvent(type="presence", **presence_of(librarian_id)))
+
+
+class _DeskWatch:
+    """Whether the desk had operators before a presence change: :meth:`settle` tells every
+    patron ``desk.status`` when the change emptied the desk or staffed it again. Taken
+    under the presence lock."""
+
+    def __init__(self) -> None:
+        _lock_presence()
+        self.before = is_anyone_online()
+
+    def settle(self) -> None:
+        after = is_anyone_online()
+        if after != self.before:
+            send_event_on_commit([PATRONS_GROUP], DeskStatus(type="desk.status", online=after))
 
 
 def _has_fresh_connection(librarian_id: int, *, now: dt.datetime) -> bool:
@@ -65,11 +99,26 @@ def _has_fresh_connection(librarian_id: int, *, now: dt.datetime) -> bool:
     return ConsoleConnection.objects.filter(librarian_id=librarian_id, seen_at__gte=fresh).exists()
 
 
+def _is_present(librarian_id: int, *, now: dt.datetime) -> bool:
+    """At the desk: a fresh console, or within the grace period after the last one."""
+    return (
+        _has_fresh_connection(librarian_id, now=now)
+        or Librarian.objects.filter(pk=librarian_id, gone_since__isnull=False).exists()
+    )
+
+
 def do_open_console(librarian: Librarian, *, channel_name: str, process: str) -> None:
-    """Record an open console socket; broadcasts ``presence`` when the librarian comes online."""
+    """Record an open console socket; it ends the librarian's grace period if one runs.
+
+    A librarian who was offline comes back ``online`` (whatever they chose before they
+    left), which broadcasts ``presence`` and, when they are the first operator, tells
+    every patron ``desk.status {online: true}``. A reload within the grace period changes
+    nothing anyone sees.
+    """
     now = timezone.now()
     with transaction.atomic():
-        was_online = _has_fresh_connection(librarian.pk, now=now)
+        desk = _DeskWatch()
+        was_present = _is_present(librarian.pk, now=now)
         # One statement (an upsert): a console connects on every reload and reconnect.
         ConsoleConnection.objects.bulk_create(
             [
@@ -85,17 +134,36 @@ def do_open_console(librarian: Librarian, *, channel_name: str, process: str) ->
             unique_fields=["channel_name"],
             update_fields=["librarian", "process", "connected_at", "seen_at"],
         )
-        if not was_online:
-            _broadcast_presence(librarian, online=True)
+        if was_present:
+            Librarian.objects.filter(pk=librarian.pk, gone_since__isnull=False).update(
+                gone_since=None
+            )
+            return
+        Librarian.objects.filter(pk=librarian.pk).update(
+            status=Status.ONLINE, status_changed_at=now, gone_since=None
+        )
+        do_broadcast_presence(librarian.pk)
+        desk.settle()
+
+
+def _start_grace(librarian_ids: set[int], *, now: dt.datetime) -> None:
+    """The librarians of ``librarian_ids`` left with no fresh console start their grace
+    period now (unless it runs already)."""
+    fresh = now - dt.timedelta(seconds=settings.REFDESK["PRESENCE_TIMEOUT_SECONDS"])
+    Librarian.objects.filter(pk__in=librarian_ids, gone_since__isnull=True).exclude(
+        connections__seen_at__gte=fresh
+    ).update(gone_since=now)
 
 
 def do_close_console(librarian: Librarian, *, channel_name: str) -> None:
-    """Forget a closed console socket; broadcasts ``presence`` when it was the last one."""
+    """Forget a closed console socket. When it was the librarian's last, their grace period
+    starts (``gone_since``): they stay as they were until :func:`do_end_grace_periods`
+    finds it over, so a reload or a short network drop changes nothing anyone sees."""
     now = timezone.now()
     with transaction.atomic():
         deleted, _ = ConsoleConnection.objects.filter(channel_name=channel_name).delete()
-        if deleted and not _has_fresh_connection(librarian.pk, now=now):
-            _broadcast_presence(librarian, online=False)
+        if deleted:
+            _start_grace({librarian.pk}, now=now)
 
 
 def do_touch_connections(process: str) -> int:
@@ -104,11 +172,9 @@ def do_touch_connections(process: str) -> int:
 
 
 def do_sweep_stale_connections() -> int:
-    """Remove connections of processes that stopped touching them (a crash, a kill).
-
-    Broadcasts ``presence`` offline for each librarian left with none. Idempotent: any
-    number of processes may sweep at once.
-    """
+    """Remove connections of processes that stopped touching them (a crash, a kill); each
+    librarian left with none starts their grace period, as when they close the console.
+    Idempotent: any number of processes may sweep at once."""
     now = timezone.now()
     fresh = now - dt.timedelta(seconds=settings.REFDESK["PRESENCE_TIMEOUT_SECONDS"])
     with transaction.atomic():
@@ -118,12 +184,83 @@ def do_sweep_stale_connections() -> int:
         if not stale:
             return 0
         ConsoleConnection.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
-        for librarian in Librarian.objects.select_related("home_campus").filter(
-            pk__in={lib_id for _, lib_id in stale}
-        ):
-            if not _has_fresh_connection(librarian.pk, now=now):
-                _broadcast_presence(librarian, online=False)
+        _start_grace({lib_id for _, lib_id in stale}, now=now)
     return len(stale)
+
+
+# What the apps above do when a librarian goes offline (the chats app gives their chats
+# back to the queues), registered at start-up; each step runs in the transaction that
+# takes the librarian offline, so a departure and its consequences commit together, once.
+DepartureStep = Callable[[int], object]
+_departure_steps: list[DepartureStep] = []
+
+
+def register_departure_step(step: DepartureStep) -> None:
+    """Run ``step(librarian_id)`` whenever a librarian's grace period ends."""
+    if step not in _departure_steps:
+        _departure_steps.append(step)
+
+
+def do_end_grace_periods(*, now: dt.datetime | None = None) -> list[int]:
+    """Librarians whose last console went ``OFFLINE_GRACE_SECONDS`` ago, and who opened
+    none since, are offline: returns their ids.
+
+    For each, one conditional update (``… WHERE gone_since <= cutoff AND no fresh console``)
+    decides, so that any number of processes running this at once, or a console opening
+    meanwhile, give one result. For each winner the registered departure steps run (their
+    chats go back to the queues) and ``presence`` (offline) is broadcast; when the last
+    operator went, every patron gets ``desk.status {online: false}``.
+    """
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(seconds=settings.REFDESK["OFFLINE_GRACE_SECONDS"])
+    fresh = moment - dt.timedelta(seconds=settings.REFDESK["PRESENCE_TIMEOUT_SECONDS"])
+    due = list(Librarian.objects.filter(gone_since__lte=cutoff).values_list("pk", flat=True))
+    if not due:
+        return []
+    gone: list[int] = []
+    with transaction.atomic():
+        desk = _DeskWatch()
+        for librarian_id in due:
+            changed = (
+                Librarian.objects.filter(pk=librarian_id, gone_since__lte=cutoff)
+                .exclude(connections__seen_at__gte=fresh)
+                .update(gone_since=None, status_changed_at=moment)
+            )
+            if changed:
+                gone.append(librarian_id)
+                for step in _departure_steps:
+                    step(librarian_id)
+                do_broadcast_presence(librarian_id)
+        desk.settle()
+    return gone
+
+
+def check_set_presence(librarian: Librarian, *, status: object) -> PresenceEntry:
+    """The librarian's own choice (``presence.set``): ``online`` or ``away``; anything else
+    is ``ActionError("invalid", field="status")``."""
+    if status not in (Status.ONLINE, Status.AWAY):
+        raise ActionError("invalid", "status must be online or away.", field="status")
+    return do_set_presence(librarian, status=Status(str(status)))
+
+
+def do_set_presence(librarian: Librarian, *, status: Status) -> PresenceEntry:
+    """Store the librarian's status. A change (a conditional update: ``… WHERE status <>
+    status``) broadcasts ``presence`` to the staff group and, when it left the desk
+    without operators or staffed it again, ``desk.status`` to every patron; setting the
+    status they have already sends nothing. Returns their presence."""
+    now = timezone.now()
+    with transaction.atomic():
+        desk = _DeskWatch()
+        changed = (
+            Librarian.objects.filter(pk=librarian.pk)
+            .exclude(status=status)
+            .update(status=status, status_changed_at=now)
+        )
+        entry = presence_of(librarian.pk)
+        if changed:
+            send_event_on_commit([STAFF_GROUP], PresenceEvent(type="presence", **entry))
+            desk.settle()
+    return entry
 
 
 def do_record_login_failure(username: str, *, address: str) -> None:

@@ -1,15 +1,17 @@
-"""The accounts' shapes on the wire: who I am, who is online.
+"""The accounts' shapes on the wire: who I am, who is online, whether the desk is staffed.
 
 No ``from __future__ import annotations`` here: see core/events.py.
 """
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
-from refdesk.core.protocol import declare_error_codes, declare_sends
+from refdesk.core.events import Ref
+from refdesk.core.protocol import declare_accepts, declare_error_codes, declare_sends
 
 RoleName = Literal["librarian", "supervisor", "admin"]
-# ``away`` is in the design (DESIGN.md §1) but nothing sets it yet.
-PresenceStatus = Literal["online", "offline"]
+PresenceStatus = Literal["online", "away", "offline"]
+# What a librarian may choose: offline is what closing every console makes them.
+ChosenStatus = Literal["online", "away"]
 
 declare_error_codes({"unauthenticated": 401})
 
@@ -30,12 +32,39 @@ class PresenceEntry(TypedDict):
     display_name: str
     campus: str
     status: PresenceStatus
+    # The chats they hold now.
+    active_chats: int
 
 
 class PresenceEvent(PresenceEntry):
-    """``presence``: a librarian came online or went offline, to the staff group."""
+    """``presence``: a librarian's status or number of active chats changed, to the staff
+    group."""
 
     type: Literal["presence"]
 
 
-declare_sends("staff", {"presence": (PresenceEvent,)})
+class DeskStatus(TypedDict):
+    """``desk.status``: the last operator left (or went away), or one came back; to every
+    patron socket."""
+
+    type: Literal["desk.status"]
+    online: bool
+
+
+class PresenceAck(TypedDict):
+    """``ack`` of ``presence.set`` (staff): the librarian's presence now."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    presence: PresenceEntry
+
+
+class StaffPresenceSet(TypedDict):
+    type: Literal["presence.set"]
+    ref: NotRequired[Ref]
+    status: ChosenStatus
+
+
+declare_sends("staff", {"presence": (PresenceEvent,), "ack": (PresenceAck,)})
+declare_sends("patron", {"desk.status": (DeskStatus,)})
+declare_accepts("staff", {"presence.set": StaffPresenceSet})

@@ -1,12 +1,13 @@
-"""The accounts' part of the console: who I am and who is online."""
+"""The accounts' part of the console: who I am, who is online, and ``presence.set``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from refdesk.accounts.actions import check_set_presence
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import list_presence
-from refdesk.core.frames import snapshot_part
+from refdesk.core.frames import Frame, snapshot_part, staff_frame
 
 
 @snapshot_part(order=20)
@@ -21,3 +22,9 @@ def me_and_presence(librarian: Librarian, after: int) -> dict[str, Any]:
         },
         "presence": list_presence(),
     }
+
+
+@staff_frame("presence.set")
+def set_presence(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    """The librarian's toggle, and the console's own away timer."""
+    return {"presence": check_set_presence(librarian, status=frame.get("status"))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -12,11 +12,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from refdesk.accounts import throttle
-from refdesk.accounts.events import PresenceEntry
+from refdesk.accounts.events import PresenceEntry, PresenceStatus
 from refdesk.accounts.models import ConsoleConnection, Librarian, Status
 from refdesk.core.rows import load_related
 from refdesk.core.selectors import get_recent_counts
@@ -33,17 +34,35 @@ def get_librarian_for_user(user: AbstractBaseUser | AnonymousUser | None) -> Lib
     return Librarian.objects.select_related("home_campus", "user").filter(user_id=user.pk).first()
 
 
-def list_online_librarian_ids() -> set[int]:
-    """Librarians with at least one fresh console connection."""
-    return set(
-        ConsoleConnection.objects.filter(seen_at__gte=_fresh_since())
-        .values_list("librarian_id", flat=True)
-        .distinct()
+def _fresh_connection() -> Exists:
+    """Whether the librarian of the outer row has a console connection its process still
+    touches."""
+    return Exists(
+        ConsoleConnection.objects.filter(librarian_id=OuterRef("pk"), seen_at__gte=_fresh_since())
     )
 
 
+def _present() -> Q:
+    """Librarians who count as at the desk: a fresh console connection, or their last one
+    went less than the offline grace period ago (``gone_since`` is set; the grace job clears
+    it when the period is over, and they are offline from then)."""
+    return Q(_fresh_connection()) | Q(gone_since__isnull=False)
+
+
+def _operators() -> QuerySet[Librarian]:
+    """Operators: librarians at the desk whose status is online (away ones are not)."""
+    return Librarian.objects.filter(_present(), status=Status.ONLINE, user__is_active=True)
+
+
+def list_online_librarian_ids() -> set[int]:
+    """Operators: librarians at the desk (a console open, or within the grace period after
+    the last one closed) whose status is ``online``."""
+    return set(_operators().values_list("pk", flat=True))
+
+
 def is_operator(librarian_id: int) -> bool:
-    """Whether a librarian is an operator now: online (not away) with a fresh console."""
+    """Whether a librarian can take a chat offered now: online (not away) with a fresh
+    console (one in the grace period after their last console is not)."""
     return (
         ConsoleConnection.objects.filter(
             librarian_id=librarian_id, seen_at__gte=_fresh_since()
@@ -53,46 +72,60 @@ def is_operator(librarian_id: int) -> bool:
 
 
 def is_anyone_online() -> bool:
-    """Whether any librarian has a console open: patrons may start a chat."""
-    return ConsoleConnection.objects.filter(seen_at__gte=_fresh_since()).exists()
+    """Whether any operator is online: patrons may start a chat. Everyone away counts as
+    nobody."""
+    return _operators().exists()
 
 
-def presence_of(librarian: Librarian, *, online: bool) -> PresenceEntry:
-    """The presence of one librarian."""
-    return PresenceEntry(
-        librarian_id=librarian.pk,
-        display_name=librarian.display_name,
-        campus=librarian.home_campus.slug,
-        status="online" if online else "offline",
-    )
+def count_operators() -> int:
+    """How many operators are online."""
+    return _operators().count()
 
 
-def list_presence() -> list[PresenceEntry]:
-    """Presence of every librarian, for the console snapshot."""
-    online = list_online_librarian_ids()
+def count_online_by_campus() -> dict[int, int]:
+    """How many operators are online per home campus id."""
+    counts: dict[int, int] = {}
+    for campus_id in _operators().values_list("home_campus_id", flat=True):
+        counts[campus_id] = counts.get(campus_id, 0) + 1
+    return counts
+
+
+def _presence_rows(librarians: QuerySet[Librarian]) -> list[PresenceEntry]:
     # Plain rows, not model instances: every snapshot lists every librarian.
-    rows = Librarian.objects.filter(user__is_active=True).values_list(
-        "pk", "display_name", "home_campus__slug"
+    rows = librarians.annotate(
+        connected=_fresh_connection(),
+        active_chats=Count("chats", filter=Q(chats__state="active")),
+    ).values_list(
+        "pk",
+        "display_name",
+        "home_campus__slug",
+        "status",
+        "connected",
+        "gone_since",
+        "active_chats",
     )
     return [
         PresenceEntry(
             librarian_id=pk,
             display_name=name,
             campus=campus,
-            status="online" if pk in online else "offline",
+            status=cast(PresenceStatus, status) if connected or gone is not None else "offline",
+            active_chats=active,
         )
-        for pk, name, campus in rows
+        for pk, name, campus, status, connected, gone, active in rows
     ]
 
 
-def count_online_by_campus() -> dict[int, int]:
-    """How many operators are online per home campus id."""
-    counts: dict[int, int] = {}
-    for campus_id in Librarian.objects.filter(pk__in=list_online_librarian_ids()).values_list(
-        "home_campus_id", flat=True
-    ):
-        counts[campus_id] = counts.get(campus_id, 0) + 1
-    return counts
+def presence_of(librarian_id: int) -> PresenceEntry:
+    """The presence of one librarian as the database has it now (in the caller's
+    transaction): one query."""
+    (entry,) = _presence_rows(Librarian.objects.filter(pk=librarian_id))
+    return entry
+
+
+def list_presence() -> list[PresenceEntry]:
+    """Presence of every active librarian account, for the console snapshot: one query."""
+    return _presence_rows(Librarian.objects.filter(user__is_active=True).order_by("display_name"))
 
 
 def get_live_librarians(sessions: dict[str, int]) -> dict[str, Librarian]:

@@ -26,6 +26,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from refdesk.accounts.actions import do_broadcast_presence
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import is_anyone_online, is_operator
 from refdesk.campuses.models import Campus
@@ -41,6 +42,7 @@ from refdesk.chats.events import (
     PatronChatClaimed,
     PatronChatEnded,
     PatronChatTransferred,
+    PatronConnectionEvent,
     QueuePositionEvent,
     StaffChatClaimed,
     StaffChatEnded,
@@ -51,7 +53,15 @@ from refdesk.chats.events import (
     TransferReason,
     TypingEvent,
 )
-from refdesk.chats.models import Chat, ChatEvent, ChatState, EndReason, Message, Sender
+from refdesk.chats.models import (
+    Chat,
+    ChatEvent,
+    ChatState,
+    EndReason,
+    Message,
+    PatronConnection,
+    Sender,
+)
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
@@ -223,7 +233,8 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
 
     The winner's conditional update (``WHERE state = 'waiting'``) changes one row; every
     other claim changes none and gets ``ActionError("already_claimed", by=<name>)``.
-    Broadcasts ``chat.claimed`` to the staff group and to the patron.
+    Broadcasts ``chat.claimed`` to the staff group and to the patron, and the claimer's
+    ``presence`` (their number of active chats).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -260,6 +271,8 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
             ),
             meta={"librarian_id": acting_librarian.pk},
         )
+        # Their number of active chats changed.
+        do_broadcast_presence(acting_librarian.pk)
     return chat
 
 
@@ -665,6 +678,7 @@ def do_end_chat(
     reason: str,
     acting_librarian: Librarian | None = None,
     holder: int | None = None,
+    where: Q | None = None,
     only_if_waiting: bool = False,
     patron_email: str | None = None,
     line: str | None = None,
@@ -675,17 +689,23 @@ def do_end_chat(
     by them (``… WHERE librarian_id = holder``): if it changed hands,
     ``ActionError("not_yours")`` and nothing changes. With ``only_if_waiting``, it is
     conditional on the chat still waiting (``… WHERE state = 'waiting'``): a chat claimed
-    meanwhile is refused with ``already_claimed``. ``patron_email``, when given, is stored
-    on the chat by the same update; ``line`` replaces the neutral end line.
+    meanwhile is refused with ``already_claimed``. With ``where``, the end is also
+    conditional on it (a timer's stored time): when it no longer holds, nothing changes
+    and ``ActionError("chat_ended")`` is raised as for an ended chat. ``patron_email``,
+    when given, is stored on the chat by the same update; ``line`` replaces the neutral
+    end line.
 
     Writes a system message ("The chat has ended.") and a ``chat.ended`` event; broadcasts
-    ``chat.ended`` to the patron and the staff group.
+    ``chat.ended`` to the patron and the staff group, then the holder's ``presence`` (their
+    number of active chats) when it had one.
     """
     now = timezone.now()
     with transaction.atomic():
         open_chat = Chat.objects.filter(pk=chat.pk).exclude(state=ChatState.ENDED)
         if holder is not None:
             open_chat = open_chat.filter(librarian_id=holder)
+        if where is not None:
+            open_chat = open_chat.filter(where)
         if only_if_waiting:
             open_chat = open_chat.filter(state=ChatState.WAITING)
         changes: dict[str, Any] = {"patron_email": patron_email} if patron_email else {}
@@ -697,6 +717,8 @@ def do_end_chat(
             **changes,
         )
         if not ended:
+            if where is not None:
+                raise ActionError("chat_ended", "That chat no longer ends so.", chat_id=chat.pk)
             current = get_chat_for_staff(chat.pk)
             if current is not None and current.state != ChatState.ENDED:
                 if only_if_waiting and current.state != ChatState.WAITING:
@@ -741,6 +763,9 @@ def do_end_chat(
             [chat_group(fresh.pk)],
             PatronChatEnded(type="chat.ended", chat_id=fresh.pk, reason=ended_reason),
         )
+        if fresh.librarian_id is not None:
+            # The holder's number of active chats changed.
+            do_broadcast_presence(fresh.librarian_id)
     return fresh
 
 
@@ -1075,6 +1100,170 @@ def do_dismiss_chats(
 
 
 # ---------------------------------------------------------------------------
+# Nobody stranded: the chats of librarians who left
+# ---------------------------------------------------------------------------
+
+
+def do_return_chats_of_departed(librarian_id: int) -> int:
+    """A librarian's grace period is over (:func:`accounts.actions.do_end_grace_periods`
+    runs this in its transaction): put each chat they hold back to waiting in its campus's
+    queue, as a transfer to that queue would (:func:`do_return_chat_to_queue`, reason
+    ``departed``, or ``deactivated`` for an account switched off). It rings for that
+    campus first, the patron reads that another librarian will pick up, and every console
+    gets ``chat.transferred``. Each return is conditional on the holder, so an end or a
+    transfer at the same moment wins or loses whole. Returns how many went back.
+
+    Only a departure sends chats back: a librarian who never had a console open (chats
+    made by a script, a test, the benchmark's setup) is not a departure.
+    """
+    active = Librarian.objects.filter(pk=librarian_id, user__is_active=True).exists()
+    held = Chat.objects.filter(state=ChatState.ACTIVE, librarian_id=librarian_id).order_by("pk")
+    returned = 0
+    for chat_id, campus_id in held.values_list("pk", "campus_id"):
+        try:
+            do_return_chat_to_queue(
+                chat_id,
+                campus_id=campus_id,
+                acting_librarian=None,
+                reason="departed" if active else "deactivated",
+                holder=librarian_id,
+            )
+        except ActionError:
+            continue  # ended or moved meanwhile
+        returned += 1
+    return returned
+
+
+# ---------------------------------------------------------------------------
+# The patron's connection
+# ---------------------------------------------------------------------------
+
+
+def _patron_connection_event(chat_id: int, gone_at: dt.datetime | None) -> None:
+    send_event_on_commit(
+        [STAFF_GROUP],
+        PatronConnectionEvent(
+            type="patron.connection",
+            chat_id=chat_id,
+            here=gone_at is None,
+            gone_since=gone_at.isoformat() if gone_at else None,
+        ),
+    )
+
+
+def _fresh_patron_since(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.REFDESK["PRESENCE_TIMEOUT_SECONDS"])
+
+
+def _mark_patrons_gone(chat_ids: set[int], *, now: dt.datetime) -> None:
+    """The chats of ``chat_ids`` left without a fresh patron socket (anywhere) are marked
+    gone now, each once (``… WHERE patron_gone_at IS NULL``), and every console told."""
+    if not chat_ids:
+        return
+    fresh = _fresh_patron_since(now)
+    gone = list(
+        Chat.objects.filter(pk__in=chat_ids, patron_gone_at__isnull=True)
+        .exclude(state=ChatState.ENDED)
+        .exclude(patron_connections__seen_at__gte=fresh)
+        .values_list("pk", flat=True)
+    )
+    for chat_id in sorted(gone):
+        marked = (
+            Chat.objects.filter(pk=chat_id, patron_gone_at__isnull=True)
+            .exclude(patron_connections__seen_at__gte=fresh)
+            .update(patron_gone_at=now)
+        )
+        if marked:
+            _patron_connection_event(chat_id, now)
+
+
+def do_open_patron_socket(chat_id: int, *, channel_name: str, process: str) -> None:
+    """Record an open patron socket of a waiting or active chat. A patron who was gone is
+    here again: ``patron_gone_at`` is cleared and every console gets ``patron.connection``
+    (``here: true``). Another tab of a patron who is here changes nothing anyone sees."""
+    now = timezone.now()
+    with transaction.atomic():
+        PatronConnection.objects.bulk_create(
+            [
+                PatronConnection(
+                    chat_id=chat_id, channel_name=channel_name, process=process, seen_at=now
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["channel_name"],
+            update_fields=["chat", "process", "seen_at"],
+        )
+        back = (
+            Chat.objects.filter(pk=chat_id, patron_gone_at__isnull=False)
+            .exclude(state=ChatState.ENDED)
+            .update(patron_gone_at=None)
+        )
+        if back:
+            _patron_connection_event(chat_id, None)
+
+
+def do_close_patron_socket(chat_id: int, *, channel_name: str) -> None:
+    """Forget a closed patron socket. When it was the chat's last (in any process), the
+    patron is gone from now: ``patron_gone_at`` is set and every console gets
+    ``patron.connection`` (``here: false``)."""
+    now = timezone.now()
+    with transaction.atomic():
+        deleted, _ = PatronConnection.objects.filter(channel_name=channel_name).delete()
+        if deleted:
+            _mark_patrons_gone({chat_id}, now=now)
+
+
+def do_touch_patron_sockets(process: str) -> int:
+    """Mark every patron socket this process holds as alive; returns how many."""
+    return PatronConnection.objects.filter(process=process).update(seen_at=timezone.now())
+
+
+def do_sweep_stale_patron_sockets() -> int:
+    """Remove the patron sockets of processes that stopped touching them (a crash, a kill);
+    their chats left with none are marked gone, as when the patron closes the tab. Rows of
+    chats that ended go too. Idempotent: any number of processes may sweep at once;
+    returns how many sockets it removed.
+
+    A chat whose patron never opened a socket is left alone: chats made by a script (the
+    benchmark's setup, a flood in a test) have no patron to lose."""
+    now = timezone.now()
+    fresh = _fresh_patron_since(now)
+    with transaction.atomic():
+        stale = list(
+            PatronConnection.objects.filter(
+                Q(seen_at__lt=fresh) | Q(chat__state=ChatState.ENDED)
+            ).values_list("pk", "chat_id")
+        )
+        if not stale:
+            return 0
+        PatronConnection.objects.filter(pk__in=[pk for pk, _ in stale]).delete()
+        _mark_patrons_gone({chat_id for _, chat_id in stale}, now=now)
+    return len(stale)
+
+
+def do_end_chats_patron_gone(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """End the waiting chats whose patron has been gone ``PATRON_GONE_MINUTES`` as
+    ``patron_left``, as :func:`do_end_chat` ends a chat (the line, ``chat.ended`` to the
+    patron's sockets, should one come back, and to every console). Each end is conditional
+    on the chat still waiting and its patron still gone since before the cutoff, so a
+    claim or a patron coming back at the same moment wins or loses whole. Returns how
+    many ended."""
+    moment = now or timezone.now()
+    cutoff = moment - dt.timedelta(minutes=settings.REFDESK["PATRON_GONE_MINUTES"])
+    gone = Q(state=ChatState.WAITING, patron_gone_at__lte=cutoff)
+    ended = 0
+    for chat in (
+        Chat.objects.select_related("campus", "librarian").filter(gone).order_by("pk")[:batch]
+    ):
+        try:
+            do_end_chat(chat, reason=EndReason.PATRON_LEFT, where=gone)
+        except ActionError:
+            continue  # claimed, ended or back meanwhile
+        ended += 1
+    return ended
+
+
+# ---------------------------------------------------------------------------
 # Retention
 # ---------------------------------------------------------------------------
 
@@ -1347,6 +1536,9 @@ def do_return_chat_to_queue(
             ),
             meta={"librarian_id": None, "state": ChatState.WAITING},
         )
+        if before.librarian_id is not None:
+            # The holder has one active chat fewer.
+            do_broadcast_presence(before.librarian_id)
     return chat
 
 
@@ -1453,53 +1645,120 @@ def do_accept_transfer(chat_id: int, *, acting_librarian: Librarian) -> Chat:
         )
         if not taken:
             raise _no_offer(before, acting_librarian, now)
-        sender = before.librarian
-        sender_name = sender.display_name if sender else "A librarian"
-        chat, payload = _system_line(
-            chat_id,
-            f"{sender_name} transferred the chat to {acting_librarian.display_name}.",
-            now,
-        )
-        groups = [chat_group(chat_id), librarian_group(acting_librarian.pk)]
-        if sender is not None:
-            groups.append(librarian_group(sender.pk))
-        send_event_on_commit(groups, payload)
-        summary = chat_summary(chat)
-        data: dict[str, Any] = {
-            "chat_id": chat_id,
-            "from": sender.display_name if sender else None,
-            "from_id": sender.pk if sender else None,
-            "to": acting_librarian.display_name,
-            "to_id": acting_librarian.pk,
-            "to_campus": None,
-            "reason": "transfer",
-            "chat": summary,
-        }
-        event_id = _record_event(chat, "chat.transferred", data, actor=acting_librarian)
-        staff_event: StaffChatTransferred = {
-            "type": "chat.transferred",
-            "event_id": event_id,
-            "chat_id": chat_id,
-            "from": data["from"],
-            "from_id": data["from_id"],
-            "to": acting_librarian.display_name,
-            "to_id": acting_librarian.pk,
-            "to_campus": None,
-            "reason": "transfer",
-            "chat": summary,
-        }
-        send_event_on_commit([STAFF_GROUP], staff_event)
-        send_event_on_commit(
-            [chat_group(chat_id)],
-            PatronChatTransferred(
-                type="chat.transferred",
-                chat_id=chat_id,
-                to=acting_librarian.display_name,
-                campus_name=chat.campus.name,
-            ),
-            meta={"librarian_id": acting_librarian.pk, "state": ChatState.ACTIVE},
+        sender_name = before.librarian.display_name if before.librarian else "A librarian"
+        chat = _announce_hand_over(
+            before,
+            acting_librarian,
+            reason="transfer",
+            line=f"{sender_name} transferred the chat to {acting_librarian.display_name}.",
+            now=now,
         )
     return chat
+
+
+def _announce_hand_over(
+    before: Chat, to: Librarian, *, reason: TransferReason, line: str, now: dt.datetime
+) -> Chat:
+    """What a chat changing hands (``before`` is the chat as it was) tells everyone, in the
+    caller's transaction: a line both sides see, a ``chat.transferred`` ``ChatEvent`` and
+    its event to every console, the patron's ``chat.transferred`` (the new librarian's
+    name), and both librarians' ``presence`` (their numbers of active chats)."""
+    chat_id = before.pk
+    sender = before.librarian
+    chat, payload = _system_line(chat_id, line, now)
+    groups = [chat_group(chat_id), librarian_group(to.pk)]
+    if sender is not None:
+        groups.append(librarian_group(sender.pk))
+    send_event_on_commit(groups, payload)
+    summary = chat_summary(chat)
+    data: dict[str, Any] = {
+        "chat_id": chat_id,
+        "from": sender.display_name if sender else None,
+        "from_id": sender.pk if sender else None,
+        "to": to.display_name,
+        "to_id": to.pk,
+        "to_campus": None,
+        "reason": reason,
+        "chat": summary,
+    }
+    event_id = _record_event(chat, "chat.transferred", data, actor=to)
+    staff_event: StaffChatTransferred = {
+        "type": "chat.transferred",
+        "event_id": event_id,
+        "chat_id": chat_id,
+        "from": data["from"],
+        "from_id": data["from_id"],
+        "to": to.display_name,
+        "to_id": to.pk,
+        "to_campus": None,
+        "reason": reason,
+        "chat": summary,
+    }
+    send_event_on_commit([STAFF_GROUP], staff_event)
+    send_event_on_commit(
+        [chat_group(chat_id)],
+        PatronChatTransferred(
+            type="chat.transferred",
+            chat_id=chat_id,
+            to=to.display_name,
+            campus_name=chat.campus.name,
+        ),
+        meta={"librarian_id": to.pk, "state": ChatState.ACTIVE},
+    )
+    if sender is not None:
+        do_broadcast_presence(sender.pk)
+    do_broadcast_presence(to.pk)
+    return chat
+
+
+def do_take_over_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
+    """A supervisor takes an active chat from whoever holds it, at any time (a librarian
+    who cannot go on, a chat that needs a senior hand). Any pending transfer offer is
+    withdrawn.
+
+    One conditional update on the holder read just before (``… WHERE state = 'active' AND
+    librarian_id = <holder>``): if the chat ended or changed hands meanwhile, nothing
+    changes and ``chat_ended`` or ``not_yours`` says why; taking one's own chat is
+    ``invalid``. The old holder can no longer send in it. Sends ``chat.transferred``
+    (``reason: "taken_over"``) to every console and to the patron, with a line both sides
+    see ("Dee took over the chat from Ana."), and writes its ``ChatEvent``. The caller
+    checks the role.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        before = get_chat_for_staff(chat_id)
+        if before is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if before.state != ChatState.ACTIVE:
+            if before.state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+            raise ActionError("invalid", "That chat is waiting: claim it instead.", chat_id=chat_id)
+        if before.librarian_id == acting_librarian.pk:
+            raise ActionError("invalid", "That chat is already yours.", chat_id=chat_id)
+        taken = _held_by(
+            Chat.objects.filter(pk=chat_id, state=ChatState.ACTIVE), before.librarian_id
+        ).update(
+            librarian=acting_librarian,
+            claimed_at=now,
+            offer_to=None,
+            offer_from=None,
+            offer_expires_at=None,
+        )
+        if not taken:
+            state = Chat.objects.filter(pk=chat_id).values_list("state", flat=True).first()
+            if state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+            raise ActionError(
+                "not_yours", "The chat changed hands meanwhile; look again.", chat_id=chat_id
+            )
+        holder = before.librarian.display_name if before.librarian else "another librarian"
+        return _announce_hand_over(
+            before,
+            acting_librarian,
+            reason="taken_over",
+            line=f"{acting_librarian.display_name} took over the chat from {holder}.",
+            now=now,
+        )
 
 
 def _no_offer(chat: Chat, librarian: Librarian, now: dt.datetime) -> ActionError:

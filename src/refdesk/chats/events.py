@@ -32,7 +32,7 @@ declare_error_codes(
 )
 
 # Why a chat changed hands or went back to a queue.
-TransferReason = Literal["transfer", "departed", "deactivated"]
+TransferReason = Literal["transfer", "departed", "deactivated", "taken_over"]
 # Why a transfer offer ended without an accept.
 DeclineReason = Literal["declined", "expired"]
 
@@ -77,6 +77,8 @@ class ChatSummary(TypedDict):
     claimed_by: str | None
     claimed_by_id: int | None
     last_seq: int
+    # When the patron's last socket closed (null while one is open, and once it ended).
+    patron_gone_at: str | None
     # The library's rule for a waiting chat (null once it no longer waits for them):
     # since when it waits in its queue (reset when it goes back to one),
     waiting_since: str | None
@@ -124,6 +126,8 @@ class ChatStateEvent(TypedDict):
     chat: PatronChatView
     # Every message with ``seq`` above the socket's ``?after=``.
     messages: list[MessageEvent]
+    # Whether any operator is online now (later changes come as ``desk.status``).
+    desk_online: bool
 
 
 class ChatCreated(TypedDict):
@@ -176,6 +180,17 @@ class PatronChatEnded(TypedDict):
     type: Literal["chat.ended"]
     chat_id: int
     reason: EndReasonName
+
+
+class PatronConnectionEvent(TypedDict):
+    """``patron.connection``: a chat's patron closed their last socket, or came back; to
+    the staff group. Not a resume point: the snapshot's summaries carry ``patron_gone_at``."""
+
+    type: Literal["patron.connection"]
+    chat_id: int
+    here: bool
+    # When the patron's last socket closed; null when ``here``.
+    gone_since: str | None
 
 
 class ChatUpdated(TypedDict):
@@ -267,6 +282,15 @@ class ChatRequeuedAck(TypedDict):
     ref: Ref | None
     chat_id: int
     to_campus: str
+
+
+class ActiveChatsAck(TypedDict):
+    """``ack`` of ``chat.list`` (supervisors): the chats a librarian holds now."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    librarian_id: int
+    chats: list[ChatSummary]
 
 
 class ChatIdAck(TypedDict):
@@ -440,8 +464,20 @@ class StaffChatTransfer(TypedDict):
     to_campus: NotRequired[str]
 
 
+class StaffChatList(TypedDict):
+    type: Literal["chat.list"]
+    ref: NotRequired[Ref]
+    librarian_id: int
+
+
 class StaffTransferAccept(TypedDict):
     type: Literal["chat.transfer.accept"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class StaffChatTakeOver(TypedDict):
+    type: Literal["chat.take_over"]
     ref: NotRequired[Ref]
     chat_id: int
 
@@ -509,6 +545,7 @@ declare_sends(
         "chat.created": (ChatCreated,),
         "chat.claimed": (StaffChatClaimed,),
         "chat.ended": (StaffChatEnded,),
+        "patron.connection": (PatronConnectionEvent,),
         "chat.updated": (ChatUpdated,),
         "chat.transferred": (StaffChatTransferred,),
         "chat.transfer.offered": (TransferOffered,),
@@ -524,6 +561,7 @@ declare_sends(
             TransferOfferAck,
             ChatRequeuedAck,
             ChatIdAck,
+            ActiveChatsAck,
             ChatPatronAck,
         ),
     },
@@ -549,7 +587,9 @@ declare_accepts(
         "chat.dismiss": StaffChatDismiss,
         "chat.patron": StaffChatPatron,
         "chat.transfer": StaffChatTransfer,
+        "chat.list": StaffChatList,
         "chat.transfer.accept": StaffTransferAccept,
+        "chat.take_over": StaffChatTakeOver,
         "chat.transfer.decline": StaffTransferDecline,
         "chat.ask_email": StaffChatAskEmail,
     },

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from refdesk.accounts.access import access_librarian
 from refdesk.accounts.models import Librarian
+from refdesk.accounts.selectors import is_anyone_online
 from refdesk.campuses.selectors import get_campus_id
 from refdesk.chats import actions
 from refdesk.chats.access import access_chat
@@ -26,6 +27,7 @@ from refdesk.chats.selectors import (
     get_chat_for_staff,
     get_queue_counts,
     get_queue_position,
+    list_active_chats_of,
     list_active_chats_with_messages,
     list_messages,
     list_messages_json,
@@ -45,6 +47,7 @@ from refdesk.core.frames import (
     snapshot_part,
     staff_frame,
 )
+from refdesk.core.process import PROCESS_ID
 
 
 def _with_messages(chat: Chat) -> dict[str, Any]:
@@ -135,6 +138,20 @@ def transfer(librarian: Librarian, frame: Frame) -> dict[str, Any]:
         "offered_to_id": offer.to.pk,
         "expires_at": offer.expires_at.isoformat(),
     }
+
+
+@staff_frame("chat.take_over", role="supervisor")
+def take_over(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    """A supervisor takes an active chat from its holder; the ack is the chat, now theirs."""
+    chat_id = require_int(frame, "chat_id")
+    return {"chat": _with_messages(actions.do_take_over_chat(chat_id, acting_librarian=librarian))}
+
+
+@staff_frame("chat.list", role="supervisor", lane="read")
+def chat_list(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    """The active chats another librarian holds, for a supervisor to take one over."""
+    holder = require_int(frame, "librarian_id")
+    return {"librarian_id": holder, "chats": list_active_chats_of(holder)}
 
 
 @staff_frame("chat.transfer.accept")
@@ -257,8 +274,20 @@ def open_patron_chat(token: str, after: int) -> PatronOpening | None:
         "type": "chat.state",
         "chat": patron_chat_view(chat),
         "messages": list_messages(chat, after=after),
+        # A waiting patron is offered a ticket while nobody is online (desk.status).
+        "desk_online": is_anyone_online(),
     }
     return PatronOpening(chat.pk, chat.state, chat.librarian_id, state)
+
+
+def patron_socket_opened(chat_id: int, channel_name: str) -> None:
+    """A patron socket of a waiting or active chat opened in this process (write lane)."""
+    actions.do_open_patron_socket(chat_id, channel_name=channel_name, process=PROCESS_ID)
+
+
+def patron_socket_closed(chat_id: int, channel_name: str) -> None:
+    """A patron socket that :func:`patron_socket_opened` recorded closed (write lane)."""
+    actions.do_close_patron_socket(chat_id, channel_name=channel_name)
 
 
 def observe_patron_event(patron: Patron, event_type: str, meta: dict[str, Any]) -> None:

@@ -1,26 +1,48 @@
-"""The chats' jobs: the timers of waiting chats and transfer offers, at every sweep, and
-the retention purge, one bounded batch at a time. Each is a conditional update on stored
-times: one process or several, and a restart, give one result."""
+"""The chats' jobs: the timers of waiting chats and transfer offers, the patrons'
+connections (kept alive by the process that holds them, swept when a process stops) and
+the waiting chats whose patron has gone, at every sweep; and the retention purge, one
+bounded batch at a time. Each is a conditional update on stored times: one process or
+several, and a restart, give one result."""
 
 from __future__ import annotations
 
+from refdesk.accounts.actions import register_departure_step
 from refdesk.chats.actions import (
     do_close_home_windows,
+    do_end_chats_patron_gone,
     do_expire_transfer_offers,
     do_offer_tickets,
     do_publish_queue_positions,
     do_purge_expired_chats,
+    do_return_chats_of_departed,
+    do_sweep_stale_patron_sockets,
+    do_touch_patron_sockets,
 )
 from refdesk.chats.selectors import get_newest_chat_event_id
 from refdesk.core.jobs import register_job
+from refdesk.core.process import PROCESS_ID
 
 HOURLY = 3600
 BATCH = 500
+GONE_BATCH = 100
 
 
 def purge_expired_chats() -> bool:
     """One batch of the purge; True while a backlog remains (the sweeper comes back)."""
     return do_purge_expired_chats(batch=BATCH, rounds=1).chats == BATCH
+
+
+def touch_patron_sockets() -> None:
+    do_touch_patron_sockets(PROCESS_ID)
+
+
+def sweep_stale_patron_sockets() -> None:
+    do_sweep_stale_patron_sockets()
+
+
+def end_chats_patron_gone() -> bool:
+    """One batch; True while more may wait."""
+    return do_end_chats_patron_gone(batch=GONE_BATCH) == GONE_BATCH
 
 
 def close_home_windows() -> bool:
@@ -59,4 +81,11 @@ def register_jobs() -> None:
     register_job("chats.ticket_offers", every_seconds=0, step=offer_tickets)
     register_job("chats.transfer_offers", every_seconds=0, step=expire_transfer_offers)
     register_job("chats.purge", every_seconds=HOURLY, step=purge_expired_chats)
+    register_job("chats.touch-patron-sockets", every_seconds=0, step=touch_patron_sockets)
+    register_job(
+        "chats.sweep-stale-patron-sockets", every_seconds=0, step=sweep_stale_patron_sockets
+    )
+    register_job("chats.end-when-patron-gone", every_seconds=0, step=end_chats_patron_gone)
+    # The accounts' grace-period job gives a departed librarian's chats back to the queues.
+    register_departure_step(do_return_chats_of_departed)
     register_job("chats.queue_positions", every_seconds=0, step=publish_queue_positions)

@@ -149,3 +149,21 @@ class ChatEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.type} chat {self.chat_id}"
+
+
+class PatronConnection(models.Model):
+    """One open patron socket of a waiting or active chat. The chat's patron is here while
+    it has a fresh one, in any process; when the last goes, ``Chat.patron_gone_at`` is set.
+
+    As for consoles (``accounts.ConsoleConnection``), the process that holds the socket
+    touches ``seen_at`` on every sweep; a process that dies leaves rows that go stale and
+    are swept away by any other process.
+    """
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="patron_connections")
+    channel_name = models.CharField(max_length=200, unique=True)
+    process = models.CharField(max_length=64, db_index=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"chat {self.chat_id} on {self.process}"

@@ -76,6 +76,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
         claimed_by=librarian.display_name if librarian else None,
         claimed_by_id=librarian.pk if librarian else None,
         last_seq=chat.last_seq,
+        patron_gone_at=_iso(chat.patron_gone_at) if chat.state != ChatState.ENDED else None,
         waiting_since=_iso(chat.waiting_since) if chat.state == ChatState.WAITING else None,
         home_until=_iso(chat.home_until) if chat.state == ChatState.WAITING else None,
         home_ended_at=_iso(chat.home_ended_at) if chat.state == ChatState.WAITING else None,
@@ -338,6 +339,15 @@ def list_active_chats_with_messages(librarian: Librarian) -> list[ChatWithMessag
         )
     )
     return _attach_messages(chats)
+
+
+def list_active_chats_of(librarian_id: int) -> list[ChatSummary]:
+    """The chats a librarian holds now, in claim order, as summaries (for a supervisor
+    who may take one over)."""
+    chats = _with_relations(
+        Chat.objects.filter(state=ChatState.ACTIVE, librarian_id=librarian_id)
+    ).order_by("claimed_at", "pk")
+    return [chat_summary(chat) for chat in chats]
 
 
 def list_recently_ended_chats(librarian: Librarian, *, after_event: int) -> list[ChatWithMessages]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -17,4 +18,10 @@ def console_show(request: HttpRequest) -> HttpResponse:
     if librarian is None:
         raise PermissionDenied("Only librarians can use the console.")
     campuses = list_campuses()
-    return render(request, "console/console.html", {"librarian": librarian, "campuses": campuses})
+    # The console's away timer: no keyboard or pointer input this long sends presence.set.
+    away_after_ms = round(settings.REFDESK["AWAY_AFTER_MINUTES"] * 60_000)
+    return render(
+        request,
+        "console/console.html",
+        {"librarian": librarian, "campuses": campuses, "away_after_ms": away_after_ms},
+    )

@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from refdesk.accounts.selectors import count_online_by_campus, is_anyone_online
+from refdesk.accounts.selectors import count_online_by_campus
 from refdesk.campuses.selectors import (
     get_campus_by_slug,
     get_hours_today,
@@ -79,9 +79,11 @@ def example_show(request: HttpRequest, campus: str) -> HttpResponse:
 
 @require_GET
 def campus_list(request: HttpRequest) -> JsonResponse:
-    """``GET /api/campuses``: each campus with ``hours_today`` and who is online."""
+    """``GET /api/campuses``: each campus with ``hours_today``, whether any operator is
+    online (a librarian whose status is online; away ones do not count) and how many from
+    that campus."""
     online_by_campus = count_online_by_campus()
-    anyone = is_anyone_online()
+    anyone = bool(online_by_campus)
     campuses = []
     for c in list_campuses():
         opening = get_opening_status(c)

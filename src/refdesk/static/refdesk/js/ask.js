@@ -27,6 +27,8 @@ const state = {
   socket: null,
   typingTimer: null,
   typingSentAt: 0,
+  chatState: null, // the chat's state as the socket last told it
+  deskOnline: true, // whether any librarian is online (chat.state, then desk.status)
 };
 
 function store() {
@@ -321,6 +323,9 @@ function openChat(token) {
   state.token = token;
   state.lastSeq = 0;
   state.ended = false;
+  state.chatState = null;
+  state.deskOnline = true;
+  $("desk-closed").hidden = true;
   $("messages").replaceChildren();
   $("prechat").hidden = true;
   $("offline").hidden = true;
@@ -362,6 +367,7 @@ function onFrame(frame) {
     case "chat.state":
       applyChat(frame.chat);
       for (const message of frame.messages) addMessage(message);
+      applyDesk(frame.desk_online);
       break;
     case "message":
       addMessage(frame);
@@ -376,6 +382,8 @@ function onFrame(frame) {
       showPlace(frame.position);
       break;
     case "chat.claimed":
+      state.chatState = "active";
+      applyDesk(state.deskOnline);
       state.waiting = false;
       showPlace(null);
       state.librarianName = frame.by;
@@ -393,9 +401,15 @@ function onFrame(frame) {
           ? `You are now chatting with ${frame.to}.`
           : `Your chat is waiting for the next librarian at ${frame.campus_name}.`
       );
+      // Back in a queue while nobody is online: the ticket is offered at once.
+      state.chatState = frame.to ? "active" : "waiting";
+      applyDesk(state.deskOnline);
       break;
     case "chat.ended":
       endChat(frame.reason);
+      break;
+    case "desk.status":
+      applyDesk(frame.online);
       break;
     case "email.requested":
       emailPanels().requested();
@@ -412,6 +426,7 @@ function onFrame(frame) {
 }
 
 function applyChat(chat) {
+  state.chatState = chat.state;
   if (chat.librarian_name) {
     state.waiting = false;
     showPlace(null);
@@ -424,6 +439,25 @@ function applyChat(chat) {
     showPlace(chat.queue_position);
   }
   if (chat.state === "ended") endChat(chat.end_reason);
+}
+
+// --- nobody online while the chat waits --------------------------------------
+
+// A waiting patron is told at once when the last librarian leaves, and offered to leave the
+// question by email instead; the chat stays in the queue until they choose.
+function applyDesk(online) {
+  state.deskOnline = online !== false;
+  const offer = !state.deskOnline && state.chatState === "waiting" && !state.ended;
+  const box = $("desk-closed");
+  if (offer === !box.hidden) return;
+  box.hidden = !offer;
+  if (offer) setStatus("No librarian is online right now.");
+  else if (state.chatState === "waiting" && !state.ended) setStatus("A librarian is online again and will be with you shortly.");
+}
+
+// The offer is the widget's own ticket offer: the chat becomes a ticket with its transcript.
+function ticketInsteadOfChat() {
+  emailPanels().ticketOffer();
 }
 
 // A waiting patron's place in the campus's queue, kept current by "queue.position", in a
@@ -558,6 +592,8 @@ function emailPanels() {
 function endChat(reason) {
   if (state.ended) return;
   state.ended = true;
+  state.chatState = "ended";
+  $("desk-closed").hidden = true;
   state.waiting = false;
   showPlace(null);
   state.outbox.clear();
@@ -612,6 +648,7 @@ $("new-chat").addEventListener("click", resetToForm);
 $("offline-retry").addEventListener("click", retryAfterOffline);
 $("ticket").addEventListener("submit", sendTicket);
 $("ticket-another").addEventListener("click", anotherTicket);
+$("desk-ticket").addEventListener("click", ticketInsteadOfChat);
 
 // Inside the widget's frame, Escape closes the widget: key presses in a frame never reach
 // the campus page, so the frame asks its parent (widget.js checks where this came from).

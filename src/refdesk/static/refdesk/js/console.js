@@ -7,10 +7,12 @@
 import { ReconnectingSocket } from "./socket.js";
 import { createActions } from "./console/actions.js";
 import { Store } from "./console/store.js";
+import { mountAwayTimer } from "./console/views/away.js";
 import { mountChats } from "./console/views/chats.js";
 import { mountTransfers } from "./console/views/transfer.js";
 import { mountNotices } from "./console/views/notices.js";
 import { mountPatron } from "./console/views/patron.js";
+import { mountPatronConnections } from "./console/views/patrons.js";
 import { mountPresence } from "./console/views/presence.js";
 import { mountQueue } from "./console/views/queue.js";
 import { mountSound } from "./console/views/sound.js";
@@ -73,10 +75,12 @@ mountNotices(store);
 const sound = mountSound(store);
 mountQueue(store, actions);
 mountTickets(store, actions);
-mountPresence(store);
+mountPresence(store, actions);
+mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
 mountTransfers(store, actions);
 mountPatron(store, actions);
+mountPatronConnections(store);
 const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 

@@ -51,6 +51,17 @@ export function createActions(store, socket) {
     }
   }
 
+  // My status: "online" or "away" (the toggle, the away timer, "I'm back").
+  async function setPresence(status) {
+    try {
+      const ack = await socket.request({ type: "presence.set", status });
+      store.setPresence([ack.presence]);
+    } catch (error) {
+      store.say(error.message || "Could not change your status.");
+      throw error;
+    }
+  }
+
   function fetchChat(chatId) {
     socket
       .request({ type: "chat.fetch", chat_id: chatId })
@@ -209,6 +220,17 @@ export function createActions(store, socket) {
     return ack.ticket_id;
   }
 
+  // Supervisors: the chats a librarian holds, and taking one over.
+  async function listChatsOf(librarianId) {
+    const ack = await socket.request({ type: "chat.list", librarian_id: librarianId });
+    return ack.chats;
+  }
+
+  async function takeOver(chatId) {
+    const ack = await socket.request({ type: "chat.take_over", chat_id: chatId });
+    store.openChat(ack.chat, { focus: true });
+  }
+
   async function acceptOffer(chatId) {
     try {
       const ack = await socket.request({ type: "chat.transfer.accept", chat_id: chatId });
@@ -236,5 +258,5 @@ export function createActions(store, socket) {
     if (state.connection === "open") flushOutbox();
   });
 
-  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer, askEmail, ticketChat };
+  return { claim, loadOlder, dismissSelected, send, typing, endChat, setPatron, transfer, acceptOffer, declineOffer, askEmail, ticketChat, setPresence, listChatsOf, takeOver };
 }

@@ -20,6 +20,7 @@
 //               reopened (a chat that was transferred away came back), close,
 //               renamed {before}: the summary changed (chat.updated); before is the old one
 //   presence    {}
+//   patrons     {id}                              a patron closed their last tab, or came back
 //   patron      {refresh}                         state.patron: the summary to show, or null;
 //                                                 refresh: the same chat's details changed
 //   arrival     {chat}                            a new chat joined the queue
@@ -426,6 +427,17 @@ export class Store {
     if (!next.done) this.selectChat(next.value);
   }
 
+  // --- the patron's connection ---------------------------------------------
+
+  // `goneSince`: when the chat's patron closed their last socket, or null when here.
+  patronConnection(chatId, goneSince) {
+    const item = this.state.queue.items.get(chatId);
+    if (item) this.state.queue.items.set(chatId, { ...item, patron_gone_at: goneSince });
+    const chat = this.state.chats.get(chatId);
+    if (chat) chat.summary.patron_gone_at = goneSince;
+    if (item || chat) this.emit("patrons", { id: chatId });
+  }
+
   // --- transfers ----------------------------------------------------------------
 
   addOffer(offer) {
@@ -615,6 +627,10 @@ export const handlers = {
 
   presence(store, frame) {
     store.setPresence([frame]);
+  },
+
+  "patron.connection"(store, frame) {
+    store.patronConnection(frame.chat_id, frame.gone_since);
   },
 
   "ticket.created"(store, frame) {
