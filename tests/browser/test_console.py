@@ -87,6 +87,9 @@ def test_the_console_shows_when_the_patron_leaves(desk: Desk, contexts: Contexts
     chat_id = start_chat(
         patron, desk, campus="south", name="Lee Leaving", question="Is the café open?"
     )
+    # The patron's socket has the chat (it waits in the queue) before Ben claims it, so the
+    # claim reaches the patron live rather than in the chat's state on connect.
+    expect(patron.locator("#queue-place")).to_contain_text("in the queue.")
     pane = claim(ben, chat_id)
     expect(patron.locator("#status")).to_contain_text("Ben has joined")
 
