@@ -15,7 +15,8 @@ export REFDESK_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 help:
 	@echo "make install      create .venv and install refdesk with its development tools"
 	@echo "make run          migrate, load the demo desk and serve it at http://$(HOST):$(PORT)/"
-	@echo "                  options: PORT=8001 (another port), HOST=0.0.0.0 (other machines)"
+	@echo "                  options: PORT=8001 (another port), HOST=0.0.0.0 (every interface;"
+	@echo "                  other machines also need REFDESK_ALLOWED_HOSTS=their-name-for-it)"
 	@echo "make demo-reset   start the demo desk over: a fresh $(DATA_DIR)/refdesk.sqlite3 with the"
 	@echo "                  demo loaded (.venv is kept)"
 	@echo "make test         every test; says which suites it skipped (no Chromium, no"
@@ -46,6 +47,7 @@ run: $(STAMP)
 	@echo "    Log in as ana, ben, cai (librarians), dee (supervisor) or admin;"
 	@echo "    every demo password is: refdesk-demo"
 	@echo "  Stop with Ctrl-C. Another port or address: make run PORT=8001 HOST=0.0.0.0"
+	@echo "  (see the README for REFDESK_ALLOWED_HOSTS)."
 	@echo "  Start the demo over: make demo-reset"
 	@echo
 	@REFDESK_DEBUG=1 $(VENV)/bin/refdesk serve --host $(HOST) --port $(PORT)
