@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"
 
 
 def _env(data_dir: Path, *, debug: bool = True) -> dict[str, str]:
@@ -55,8 +57,39 @@ def test_help_lists_the_subcommands(module: str, tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    for command in ("serve", "migrate", "demo", "librarian"):
+    for command in ("serve", "migrate", "demo", "librarian", "purge"):
         assert f"\n  {command}" in result.stdout
+
+
+def _documented_commands() -> set[str]:
+    """The commands in the README's table of the ``refdesk`` command."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return {
+        match.group(1)
+        for match in re.finditer(r"^\| `refdesk ([a-z][a-z-]*)", readme, flags=re.MULTILINE)
+    }
+
+
+def _project_commands() -> set[str]:
+    """The management commands the desk's own apps add to Django's."""
+    return {
+        path.stem
+        for path in (SRC / "refdesk").glob("*/management/commands/*.py")
+        if not path.stem.startswith("_")
+    }
+
+
+def test_help_lists_every_documented_command_and_every_command_of_the_desk(
+    tmp_path: Path,
+) -> None:
+    result = refdesk("--help", data_dir=tmp_path)
+    listed = {line.split()[0] for line in result.stdout.splitlines() if re.match(r"^  [a-z]", line)}
+
+    assert result.returncode == 0, result.stderr
+    # The lists are found at all (a new command joins them, and must join the help too).
+    assert {"serve", "migrate", "demo", "librarian", "purge"} <= _documented_commands()
+    assert {"demo", "librarian", "purge"} <= _project_commands()
+    assert _documented_commands() | _project_commands() <= listed
 
 
 def test_migrate_then_demo_build_a_desk_in_the_data_folder(tmp_path: Path) -> None:

@@ -27,9 +27,11 @@ text is a question as soon as one of these rules fires:
    French, German, Russian, Arabic and Hindi.
 6. **An ambiguous first word that starts a sentence**.  Some question starters are also
    names: Will, May, Can (Turkish), Do (Vietnamese), Are (Norwegian), How (Malaysian
-   Chinese), I (Balinese), Im (Korean).  They count only when the second word continues
-   a sentence: "Will you...", "can i...", "how many...", "i need...".  "Will Smith",
-   "May Lin", "Can Yücel" and "I Made Sudarsana" stay names.
+   Chinese), I (Balinese), Im (Korean), Who (Chinese), Does (Dutch).  They count only
+   when the second word continues a sentence: "Will you...", "can i...", "how many...",
+   "i need...", "who do...", "does the...".  "Will Smith", "May Lin", "Can Yücel",
+   "I Made Sudarsana", "Who Hu" and "Does Ng" stay names.  Who and Does are words of
+   rule 5 everywhere but first.
 7. **Two weak library words**: library words that are also surnames or given names
    (book, room, loan, page, law, card, close, fine, due, floor, apa...) count only in
    pairs: "study room", "ID card".  "Larry Page", "Glenn Close" and "Do Thi Loan" stay
@@ -37,6 +39,11 @@ text is a question as soon as one of these rules fires:
 8. **Many words**: more than five words, not counting titles (Dr., Prof.) and name
    particles (de, la, van, bin, al...), at least one of them starting with a lower-case
    letter.  Long names written in Title Case or in a script without case stay names.
+
+One exception comes before rules 3 to 8: **an introduction**, "Sam from Chem 101", is a
+name.  It is one to three words that each start with a capital and pass these rules on
+their own, then "from", then one to three words of place that hold no word of rule 5 and
+no number longer than four characters.
 
 The browser runs the same rules from ``refdesk/static/refdesk/namebox.js``: change both
 together (``tests/intake/test_namebox.py`` checks that they agree).
@@ -75,6 +82,9 @@ _CJK_ENDINGS = ("吗", "嗎", "까요", "나요")
 
 _MANY_WORDS = 5
 _WEAK_PAIR = 2
+_INTRO_WORD = "from"
+_INTRO_MAX_WORDS = 3
+_INTRO_MAX_NUMBER = 4
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -157,6 +167,12 @@ _I_FOLLOWERS = _wordset(
     confused stuck
     """
 )
+_WHO_FOLLOWERS = _PRONOUNS | _wordset(
+    "do does did can could would will should is are was were has have had know knows to am"
+)
+_DOES_FOLLOWERS = _PRONOUNS | _wordset(
+    "the a an my your our this that anyone everyone library campus"
+)
 _AMBIGUOUS_STARTERS: dict[str, frozenset[str]] = {
     "can": _PRONOUNS,
     "will": _PRONOUNS,
@@ -166,6 +182,8 @@ _AMBIGUOUS_STARTERS: dict[str, frozenset[str]] = {
     "how": _HOW_FOLLOWERS,
     "i": _I_FOLLOWERS,
     "im": _I_FOLLOWERS,
+    "who": _WHO_FOLLOWERS,
+    "does": _DOES_FOLLOWERS,
 }
 
 # Words left out of the "many words" count.
@@ -241,6 +259,27 @@ def _starts_a_sentence(lowered_words: list[str]) -> bool:
     return followers is not None and any(w in followers for w in lowered_words[1:2])
 
 
+def _is_introduction(words: list[str], lowered_words: list[str]) -> bool:
+    """ "Sam from Chem 101": a name in capitals, "from", and up to three words of place.
+
+    The name part must pass the detector on its own; the place may hold a short number
+    (a course or a room) but no word that no name carries.
+    """
+    if _INTRO_WORD not in lowered_words:
+        return False
+    at = lowered_words.index(_INTRO_WORD)
+    name, place = words[:at], lowered_words[at + 1 :]
+    if not 1 <= len(name) <= _INTRO_MAX_WORDS or not 1 <= len(place) <= _INTRO_MAX_WORDS:
+        return False
+    if any(unicodedata.category(w[0]) not in ("Lu", "Lt") for w in name):
+        return False
+    if any(w in _STRONG_WORDS for w in place):
+        return False
+    if any(unicodedata.category(w[0])[0] != "L" and len(w) > _INTRO_MAX_NUMBER for w in place):
+        return False
+    return not looks_like_question(" ".join(name))
+
+
 def _has_many_words(words: list[str]) -> bool:
     content = [w for w in words if w.lower() not in _NOT_COUNTED]
     if len(content) <= _MANY_WORDS:
@@ -260,13 +299,23 @@ def looks_like_question(text: str) -> bool:
     if any(ch in _QUESTION_MARKS for ch in text):
         return True
     lowered = text.lower()
-    if _has_link(lowered) or _is_digit_heavy(text):
+    if _has_link(lowered):
         return True
     words = _words(text)
     lowered_words = [w.lower() for w in words]
+    if _is_introduction(words, lowered_words):
+        return False
+    if _is_digit_heavy(text):
+        return True
     if _has_cjk_question(lowered, lowered_words[-1] if lowered_words else ""):
         return True
-    if any(w in _STRONG_WORDS for w in lowered_words):
+    # An ambiguous first word (Who, Does) is judged by the rule for first words alone.
+    judged = (
+        lowered_words[1:]
+        if lowered_words[:1] and lowered_words[0] in _AMBIGUOUS_STARTERS
+        else lowered_words
+    )
+    if any(w in _STRONG_WORDS for w in judged):
         return True
     if _starts_a_sentence(lowered_words):
         return True

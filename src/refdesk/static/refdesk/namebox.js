@@ -17,10 +17,13 @@
  * 4. A Chinese, Japanese or Korean question phrase, a last word ending in 吗, 까요 or
  *    나요, or ten Han characters in a row.
  * 5. A word that no name carries (what, is, could, need, help, library, citation...).
- * 6. An ambiguous first word (Will, May, Can, Do, Are, How, I, Im) followed by a word
- *    that continues a sentence ("will you", "can i", "how many", "i need").
+ * 6. An ambiguous first word (Will, May, Can, Do, Are, How, I, Im, Who, Does) followed
+ *    by a word that continues a sentence ("will you", "can i", "how many", "i need").
+ *    Who and Does count as words of rule 5 everywhere but first.
  * 7. Two weak library words, which are also names (book, room, loan, page, law, card...).
  * 8. More than five words besides titles and particles, one of them in lower case.
+ *
+ * Before rules 3 to 8, an introduction ("Sam from Chem 101") is a name.
  */
 
 const words = (text) => new Set(text.split(/\s+/u).filter(Boolean));
@@ -51,9 +54,14 @@ const CJK_ENDINGS = ["吗", "嗎", "까요", "나요"];
 const NOT_WORD_CHAR = /[^\p{L}\p{M}\p{N}'.\-]/gu;
 const EDGE_PUNCTUATION = /^[^\p{L}\p{M}\p{N}]+|[^\p{L}\p{M}\p{N}]+$/gu;
 const LOWER_CASE_START = /^\p{Ll}/u;
+const CAPITAL_START = /^[\p{Lu}\p{Lt}]/u;
+const LETTER_START = /^\p{L}/u;
 
 const MANY_WORDS = 5;
 const WEAK_PAIR = 2;
+const INTRO_WORD = "from";
+const INTRO_MAX_WORDS = 3;
+const INTRO_MAX_NUMBER = 4;
 
 // Words that do not occur in personal names: one of them anywhere makes a question.
 const STRONG_WORDS = words(`
@@ -125,6 +133,14 @@ const I_FOLLOWERS = words(`
     looking having getting not doing working writing wondering unable here new sorry
     confused stuck
 `);
+const WHO_FOLLOWERS = new Set([
+  ...PRONOUNS,
+  ...words("do does did can could would will should is are was were has have had know knows to am"),
+]);
+const DOES_FOLLOWERS = new Set([
+  ...PRONOUNS,
+  ...words("the a an my your our this that anyone everyone library campus"),
+]);
 const AMBIGUOUS_STARTERS = new Map([
   ["can", PRONOUNS],
   ["will", PRONOUNS],
@@ -134,6 +150,8 @@ const AMBIGUOUS_STARTERS = new Map([
   ["how", HOW_FOLLOWERS],
   ["i", I_FOLLOWERS],
   ["im", I_FOLLOWERS],
+  ["who", WHO_FOLLOWERS],
+  ["does", DOES_FOLLOWERS],
 ]);
 
 // Words left out of the "many words" count.
@@ -195,6 +213,32 @@ function startsASentence(loweredWords) {
   return followers !== undefined && loweredWords.length > 1 && followers.has(loweredWords[1]);
 }
 
+/** "Sam from Chem 101": a name in capitals, "from", and up to three words of place. */
+function isIntroduction(wordList, loweredWords) {
+  const at = loweredWords.indexOf(INTRO_WORD);
+  if (at < 0) {
+    return false;
+  }
+  const name = wordList.slice(0, at);
+  const place = loweredWords.slice(at + 1);
+  if (name.length < 1 || name.length > INTRO_MAX_WORDS) {
+    return false;
+  }
+  if (place.length < 1 || place.length > INTRO_MAX_WORDS) {
+    return false;
+  }
+  if (!name.every((word) => CAPITAL_START.test(word))) {
+    return false;
+  }
+  if (place.some((word) => STRONG_WORDS.has(word))) {
+    return false;
+  }
+  if (place.some((word) => !LETTER_START.test(word) && [...word].length > INTRO_MAX_NUMBER)) {
+    return false;
+  }
+  return !looksLikeQuestion(name.join(" "));
+}
+
 function hasManyWords(wordList) {
   const content = wordList.filter((word) => {
     const lowered = word.toLowerCase();
@@ -226,15 +270,23 @@ export function looksLikeQuestion(text) {
     return true;
   }
   const lowered = normalised.toLowerCase();
-  if (hasLink(lowered) || isDigitHeavy(normalised)) {
+  if (hasLink(lowered)) {
     return true;
   }
   const wordList = splitWords(normalised);
   const loweredWords = wordList.map((word) => word.toLowerCase());
+  if (isIntroduction(wordList, loweredWords)) {
+    return false;
+  }
+  if (isDigitHeavy(normalised)) {
+    return true;
+  }
   if (hasCjkQuestion(lowered, loweredWords.at(-1) ?? "")) {
     return true;
   }
-  if (loweredWords.some((word) => STRONG_WORDS.has(word))) {
+  // An ambiguous first word (Who, Does) is judged by the rule for first words alone.
+  const judged = AMBIGUOUS_STARTERS.has(loweredWords[0]) ? loweredWords.slice(1) : loweredWords;
+  if (judged.some((word) => STRONG_WORDS.has(word))) {
     return true;
   }
   if (startsASentence(loweredWords)) {
