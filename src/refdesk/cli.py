@@ -28,6 +28,7 @@ commands:
   migrate                       create or update the database tables
   demo                          add three demo campuses and five librarians
   librarian add|list            add a librarian account, or list them all
+  setup export|import FILE      the desk's campuses, hours and librarians as a TOML file
 
 Any other command goes to Django (check, shell, createsuperuser, changepassword, ...).
 Run `refdesk COMMAND --help` for a command's options. Settings come from REFDESK_*
