@@ -419,3 +419,29 @@ def test_a_flood_of_mistakes_is_reported_whole() -> None:
     errors = _errors(text)
 
     assert errors == [(4 + 5 * n, "A colour is #rrggbb, not 'bad'.") for n in range(2000)]
+
+
+def test_a_username_taken_by_an_account_without_a_profile_stops_the_whole_import(
+    tmp_path: Path,
+) -> None:
+    get_user_model().objects.create_superuser("ben", password="own-password")
+    before = _snapshot()
+    path = tmp_path / "desk.toml"
+    path.write_text(GOOD, encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"The username .ben. is taken\. Nothing was changed\."):
+        call_command("setup", "import", str(path))
+
+    assert _snapshot() == before
+    assert not Campus.objects.exists()
+
+
+def test_check_only_reads_the_file_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    stdout = io.StringIO()
+
+    call_command("setup", "import", str(path), "--check", stdout=stdout)
+
+    assert stdout.getvalue() == f"{path} is a valid desk file; nothing was changed.\n"
+    assert _snapshot() == ([], [], [], [])
