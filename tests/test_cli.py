@@ -57,7 +57,7 @@ def test_help_lists_the_subcommands(module: str, tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    for command in ("serve", "migrate", "demo", "librarian", "purge"):
+    for command in ("serve", "migrate", "demo", "librarian", "purge", "setup"):
         assert f"\n  {command}" in result.stdout
 
 
@@ -207,3 +207,36 @@ def test_serve_answers_the_health_check_and_stops_cleanly_on_sigterm(tmp_path: P
     # uvicorn re-raises the signal once it has shut down, as service managers expect.
     assert server.returncode in {0, -signal.SIGTERM}, output
     assert "Application shutdown complete" in output
+
+
+def test_setup_export_then_import_stands_up_a_second_desk_and_refuses_a_bad_file(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for data_dir in (first, second):
+        data_dir.mkdir()
+        assert refdesk("migrate", data_dir=data_dir).returncode == 0
+    assert refdesk("demo", "--no-tickets", data_dir=first).returncode == 0
+    desk = tmp_path / "desk.toml"
+
+    exported = refdesk("setup", "export", str(desk), data_dir=first)
+    assert exported.returncode == 0, exported.stderr
+    for _ in range(2):
+        imported = refdesk("setup", "import", str(desk), data_dir=second)
+        assert imported.returncode == 0, imported.stderr
+    assert "Left as they were: admin, ana, ben, cai, dee." in imported.stdout
+    again = refdesk("setup", "export", "-", data_dir=second)
+    assert again.stdout == desk.read_text(encoding="utf-8")
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        desk.read_text(encoding="utf-8").replace('"#1f4e79"', '"blue"', 1), encoding="utf-8"
+    )
+    refused = refdesk("setup", "import", str(bad), data_dir=second)
+    assert refused.returncode == 1
+    line = desk.read_text(encoding="utf-8").splitlines().index('colour = "#1f4e79"') + 1
+    assert refused.stderr.splitlines() == [
+        f"{bad}:{line}: A colour is #rrggbb, not 'blue'.",
+        "CommandError: 1 mistake in the desk file; nothing was changed.",
+    ]
+    assert refdesk("setup", "export", "-", data_dir=second).stdout == again.stdout

@@ -26,11 +26,12 @@ usage: refdesk COMMAND [ARGS...]
 commands:
   serve [--host H] [--port P]   serve the desk (pages, API, websockets, static files)
   migrate                       create or update the database tables
-  demo [--force]                load the demo desk: three campuses, five librarians and
+  demo [--force] [--no-tickets] load the demo desk: three campuses, five librarians and
                                 a few tickets (outside debug only with --force)
   librarian add|list            add a librarian account, or list them all
   purge                         apply the retention period now (the server also does,
                                 hourly)
+  setup export|import FILE      the desk's campuses, hours and librarians as a TOML file
 
 Any other command goes to Django (check, shell, createsuperuser, changepassword, ...).
 Run `refdesk COMMAND --help` for a command's options. Settings come from REFDESK_*

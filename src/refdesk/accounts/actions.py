@@ -23,15 +23,18 @@ from refdesk.core.realtime import PATRONS_GROUP, STAFF_GROUP, send_event_on_comm
 def do_add_librarian(
     username: str,
     *,
-    password: str,
+    password: str | None,
     campus: Campus,
     role: str = Role.LIBRARIAN,
     display_name: str = "",
     email: str = "",
+    active: bool = True,
 ) -> Librarian:
     """Create a staff user with a librarian profile.
 
-    Raises ``ActionError("invalid")`` for an unknown role or a username already taken.
+    ``password=None`` gives an account that cannot log in until a password is set (with
+    ``refdesk changepassword``). Raises ``ActionError("invalid")`` for an unknown role or a
+    username already taken.
     """
     if role not in Role.values:
         raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.")
@@ -44,6 +47,7 @@ def do_add_librarian(
                 email=email,
                 is_staff=role == Role.ADMIN,
                 is_superuser=role == Role.ADMIN,
+                is_active=active,
             )
             return Librarian.objects.create(
                 user=user,
@@ -53,6 +57,39 @@ def do_add_librarian(
             )
     except IntegrityError as exc:
         raise ActionError("invalid", f"The username {username!r} is taken.") from exc
+
+
+def do_update_librarian(
+    librarian: Librarian,
+    *,
+    display_name: str,
+    email: str,
+    campus: Campus,
+    role: str,
+    active: bool,
+) -> bool:
+    """Set the librarian's profile and account to these values; returns whether anything
+    changed. The password is left alone. Admins may use the Django admin; nobody else may.
+
+    Raises ``ActionError("invalid")`` for an unknown role.
+    """
+    if role not in Role.values:
+        raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.")
+    admin = role == Role.ADMIN
+    user_model = get_user_model()
+    with transaction.atomic():
+        profile = Librarian.objects.filter(pk=librarian.pk).exclude(
+            display_name=display_name, home_campus=campus, role=role
+        )
+        changed = bool(profile.update(display_name=display_name, home_campus=campus, role=role))
+        account = user_model.objects.filter(pk=librarian.user_id).exclude(
+            email=email, is_active=active, is_staff=admin, is_superuser=admin
+        )
+        changed = (
+            bool(account.update(email=email, is_active=active, is_staff=admin, is_superuser=admin))
+            or changed
+        )
+    return changed
 
 
 # ---------------------------------------------------------------------------

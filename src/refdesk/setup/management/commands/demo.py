@@ -1,22 +1,22 @@
 """``refdesk demo``: a demo desk with three campuses and five librarians.
 
-Running it again changes nothing: campuses and hours are set to the same values and
-librarians that exist already are left as they are (passwords included).
+The desk comes from ``refdesk/setup/demo.toml`` through the same import as ``refdesk setup
+import``. Running it again changes nothing: campuses and hours are set to the same values
+and librarians that exist already keep their passwords; new ones get the demo password.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from refdesk.accounts.actions import do_add_librarian
-from refdesk.accounts.models import Librarian, Role
-from refdesk.campuses.actions import do_set_weekly_hours, do_upsert_campus
+from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
+from refdesk.setup.actions import do_import_desk
+from refdesk.setup.deskfile import read_desk
 from refdesk.tickets.actions import (
     check_add_note,
     check_patron_answer,
@@ -30,76 +30,7 @@ from refdesk.tickets.models import Ticket
 
 # Published on purpose: every demo account shares it.
 DEMO_PASSWORD = "refdesk-demo"  # noqa: S105
-TIMEZONE = "America/New_York"
-
-Hours = dict[int, list[tuple[dt.time, dt.time]]]
-
-
-def _t(hour: int, minute: int = 0) -> dt.time:
-    return dt.time(hour, minute)
-
-
-def _days(days: range | tuple[int, ...], opens: dt.time, closes: dt.time) -> Hours:
-    return {day: [(opens, closes)] for day in days}
-
-
-class DemoCampus(NamedTuple):
-    slug: str
-    name: str
-    # Dark enough for white text at 4.5:1 or better (WCAG AA).
-    colour: str
-    hours: Hours
-
-
-class DemoLibrarian(NamedTuple):
-    username: str
-    display_name: str
-    campus: str
-    role: Role
-
-
-MON_THU = range(4)
-WEEKDAYS = range(5)
-FRI, SAT, SUN = 4, 5, 6
-
-CAMPUSES = [
-    DemoCampus(
-        "north",
-        "North Campus Library",
-        "#1f4e79",
-        {
-            **_days(MON_THU, _t(7, 30), _t(23)),
-            **_days((FRI,), _t(7, 30), _t(18)),
-            **_days((SAT,), _t(10), _t(18)),
-            **_days((SUN,), _t(12), _t(23)),
-        },
-    ),
-    DemoCampus(
-        "south",
-        "South Campus Library",
-        "#1d5e3b",
-        {
-            **_days(MON_THU, _t(8), _t(21)),
-            **_days((FRI,), _t(8), _t(17)),
-            **_days((SAT,), _t(12), _t(17)),
-            **_days((SUN,), _t(13), _t(21)),
-        },
-    ),
-    DemoCampus(
-        "downtown",
-        "Downtown Library",
-        "#7b2143",
-        {**_days(WEEKDAYS, _t(9), _t(21)), **_days((SAT,), _t(10), _t(17))},
-    ),
-]
-
-LIBRARIANS = [
-    DemoLibrarian("ana", "Ana", "north", Role.LIBRARIAN),
-    DemoLibrarian("ben", "Ben", "south", Role.LIBRARIAN),
-    DemoLibrarian("cai", "Cai", "downtown", Role.LIBRARIAN),
-    DemoLibrarian("dee", "Dee", "north", Role.SUPERVISOR),
-    DemoLibrarian("admin", "Admin", "north", Role.ADMIN),
-]
+DEMO_FILE = Path(__file__).resolve().parents[2] / "demo.toml"
 
 
 class Command(BaseCommand):
@@ -127,44 +58,18 @@ class Command(BaseCommand):
                 "The demo adds an admin whose password is published. Run it with "
                 "REFDESK_DEBUG=1, or pass --force on a server that only serves the demo."
             )
-        campuses: dict[str, Campus] = {}
-        for position, demo in enumerate(CAMPUSES):
-            campus = do_upsert_campus(
-                demo.slug,
-                name=demo.name,
-                colour=demo.colour,
-                timezone=TIMEZONE,
-                website=f"https://library.example.edu/{demo.slug}",
-                position=position,
-            )
-            do_set_weekly_hours(campus, hours=demo.hours)
-            campuses[demo.slug] = campus
-
-        existing = set(
-            get_user_model()
-            .objects.filter(username__in=[lib.username for lib in LIBRARIANS])
-            .values_list("username", flat=True)
+        report = do_import_desk(
+            read_desk(DEMO_FILE.read_text(encoding="utf-8")), new_password=DEMO_PASSWORD
         )
-        added: list[str] = []
-        for lib in LIBRARIANS:
-            if lib.username in existing:
-                continue
-            do_add_librarian(
-                lib.username,
-                password=DEMO_PASSWORD,
-                campus=campuses[lib.campus],
-                role=lib.role,
-                display_name=lib.display_name,
-            )
-            added.append(lib.username)
-
+        campuses = {c.slug: c for c in Campus.objects.filter(slug__in=report.campuses)}
+        added = report.added
         made = 0 if options["no_tickets"] else _demo_tickets(campuses)
         self.stdout.write(f"Campuses: {', '.join(campuses)}.")
         if made:
             self.stdout.write(f"Added {made} tickets, new, open, pending and closed.")
         if added:
             self.stdout.write(f"Added librarians {', '.join(added)}; password {DEMO_PASSWORD}.")
-        kept = [lib.username for lib in LIBRARIANS if lib.username in existing]
+        kept = report.changed + report.unchanged
         if kept:
             self.stdout.write(f"Left as they were: {', '.join(kept)}.")
         self.stdout.write(self.style.SUCCESS("The demo desk is ready."))

@@ -1,0 +1,77 @@
+"""Applying a checked desk file, through the campuses' and the librarians' own actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from refdesk.accounts.actions import do_add_librarian, do_update_librarian
+from refdesk.accounts.models import Librarian
+from refdesk.campuses.actions import do_set_weekly_hours, do_upsert_campus
+from refdesk.campuses.models import Campus
+from refdesk.setup.deskfile import Desk
+
+
+@dataclass
+class ImportReport:
+    campuses: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportReport:
+    """Make the desk what ``desk`` says, in one transaction: every campus of the file
+    created or updated with its weekly hours (its position is its place in the file), every
+    librarian created or updated. Nothing the file leaves out is removed, and existing
+    passwords are left alone; new librarians get ``new_password`` (``None``: no usable
+    password until one is set). Importing the same file twice changes nothing."""
+    report = ImportReport()
+    with transaction.atomic():
+        campuses: dict[str, Campus] = {}
+        for position, spec in enumerate(desk.campuses):
+            campus = do_upsert_campus(
+                spec.slug,
+                name=spec.name,
+                colour=spec.colour,
+                timezone=spec.timezone,
+                website=spec.website,
+                position=position,
+            )
+            do_set_weekly_hours(campus, hours=spec.hours)
+            campuses[spec.slug] = campus
+            report.campuses.append(spec.slug)
+        wanted = {spec.campus for spec in desk.librarians} - set(campuses)
+        campuses.update({c.slug: c for c in Campus.objects.filter(slug__in=wanted)})
+        existing = {
+            lib.user.username: lib
+            for lib in Librarian.objects.select_related("user").filter(
+                user__username__in=[spec.username for spec in desk.librarians]
+            )
+        }
+        for person in desk.librarians:
+            librarian = existing.get(person.username)
+            if librarian is None:
+                do_add_librarian(
+                    person.username,
+                    password=new_password,
+                    campus=campuses[person.campus],
+                    role=person.role,
+                    display_name=person.display_name,
+                    email=person.email,
+                    active=person.active,
+                )
+                report.added.append(person.username)
+            elif do_update_librarian(
+                librarian,
+                display_name=person.display_name,
+                email=person.email,
+                campus=campuses[person.campus],
+                role=person.role,
+                active=person.active,
+            ):
+                report.changed.append(person.username)
+            else:
+                report.unchanged.append(person.username)
+    return report
