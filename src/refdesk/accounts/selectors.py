@@ -63,12 +63,9 @@ def list_online_librarian_ids() -> set[int]:
 def is_operator(librarian_id: int) -> bool:
     """Whether a librarian can take a chat offered now: online (not away) with a fresh
     console (one in the grace period after their last console is not)."""
-    return (
-        ConsoleConnection.objects.filter(
-            librarian_id=librarian_id, seen_at__gte=_fresh_since()
-        ).exists()
-        and Librarian.objects.filter(pk=librarian_id, status=Status.ONLINE).exists()
-    )
+    return Librarian.objects.filter(
+        _fresh_connection(), pk=librarian_id, status=Status.ONLINE, user__is_active=True
+    ).exists()
 
 
 def is_anyone_online() -> bool:

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -1370,66 +1370,63 @@ def _system_line(chat_id: int, body: str, now: dt.datetime) -> tuple[Chat, Messa
     return chat, message_payload(line)
 
 
+def _fire_due_timers(
+    *, due: str, fired: str, moment: dt.datetime, batch: int, fire: Callable[[int], None]
+) -> int:
+    """Each waiting chat whose stored time ``due`` has passed by ``moment`` and whose
+    ``fired`` is still null: set ``fired`` by one conditional update, and for the winner
+    only, ``fire(chat_id)`` in the same transaction. Returns how many fired; however many
+    processes run this at once, each timer fires once."""
+    pending = {"state": ChatState.WAITING, f"{fired}__isnull": True, f"{due}__lte": moment}
+    ids = list(Chat.objects.filter(**pending).order_by(due).values_list("pk", flat=True)[:batch])
+    count = 0
+    for chat_id in ids:
+        with transaction.atomic():
+            if Chat.objects.filter(pk=chat_id, **pending).update(**{fired: moment}):
+                fire(chat_id)
+                count += 1
+    return count
+
+
 def do_close_home_windows(*, now: dt.datetime | None = None, batch: int = 100) -> int:
     """Close the home-campus window of each waiting chat whose ``home_until`` has passed:
     from now on it rings for every librarian. Sends ``chat.updated`` to every console for
     each chat it closed; returns how many. Each chat is closed once, by one conditional
     update, however many processes run this at once."""
-    moment = now or timezone.now()
-    due = list(
-        Chat.objects.filter(
-            state=ChatState.WAITING, home_ended_at__isnull=True, home_until__lte=moment
+
+    def closed(chat_id: int) -> None:
+        chat = get_chat_for_staff(chat_id)
+        assert chat is not None  # noqa: S101 - just updated
+        send_event_on_commit(
+            [STAFF_GROUP], ChatUpdated(type="chat.updated", chat=chat_summary(chat))
         )
-        .order_by("home_until")
-        .values_list("pk", flat=True)[:batch]
+
+    return _fire_due_timers(
+        due="home_until",
+        fired="home_ended_at",
+        moment=now or timezone.now(),
+        batch=batch,
+        fire=closed,
     )
-    closed = 0
-    for chat_id in due:
-        with transaction.atomic():
-            won = Chat.objects.filter(
-                pk=chat_id,
-                state=ChatState.WAITING,
-                home_ended_at__isnull=True,
-                home_until__lte=moment,
-            ).update(home_ended_at=moment)
-            if not won:
-                continue
-            chat = get_chat_for_staff(chat_id)
-            assert chat is not None  # noqa: S101 - just updated
-            send_event_on_commit(
-                [STAFF_GROUP], ChatUpdated(type="chat.updated", chat=chat_summary(chat))
-            )
-            closed += 1
-    return closed
 
 
 def do_offer_tickets(*, now: dt.datetime | None = None, batch: int = 100) -> int:
     """Offer a ticket to the patron of each chat still waiting at its ``ticket_offer_at``:
     sends ``chat.ticket_offer`` to the patron's sockets, once per wait (a chat that goes
     back to a queue gets a new offer time). Returns how many were offered."""
-    moment = now or timezone.now()
-    due = list(
-        Chat.objects.filter(
-            state=ChatState.WAITING, ticket_offered_at__isnull=True, ticket_offer_at__lte=moment
+
+    def offered(chat_id: int) -> None:
+        send_event_on_commit(
+            [chat_group(chat_id)], TicketOffer(type="chat.ticket_offer", chat_id=chat_id)
         )
-        .order_by("ticket_offer_at")
-        .values_list("pk", flat=True)[:batch]
+
+    return _fire_due_timers(
+        due="ticket_offer_at",
+        fired="ticket_offered_at",
+        moment=now or timezone.now(),
+        batch=batch,
+        fire=offered,
     )
-    offered = 0
-    for chat_id in due:
-        with transaction.atomic():
-            won = Chat.objects.filter(
-                pk=chat_id,
-                state=ChatState.WAITING,
-                ticket_offered_at__isnull=True,
-                ticket_offer_at__lte=moment,
-            ).update(ticket_offered_at=moment)
-            if won:
-                send_event_on_commit(
-                    [chat_group(chat_id)], TicketOffer(type="chat.ticket_offer", chat_id=chat_id)
-                )
-                offered += 1
-    return offered
 
 
 # ---------------------------------------------------------------------------
