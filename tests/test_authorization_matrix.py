@@ -12,7 +12,7 @@ The actors:
 - ``patron``: no session, holding the token of a chat *other* than the one a frame names;
 - ``librarian``: Ana (North), who does not hold the chat in question;
 - ``holder``: Ben (South), who holds the active chat that the others call "someone else's";
-- ``supervisor``: Dee; ``admin``: Root (the only actor with Django's ``is_staff``);
+- ``supervisor``: Dee (reaches the admin, to read); ``admin``: Root (the only superuser);
 - ``non-librarian``: a logged-in Django user without a librarian profile.
 
 Over HTTP a patron is ``anonymous``: no endpoint takes a token. After the tables come the
@@ -391,14 +391,14 @@ HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
     "GET /accounts/logout/": (Request("get", "/accounts/logout/"), (NOT_ALLOWED,) * 5),
     "GET /admin/": (
         Request("get", "/admin/"),
-        (TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, OK, TO_ADMIN_LOGIN),
+        (TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, OK, OK, TO_ADMIN_LOGIN),
     ),
     "GET /admin/auth/user/": (
         Request("get", "/admin/auth/user/"),
         (
             TO_ADMIN_LOGIN_USERS,
             TO_ADMIN_LOGIN_USERS,
-            TO_ADMIN_LOGIN_USERS,
+            Http(403),
             OK,
             TO_ADMIN_LOGIN_USERS,
         ),

@@ -127,11 +127,19 @@ def test_set_weekly_hours_with_the_same_hours_keeps_the_rows() -> None:
     [
         {7: [(T(9), T(17))]},
         {-1: [(T(9), T(17))]},
-        {0: [(T(17), T(9))]},
-        {0: [(T(9), T(9))]},
         {0: [(T(9), T(13)), (T(12), T(17))]},
+        {0: [(T(10), T(12)), (T(20), T(2))], 1: [(T(1), T(17))]},
+        {6: [(T(20), T(9))], 0: [(T(8), T(17))]},
+        {0: [(T(9), T(9)), (T(10), T(11))]},
     ],
-    ids=["weekday-7", "weekday-minus-1", "closes-before-opens", "empty-period", "overlap"],
+    ids=[
+        "weekday-7",
+        "weekday-minus-1",
+        "overlap",
+        "late-into-next-day",
+        "sunday-into-monday",
+        "whole-day-and-more",
+    ],
 )
 def test_set_weekly_hours_refuses_bad_hours_and_keeps_the_old_ones(
     hours: dict[int, list[tuple[dt.time, dt.time]]],

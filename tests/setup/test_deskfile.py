@@ -141,7 +141,7 @@ def test_import_builds_the_desk_the_file_describes() -> None:
             "north",
             "supervisor",
             True,
-            False,
+            True,  # a supervisor reaches the admin, to read chats and tickets
             False,
         ),
         ("librarian", "ben", "Ben", "", "harbor", "librarian", False, False, False),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,9 +16,35 @@ from refdesk.accounts.events import DeskStatus, PresenceEntry, PresenceEvent
 from refdesk.accounts.models import ConsoleConnection, Librarian, Role, Status
 from refdesk.accounts.selectors import is_anyone_online, presence_of
 from refdesk.campuses.models import Campus
-from refdesk.core.actions import do_clear_rate_key, do_hit_rate_limit
+from refdesk.core.actions import do_clear_rate_key, do_hit_rate_limit, do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import PATRONS_GROUP, STAFF_GROUP, send_event_on_commit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+
+def staff_flags(role: str) -> dict[str, bool]:
+    """The Django account flags a role carries: supervisors and admins reach the admin site
+    (``is_staff``), where a supervisor sees only what the role allows; admins may change
+    everything there (``is_superuser``)."""
+    return {
+        "is_staff": role in (Role.SUPERVISOR, Role.ADMIN),
+        "is_superuser": role == Role.ADMIN,
+    }
+
+
+def _audit(
+    actor: AbstractBaseUser | None, action: str, librarian: Librarian, changes: dict[str, Any]
+) -> None:
+    do_record_audit(
+        actor,
+        action,
+        target_type="librarian",
+        target_id=librarian.pk,
+        target_repr=f"{librarian.display_name} ({librarian.user.get_username()})",
+        changes=changes,
+    )
 
 
 def do_add_librarian(
@@ -29,15 +56,16 @@ def do_add_librarian(
     display_name: str = "",
     email: str = "",
     active: bool = True,
+    actor: AbstractBaseUser | None = None,
 ) -> Librarian:
-    """Create a staff user with a librarian profile.
+    """Create a staff user with a librarian profile, audited.
 
     ``password=None`` gives an account that cannot log in until a password is set (with
     ``refdesk changepassword``). Raises ``ActionError("invalid")`` for an unknown role or a
     username already taken.
     """
     if role not in Role.values:
-        raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.")
+        raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.", field="role")
     user_model = get_user_model()
     try:
         with transaction.atomic():
@@ -45,18 +73,70 @@ def do_add_librarian(
                 username=username,
                 password=password,
                 email=email,
-                is_staff=role == Role.ADMIN,
-                is_superuser=role == Role.ADMIN,
                 is_active=active,
+                **staff_flags(role),
             )
-            return Librarian.objects.create(
+            librarian = Librarian.objects.create(
                 user=user,
                 display_name=display_name or username.capitalize(),
                 home_campus=campus,
                 role=role,
             )
+            _audit(
+                actor,
+                "librarian.add",
+                librarian,
+                {
+                    "username": username,
+                    "display_name": librarian.display_name,
+                    "email": email,
+                    "home_campus": campus.slug,
+                    "role": role,
+                    "active": active,
+                },
+            )
+            return librarian
     except IntegrityError as exc:
-        raise ActionError("invalid", f"The username {username!r} is taken.") from exc
+        raise ActionError(
+            "invalid", f"The username {username!r} is taken.", field="username"
+        ) from exc
+
+
+def do_add_profile(
+    user: AbstractBaseUser,
+    *,
+    campus: Campus,
+    role: str,
+    display_name: str = "",
+    actor: AbstractBaseUser | None = None,
+) -> Librarian:
+    """Give an existing account (one made by ``createsuperuser``, say) its librarian
+    profile; an account that is a superuser becomes an admin whatever ``role`` says, so
+    its powers and its role agree. Raises ``ActionError("invalid")`` when it has one."""
+    if role not in Role.values:
+        raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.", field="role")
+    user_model = get_user_model()
+    if getattr(user, "is_superuser", False):
+        role = Role.ADMIN
+    username = user.get_username()
+    try:
+        with transaction.atomic():
+            librarian = Librarian.objects.create(
+                user_id=user.pk,
+                display_name=display_name or username.capitalize(),
+                home_campus=campus,
+                role=role,
+            )
+            user_model.objects.filter(pk=user.pk).update(**staff_flags(role))
+            _audit(
+                actor,
+                "librarian.add",
+                librarian,
+                {"username": username, "home_campus": campus.slug, "role": role},
+            )
+            return librarian
+    except IntegrityError as exc:
+        raise ActionError("invalid", f"{username} already has a librarian profile.") from exc
 
 
 def do_update_librarian(
@@ -67,29 +147,50 @@ def do_update_librarian(
     campus: Campus,
     role: str,
     active: bool,
+    actor: AbstractBaseUser | None = None,
 ) -> bool:
     """Set the librarian's profile and account to these values; returns whether anything
-    changed. The password is left alone. Admins may use the Django admin; nobody else may.
+    changed, and audits what did. The password is left alone.
 
-    Raises ``ActionError("invalid")`` for an unknown role.
+    Raises ``ActionError("invalid")`` for an unknown role or an empty display name.
     """
     if role not in Role.values:
-        raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.")
-    admin = role == Role.ADMIN
+        raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.", field="role")
+    if not display_name.strip():
+        raise ActionError("invalid", "A librarian needs a display name.", field="display_name")
     user_model = get_user_model()
     with transaction.atomic():
-        profile = Librarian.objects.filter(pk=librarian.pk).exclude(
+        profile = (
+            Librarian.objects.select_related("user", "home_campus")
+            .select_for_update()
+            .get(pk=librarian.pk)
+        )
+        before = {
+            "display_name": profile.display_name,
+            "email": profile.user.email,
+            "home_campus": profile.home_campus.slug,
+            "role": profile.role,
+            "active": profile.user.is_active,
+        }
+        after = {
+            "display_name": display_name,
+            "email": email,
+            "home_campus": campus.slug,
+            "role": role,
+            "active": active,
+        }
+        changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+        if not changes:
+            return False
+        Librarian.objects.filter(pk=librarian.pk).update(
             display_name=display_name, home_campus=campus, role=role
         )
-        changed = bool(profile.update(display_name=display_name, home_campus=campus, role=role))
-        account = user_model.objects.filter(pk=librarian.user_id).exclude(
-            email=email, is_active=active, is_staff=admin, is_superuser=admin
+        user_model.objects.filter(pk=librarian.user_id).update(
+            email=email, is_active=active, **staff_flags(role)
         )
-        changed = (
-            bool(account.update(email=email, is_active=active, is_staff=admin, is_superuser=admin))
-            or changed
-        )
-    return changed
+        librarian.display_name, librarian.home_campus, librarian.role = display_name, campus, role
+        _audit(actor, "librarian.change", profile, changes)
+    return True
 
 
 # ---------------------------------------------------------------------------

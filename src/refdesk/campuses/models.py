@@ -26,7 +26,12 @@ class Campus(models.Model):
 
 
 class OpeningHours(models.Model):
-    """One opening period on one weekday (0 = Monday); a day without rows is closed."""
+    """One opening period on one weekday (0 = Monday); a day without rows is closed.
+
+    Times are the campus's wall clock. A period whose ``closes`` is not after its ``opens``
+    runs past midnight and closes the next morning ("20:00-02:00"; "00:00-00:00" is the
+    whole day). A period belongs to the day it opens on.
+    """
 
     campus = models.ForeignKey(Campus, on_delete=models.CASCADE, related_name="hours")
     weekday = models.PositiveSmallIntegerField(
@@ -46,11 +51,71 @@ class OpeningHours(models.Model):
     class Meta:
         ordering = ("campus", "weekday", "opens")
         verbose_name_plural = "opening hours"
+
+    def __str__(self) -> str:
+        return f"{self.campus} {self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class Closure(models.Model):
+    """The campus is closed from ``starts`` to ``ends`` (dates, both included), whatever
+    its week or special hours say: a holiday, a break, a closure for works."""
+
+    campus = models.ForeignKey(Campus, on_delete=models.CASCADE, related_name="closures")
+    starts = models.DateField()
+    ends = models.DateField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ("campus", "starts")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(closes__gt=models.F("opens")), name="hours_close_after_open"
+                condition=models.Q(ends__gte=models.F("starts")), name="closure_ends_after_start"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.campus} {self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+        return f"{self.campus} closed {self.starts}..{self.ends}"
+
+
+class SpecialHours(models.Model):
+    """One opening period on one date, in place of that weekday's hours (exam weeks, a
+    short day before a holiday). Several rows on one date are several periods; as for the
+    week, a period whose ``closes`` is not after ``opens`` runs past midnight."""
+
+    campus = models.ForeignKey(Campus, on_delete=models.CASCADE, related_name="special_hours")
+    date = models.DateField()
+    opens = models.TimeField()
+    closes = models.TimeField()
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ("campus", "date", "opens")
+        verbose_name_plural = "special hours"
+
+    def __str__(self) -> str:
+        return f"{self.campus} {self.date} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+
+class LinkKind(models.TextChoices):
+    HOME = "home", "Home page"
+    CATALOGUE = "catalogue", "Catalogue"
+    DATABASES = "databases", "Databases"
+    HOURS = "hours", "Hours page"
+    PROXY = "proxy", "Proxy prefix"
+    OTHER = "other", "Other"
+
+
+class CampusLink(models.Model):
+    """A titled address kept for a campus, for librarians to send during a chat."""
+
+    campus = models.ForeignKey(Campus, on_delete=models.CASCADE, related_name="links")
+    kind = models.CharField(max_length=12, choices=LinkKind.choices, default=LinkKind.OTHER)
+    title = models.CharField(max_length=120)
+    url = models.URLField(max_length=500)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("campus", "position", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.campus}: {self.title}"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from refdesk.campuses.models import Campus, OpeningHours
+from refdesk.campuses.models import Campus, Closure, SpecialHours
 
 
 def _format_time(value: dt.time) -> str:
@@ -18,26 +20,90 @@ def _format_time(value: dt.time) -> str:
     return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
 
 
-def get_hours_today(campus: Campus, *, now: dt.datetime | None = None) -> str:
-    """The campus's opening hours for today in its own timezone, e.g. "8am–10pm" or "Closed".
-
-    Uses prefetched ``campus.hours`` when present.
-    """
-    local = (now or timezone.now()).astimezone(ZoneInfo(campus.timezone))
-    periods: list[OpeningHours] = [h for h in campus.hours.all() if h.weekday == local.weekday()]
-    if not periods:
-        return "Closed today"
-    periods.sort(key=lambda h: h.opens)
-    return ", ".join(f"{_format_time(h.opens)}–{_format_time(h.closes)}" for h in periods)
-
-
 _DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+# How far ahead "when does it next open" looks: long enough for a winter break.
+_LOOK_AHEAD_DAYS = 60
+
+
+@dataclass(frozen=True)
+class DayHours:
+    """What one date's hours are: its periods (wall-clock opens, closes) in the order they
+    open, where they come from (``week``, ``special`` or ``closure``) and the closure's
+    reason or the special hours' note."""
+
+    date: dt.date
+    periods: tuple[tuple[dt.time, dt.time], ...]
+    source: str
+    note: str = ""
+
+    def describe(self) -> str:
+        """ "8am–10pm", "8pm–2am", "10am–2pm, 5pm–9pm", "Closed", "Closed (Thanksgiving)"."""
+        if not self.periods:
+            return f"Closed ({self.note})" if self.note else "Closed"
+        text = ", ".join(f"{_format_time(o)}–{_format_time(c)}" for o, c in self.periods)
+        return f"{text} ({self.note})" if self.note and self.source == "special" else text
+
+
+def _as_list(related: Any) -> list[Any]:
+    return list(related.all())
+
+
+def get_day_hours(campus: Campus, day: dt.date) -> DayHours:
+    """The campus's hours on ``day``: a closure covering the date wins, then special hours
+    for the date, then the week's hours for its weekday. Uses prefetched ``hours``,
+    ``closures`` and ``special_hours`` when present."""
+    for closure in _as_list(campus.closures):
+        if closure.starts <= day <= closure.ends:
+            return DayHours(day, (), "closure", closure.reason)
+    special = sorted(
+        (s.opens, s.closes, s.note) for s in _as_list(campus.special_hours) if s.date == day
+    )
+    if special:
+        notes = [note for _, _, note in special if note]
+        return DayHours(
+            day, tuple((o, c) for o, c, _ in special), "special", notes[0] if notes else ""
+        )
+    week = sorted((h.opens, h.closes) for h in _as_list(campus.hours) if h.weekday == day.weekday())
+    return DayHours(day, tuple(week), "week")
+
+
+def _intervals(campus: Campus, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The day's periods as UTC instants. A period that closes at or before it opens runs
+    into the next day; wall-clock times are read in the campus's zone on their own date,
+    so a period across a daylight-saving change is as long as the clocks make it."""
+    zone = ZoneInfo(campus.timezone)
+    spans = []
+    for opens, closes in get_day_hours(campus, day).periods:
+        end_day = day if closes > opens else day + dt.timedelta(days=1)
+        start = dt.datetime.combine(day, opens, tzinfo=zone).astimezone(dt.UTC)
+        end = dt.datetime.combine(end_day, closes, tzinfo=zone).astimezone(dt.UTC)
+        spans.append((start, end))
+    return spans
+
+
+def local_now(campus: Campus, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment on the campus's own wall clock."""
+    return (now or timezone.now()).astimezone(ZoneInfo(campus.timezone))
+
+
+def get_hours_today(campus: Campus, *, now: dt.datetime | None = None) -> str:
+    """The campus's hours for today in its own timezone, e.g. "8am–10pm", "8pm–2am",
+    "Closed today" or "Closed today (Thanksgiving)"."""
+    today = get_day_hours(campus, local_now(campus, now).date())
+    if not today.periods:
+        return f"Closed today ({today.note})" if today.note else "Closed today"
+    return today.describe()
 
 
 @dataclass(frozen=True)
 class OpeningStatus:
     """Whether a campus is open now by its hours, and when it next opens ("8am",
-    "8am tomorrow", "10am Saturday"; None when it has no hours at all)."""
+    "8am tomorrow", "10am on Saturday", "9am on Monday 5 January"; None when it has no
+    opening in sight)."""
 
     open_now: bool
     opens_next: str | None
@@ -52,41 +118,75 @@ class OpeningStatus:
 
 
 def get_opening_status(campus: Campus, *, now: dt.datetime | None = None) -> OpeningStatus:
-    """Is the campus open now, by its opening hours in its own timezone, and when does it
-    next open. Uses prefetched ``campus.hours`` when present."""
-    local = (now or timezone.now()).astimezone(ZoneInfo(campus.timezone))
-    hours = list(campus.hours.all())
-    today, moment = local.weekday(), local.time()
-    if any(h.weekday == today and h.opens <= moment < h.closes for h in hours):
+    """Is the campus open now, by its hours in its own timezone (closures and special hours
+    winning over the week, yesterday's late period counted), and when does it next open.
+    Uses prefetched ``hours``, ``closures`` and ``special_hours`` when present."""
+    moment = (now or timezone.now()).astimezone(dt.UTC)
+    today = local_now(campus, moment).date()
+    yesterday = today - dt.timedelta(days=1)
+    if any(
+        start <= moment < end
+        for day in (yesterday, today)
+        for start, end in _intervals(campus, day)
+    ):
         return OpeningStatus(open_now=True, opens_next=None)
-    for ahead in range(8):
-        day = (today + ahead) % 7
-        starts = sorted(h.opens for h in hours if h.weekday == day and (ahead or h.opens > moment))
+    for ahead in range(_LOOK_AHEAD_DAYS + 1):
+        day = today + dt.timedelta(days=ahead)
+        starts = sorted(start for start, _ in _intervals(campus, day) if start > moment)
         if starts:
-            when = _format_time(starts[0])
+            when = _format_time(starts[0].astimezone(ZoneInfo(campus.timezone)).time())
             if ahead == 1:
                 when += " tomorrow"
-            elif ahead > 1:
-                when += f" on {_DAY_NAMES[day]}"
+            elif 1 < ahead < 7:  # noqa: PLR2004
+                when += f" on {_DAY_NAMES[day.weekday()]}"
+            elif ahead >= 7:  # noqa: PLR2004
+                when += f" on {_DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
             return OpeningStatus(open_now=False, opens_next=when)
     return OpeningStatus(open_now=False, opens_next=None)
 
 
 def get_weekly_hours(campus: Campus) -> list[tuple[str, str]]:
-    """(day name, hours) for Monday to Sunday."""
-    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    """(day name, hours) of the regular week, Monday to Sunday."""
     rows: list[tuple[str, str]] = []
-    hours = list(campus.hours.all())
-    for day, name in enumerate(names):
-        periods = sorted((h for h in hours if h.weekday == day), key=lambda h: h.opens)
-        text = ", ".join(f"{_format_time(h.opens)}–{_format_time(h.closes)}" for h in periods)
+    hours = _as_list(campus.hours)
+    for day, name in enumerate(_DAY_NAMES):
+        periods = sorted((h.opens, h.closes) for h in hours if h.weekday == day)
+        text = ", ".join(f"{_format_time(o)}–{_format_time(c)}" for o, c in periods)
         rows.append((name, text or "Closed"))
     return rows
 
 
+def get_coming_exceptions(
+    campus: Campus, *, days: int = 30, now: dt.datetime | None = None
+) -> list[tuple[str, str]]:
+    """(date, hours) for each of the next ``days`` days, today included, whose hours differ
+    from the week's because of a closure or special hours: "Thursday 25 December",
+    "Closed (Christmas)"."""
+    today = local_now(campus, now).date()
+    rows = []
+    for ahead in range(days):
+        day = today + dt.timedelta(days=ahead)
+        hours = get_day_hours(campus, day)
+        if hours.source != "week":
+            label = f"{_DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+            rows.append((label, hours.describe()))
+    return rows
+
+
+def _prefetches() -> list[Prefetch[Any]]:
+    """The hours and the exceptions still to come (or just past: yesterday in any zone),
+    not a campus's whole history of closures."""
+    since = timezone.now().date() - dt.timedelta(days=2)
+    return [
+        Prefetch("hours"),
+        Prefetch("closures", queryset=Closure.objects.filter(ends__gte=since)),
+        Prefetch("special_hours", queryset=SpecialHours.objects.filter(date__gte=since)),
+    ]
+
+
 def list_campuses() -> list[Campus]:
-    """Every campus, in display order, with hours prefetched."""
-    return list(Campus.objects.prefetch_related("hours").order_by("position", "name"))
+    """Every campus, in display order, with hours and coming exceptions prefetched."""
+    return list(Campus.objects.prefetch_related(*_prefetches()).order_by("position", "name"))
 
 
 # What a slug can be (Django's SlugField); anything else names no campus and is never sent
@@ -95,10 +195,10 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 def get_campus_by_slug(slug: str) -> Campus | None:
-    """The campus with that slug (hours prefetched), or None."""
+    """The campus with that slug (hours and coming exceptions prefetched), or None."""
     if not _SLUG.fullmatch(slug):
         return None
-    return Campus.objects.prefetch_related("hours").filter(slug=slug).first()
+    return Campus.objects.prefetch_related(*_prefetches()).filter(slug=slug).first()
 
 
 _SLUG = re.compile(r"[-\w]{1,40}", re.ASCII)
@@ -114,7 +214,34 @@ def get_campus_id(slug: object) -> int | None:
 
 def badge_text_colour(colour: str) -> str:
     """Black or white, whichever contrasts more with the badge colour (WCAG luminance)."""
+    luminance = _luminance(colour)
+    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two ``#rrggbb`` colours, from 1 to 21."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _luminance(colour: str) -> float:
     channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]  # noqa: PLR2004
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+# A campus colour marks badges and row edges on the white page: 3:1 is WCAG's minimum for
+# such marks (1.4.11), and the badge's own text (black or white) then has 4.5:1 or more.
+PAGE_BACKGROUND = "#ffffff"
+MIN_MARK_CONTRAST = 3.0
+
+
+def colour_problem(colour: str) -> str:
+    """Why a ``#rrggbb`` campus colour cannot be used, or "" when it can."""
+    against_page = contrast_ratio(colour, PAGE_BACKGROUND)
+    if against_page < MIN_MARK_CONTRAST:
+        return (
+            f"{colour} is too light to see on the white page ({against_page:.1f}:1; a campus "
+            f"colour needs {MIN_MARK_CONTRAST:.0f}:1). Choose a darker shade."
+        )
+    return ""

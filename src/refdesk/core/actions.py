@@ -6,12 +6,16 @@ import datetime as dt
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from refdesk.core.models import RateCounter
+from refdesk.core.models import AuditEntry, RateCounter
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 _HIT = (
     "INSERT INTO core_ratecounter (key, window_start, count, updated_at) VALUES (%s, %s, 1, %s) "
@@ -68,3 +72,26 @@ def do_forget_old_counters(*, older_than: dt.timedelta = dt.timedelta(days=2)) -
 def do_clear_rate_key(key: str) -> None:
     """Forget every window of ``key`` (a successful login clears its failures)."""
     RateCounter.objects.filter(key=key).delete()
+
+
+def do_record_audit(
+    actor: AbstractBaseUser | None,
+    action: str,
+    *,
+    target_type: str,
+    target_id: object,
+    target_repr: str,
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Write one audit entry; the action that made the change calls this in its own
+    transaction. ``actor`` None is the command line or the desk itself."""
+    return AuditEntry.objects.create(
+        at=timezone.now(),
+        actor_id=actor.pk if actor is not None else None,
+        actor_name=actor.get_username() if actor is not None else "command line",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_repr=target_repr[:200],
+        changes=changes or {},
+    )
