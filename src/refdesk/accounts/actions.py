@@ -8,17 +8,33 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from refdesk.accounts import throttle
-from refdesk.accounts.events import DeskStatus, PresenceEntry, PresenceEvent
+from refdesk.accounts.events import (
+    ACCOUNT_DEACTIVATED,
+    AccountDeactivated,
+    DeskStatus,
+    PresenceEntry,
+    PresenceEvent,
+)
 from refdesk.accounts.models import ConsoleConnection, Librarian, Role, Status
-from refdesk.accounts.selectors import is_anyone_online, presence_of
+from refdesk.accounts.selectors import (
+    is_anyone_online,
+    list_session_keys_of_user,
+    presence_of,
+)
 from refdesk.campuses.models import Campus
 from refdesk.core.actions import do_clear_rate_key, do_hit_rate_limit, do_record_audit
 from refdesk.core.errors import ActionError
-from refdesk.core.realtime import PATRONS_GROUP, STAFF_GROUP, send_event_on_commit
+from refdesk.core.realtime import (
+    PATRONS_GROUP,
+    STAFF_GROUP,
+    librarian_group,
+    send_event_on_commit,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -152,6 +168,12 @@ def do_update_librarian(
     """Set the librarian's profile and account to these values; returns whether anything
     changed, and audits what did. The password is left alone.
 
+    Switching ``active`` off takes effect at once, in the same transaction
+    (:func:`_take_effect_of_deactivation`): the account's sessions end, its consoles are
+    closed, it goes offline, and the registered deactivation steps run (its chats go back
+    to their queues, its open tickets become unassigned). Switching it on again does
+    nothing more than the change and its audit entry.
+
     Raises ``ActionError("invalid")`` for an unknown role or an empty display name.
     """
     if role not in Role.values:
@@ -160,6 +182,10 @@ def do_update_librarian(
         raise ActionError("invalid", "A librarian needs a display name.", field="display_name")
     user_model = get_user_model()
     with transaction.atomic():
+        # A deactivation takes the presence lock first, as every presence change does (the
+        # grace-period job takes it, then writes librarian rows); it reads, before the
+        # change, whether the desk had operators.
+        desk = _DeskWatch() if not active else None
         profile = (
             Librarian.objects.select_related("user", "home_campus")
             .select_for_update()
@@ -190,7 +216,47 @@ def do_update_librarian(
         )
         librarian.display_name, librarian.home_campus, librarian.role = display_name, campus, role
         _audit(actor, "librarian.change", profile, changes)
+        if desk is not None and before["active"]:
+            _take_effect_of_deactivation(profile, desk)
     return True
+
+
+# What the apps above do when an account is deactivated (the chats app gives its chats
+# back to the queues, the tickets app unassigns its tickets), registered at start-up; each
+# step runs in the deactivation's transaction, after the account is marked inactive.
+DeactivationStep = Callable[[int], object]
+_deactivation_steps: list[DeactivationStep] = []
+
+
+def register_deactivation_step(step: DeactivationStep) -> None:
+    """Run ``step(librarian_id)`` whenever a librarian's account is deactivated."""
+    if step not in _deactivation_steps:
+        _deactivation_steps.append(step)
+
+
+def _take_effect_of_deactivation(librarian: Librarian, desk: _DeskWatch) -> None:
+    """The account of ``librarian`` was just marked inactive (in the caller's transaction):
+    end its sessions, run the registered deactivation steps, take it offline at once
+    (its console connections forgotten, no grace period; ``presence`` to every console
+    when it was at the desk, ``desk.status`` to every patron when it was the last
+    operator), and tell its consoles to close (``account.deactivated`` to its own group,
+    which the console turns into ``error unauthenticated`` and the close 4401)."""
+    now = timezone.now()
+    Session.objects.filter(session_key__in=list_session_keys_of_user(librarian.user_id)).delete()
+    was_present = _is_present(librarian.pk, now=now)
+    # Offline first, so that what the steps broadcast (presence with a chat fewer) says so.
+    ConsoleConnection.objects.filter(librarian_id=librarian.pk).delete()
+    if was_present:
+        Librarian.objects.filter(pk=librarian.pk).update(gone_since=None, status_changed_at=now)
+    for step in _deactivation_steps:
+        step(librarian.pk)
+    if was_present:
+        do_broadcast_presence(librarian.pk)
+    desk.settle()
+    send_event_on_commit(
+        [librarian_group(librarian.pk)],
+        AccountDeactivated(type=ACCOUNT_DEACTIVATED, librarian_id=librarian.pk),
+    )
 
 
 # ---------------------------------------------------------------------------

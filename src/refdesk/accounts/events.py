@@ -3,7 +3,7 @@
 No ``from __future__ import annotations`` here: see core/events.py.
 """
 
-from typing import Literal, NotRequired, TypedDict
+from typing import Final, Literal, NotRequired, TypedDict
 
 from refdesk.core.events import Ref
 from refdesk.core.protocol import declare_accepts, declare_error_codes, declare_sends
@@ -49,6 +49,19 @@ class DeskStatus(TypedDict):
 
     type: Literal["desk.status"]
     online: bool
+
+
+# Internal: sent to a librarian's own group, never to a socket (see below).
+ACCOUNT_DEACTIVATED: Final = "account.deactivated"
+
+
+class AccountDeactivated(TypedDict):
+    """``account.deactivated``, to the librarian's own group when their account is switched
+    off. Never forwarded: each of their consoles answers it with ``error``
+    ``unauthenticated`` and closes with 4401 at once."""
+
+    type: Literal["account.deactivated"]
+    librarian_id: int
 
 
 class PresenceAck(TypedDict):

@@ -235,6 +235,32 @@ def get_live_names(sessions: dict[str, int]) -> dict[str, str]:
     return live
 
 
+def list_session_keys_of_user(user_id: int) -> list[str]:
+    """The keys of every unexpired session logged in as the user ``user_id``.
+
+    Django's database sessions keep the user's id only inside the signed session data, so
+    no index finds them: this reads every unexpired session row once, in chunks, and
+    decodes each (a signature check and a JSON parse, some microseconds, and cached like
+    the console's checks). The desk's sessions are its staff's log-ins (patrons have none),
+    a few hundred at most, and this runs only when an account is deactivated.
+    """
+    wanted = str(user_id)
+    now = timezone.now()
+    found: list[str] = []
+    rows = (
+        Session.objects.filter(expire_date__gt=now)
+        .values_list("session_key", "session_data")
+        .iterator(chunk_size=2000)
+    )
+    for key, raw in rows:
+        data = _decoded_sessions.get(_under_keys(raw))
+        if data is None:
+            data = _remember(_decoded_sessions, _under_keys(raw), SessionStore().decode(raw))
+        if str(data.get(SESSION_KEY)) == wanted:
+            found.append(key)
+    return found
+
+
 def get_librarian_for_session_key(session_key: str | None) -> Librarian | None:
     """The librarian whose session this is, checked exactly as every later frame is
     (:func:`get_live_names`); None otherwise. Nothing about the session is written."""

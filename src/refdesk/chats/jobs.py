@@ -6,7 +6,7 @@ several, and a restart, give one result."""
 
 from __future__ import annotations
 
-from refdesk.accounts.actions import register_departure_step
+from refdesk.accounts.actions import register_deactivation_step, register_departure_step
 from refdesk.chats.actions import (
     do_close_home_windows,
     do_end_chats_patron_gone,
@@ -88,4 +88,6 @@ def register_jobs() -> None:
     register_job("chats.end-when-patron-gone", every_seconds=0, step=end_chats_patron_gone)
     # The accounts' grace-period job gives a departed librarian's chats back to the queues.
     register_departure_step(do_return_chats_of_departed)
+    # A deactivated account's chats go back at once, saying so (reason "deactivated").
+    register_deactivation_step(do_return_chats_of_departed)
     register_job("chats.queue_positions", every_seconds=0, step=publish_queue_positions)

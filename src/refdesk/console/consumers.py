@@ -7,7 +7,9 @@ registered for it (``core.frames.staff_frames``), on its database lane, in one c
 the check that the session is still live and the librarian has the frame's role. The
 sweeper re-reads the sessions of all of this process's consoles every few seconds in one
 query (:func:`recheck_console_sessions`), so a logout, an expiry or a password change
-closes even a console that only listens.
+closes even a console that only listens. A deactivated account's consoles close at once:
+the action sends ``account.deactivated`` to the librarian's group, which this consumer
+answers with ``error unauthenticated`` and the close 4401 (it is never forwarded).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.http.cookie import parse_cookie
 
 from refdesk.accounts.access import access_librarian
 from refdesk.accounts.actions import do_close_console, do_open_console
+from refdesk.accounts.events import ACCOUNT_DEACTIVATED
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import get_librarian_for_session_key, get_live_names
 from refdesk.core.consumers import FrameConsumer, Handler
@@ -130,10 +133,11 @@ class StaffConsumer(FrameConsumer):
         await self.channel_layer.group_discard(librarian_group(joined.pk), self.channel_name)
         await run_action(do_close_console, joined, channel_name=self.channel_name)
 
-    async def end_session(self) -> None:
-        """The session behind this console has ended: say so and close."""
+    async def end_session(self, message: str = "Your session has ended; log in again.") -> None:
+        """The session behind this console has ended: say so (``error unauthenticated``
+        with ``message``) and close with 4401."""
         if self.librarian is not None:
-            await self.send_error("unauthenticated", "Your session has ended; log in again.")
+            await self.send_error("unauthenticated", message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.librarian is not None:
@@ -141,8 +145,14 @@ class StaffConsumer(FrameConsumer):
 
     async def relay_event(self, message: dict[str, Any]) -> None:
         # A console whose session has ended hears nothing more, even if it only listens.
-        if self.librarian is not None:
-            await super().relay_event(message)
+        if self.librarian is None:
+            return
+        if message.get("event_type") == ACCOUNT_DEACTIVATED:
+            # Internal, never forwarded: the account was switched off, and its sessions
+            # are gone already; close now rather than at the next session sweep.
+            await self.end_session("Your account has been deactivated.")
+            return
+        await super().relay_event(message)
 
     def _me(self) -> Librarian:
         if self.librarian is None:  # pragma: no cover - connect closed the socket

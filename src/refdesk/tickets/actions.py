@@ -415,6 +415,36 @@ def check_assign_ticket(
         )
 
 
+def do_unassign_tickets_of(librarian_id: int) -> int:
+    """The librarian's account was deactivated (:func:`accounts.actions.do_update_librarian`
+    runs this in its transaction): each ticket they own that is not closed stays in its
+    queue with no owner. Each is one conditional update (``… WHERE owner_id = librarian AND
+    state = <the state it was read in>``),
+    writes its ``ticket.updated`` ``TicketEvent`` (``unassigned_from`` the librarian,
+    ``reason: "deactivated"``) and broadcasts ``ticket.updated`` to every console. Closed
+    tickets keep their owner, as the history of who answered. Returns how many."""
+    owned = list(
+        Ticket.objects.filter(owner_id=librarian_id)
+        .exclude(state=TicketState.CLOSED)
+        .order_by("pk")
+        .values_list("pk", "state")
+    )
+    unassigned = 0
+    for ticket_id, previous in owned:
+        changed = Ticket.objects.filter(pk=ticket_id, owner_id=librarian_id, state=previous).update(
+            owner=None, updated_at=timezone.now()
+        )
+        if changed:
+            _updated(
+                ticket_id,
+                previous,
+                actor=None,
+                change={"unassigned_from": librarian_id, "reason": "deactivated"},
+            )
+            unassigned += 1
+    return unassigned
+
+
 def check_move_ticket(ticket_id: int, *, campus: object, acting_librarian: Librarian) -> Ticket:
     """Move a ticket to another campus's queue (``unknown_campus`` for no such campus)."""
     target = get_campus_by_slug(campus) if isinstance(campus, str) else None

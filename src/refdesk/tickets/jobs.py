@@ -1,10 +1,12 @@
 """The tickets' jobs: the retention purge, one bounded batch at a time, and the replies
-that could not be emailed yet, tried again with backoff."""
+that could not be emailed yet, tried again with backoff; and what a deactivation does to
+the account's tickets."""
 
 from __future__ import annotations
 
 import asyncio
 
+from refdesk.accounts.actions import register_deactivation_step
 from refdesk.core.db import run_action
 from refdesk.core.jobs import register_job
 from refdesk.tickets.actions import (
@@ -12,6 +14,7 @@ from refdesk.tickets.actions import (
     do_purge_expired_tickets,
     do_record_reply_attempt,
     do_take_reply_attempt,
+    do_unassign_tickets_of,
     list_due_replies,
     send_email,
 )
@@ -52,3 +55,5 @@ def register_jobs() -> None:
     register_job("tickets.unanswered", every_seconds=EVERY_SWEEP, step=close_unanswered_chats)
     register_job("tickets.purge", every_seconds=HOURLY, step=purge_expired_tickets)
     register_job("tickets.send_replies", every_seconds=EVERY_SWEEP, async_step=send_due_replies)
+    # A deactivated account's open tickets stay, unassigned.
+    register_deactivation_step(do_unassign_tickets_of)
