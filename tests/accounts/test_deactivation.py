@@ -146,6 +146,7 @@ def audit_rows() -> list[tuple[Any, ...]]:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.engines
 def test_deactivating_ends_sessions_presence_chats_and_ticket_ownership_in_one_commit(
     staff: dict[str, Librarian],
 ) -> None:
@@ -246,6 +247,7 @@ def test_deactivating_ends_sessions_presence_chats_and_ticket_ownership_in_one_c
     )
 
 
+@pytest.mark.engines
 def test_deactivating_the_last_operator_tells_every_patron_at_once(
     staff: dict[str, Librarian],
 ) -> None:
@@ -386,6 +388,7 @@ def test_the_desk_file_deactivating_a_librarian_ends_their_sessions(
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.engines
 async def test_a_deactivated_librarian_s_console_closes_at_once_and_others_see_it_all(
     staff: dict[str, Librarian],
 ) -> None:
