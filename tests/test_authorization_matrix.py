@@ -374,7 +374,14 @@ HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
         (Http(400, code="invalid"),) * 5,
     ),
     "GET /api/tickets": (Request("get", "/api/tickets"), (NOT_ALLOWED,) * 5),
+    # A non-librarian gets a page that says what is missing, with 403: still no console.
     "GET /console/": (Request("get", "/console/"), (LOGIN_FIRST, OK, OK, OK, Http(403))),
+    # Only a superuser without a profile may give themselves one; a librarian has one.
+    "POST /console/profile/": (
+        Request("post", "/console/profile/", {"campus": "north", "display_name": "Me"}),
+        (LOGIN_FIRST, TO_CONSOLE, TO_CONSOLE, TO_CONSOLE, Http(403)),
+    ),
+    "GET /console/profile/": (Request("get", "/console/profile/"), (NOT_ALLOWED,) * 5),
     "GET /accounts/login/": (
         Request("get", "/accounts/login/"),
         (OK, TO_CONSOLE, TO_CONSOLE, TO_CONSOLE, TO_CONSOLE),

@@ -53,11 +53,147 @@ def test_a_login_post_without_a_csrf_token_is_refused(
     assert response.status_code == 403
 
 
-def test_a_user_without_a_librarian_profile_is_refused_the_console() -> None:
-    user = get_user_model().objects.create_user("visitor", password="x-long-password")
-    client = Client()
+def _logged_in(user: Any, *, enforce_csrf_checks: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=enforce_csrf_checks)
     client.force_login(user)
-    assert client.get("/console/").status_code == 403
+    return client
+
+
+def test_a_user_without_a_librarian_profile_is_told_what_is_missing_and_who_can_add_it(
+    make_campus: Any,
+) -> None:
+    make_campus("north")
+    user = get_user_model().objects.create_user("visitor", password="x-long-password")
+    response = _logged_in(user).get("/console/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    for words in (
+        "Your account has no librarian profile",
+        "logged in as <strong>visitor</strong>",
+        "a display name",
+        "a home campus",
+        "a role (librarian, supervisor or admin)",
+        'href="/admin/"',
+        "under Librarians",
+        "<code>refdesk librarian …</code>",
+    ):
+        assert words in html
+    # Only a superuser is offered the form.
+    assert '<form method="post" action="/console/profile/"' not in html
+
+
+def test_a_superuser_without_a_profile_gives_themselves_one_and_the_console_opens(
+    make_campus: Any,
+) -> None:
+    from refdesk.core.models import AuditEntry
+
+    make_campus("north")
+    make_campus("south")
+    root = get_user_model().objects.create_superuser("root", "root@example.edu", "x-long-pass-1")
+    client = _logged_in(root, enforce_csrf_checks=True)
+    page = client.get("/console/")
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert '<form method="post" action="/console/profile/"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    # The first campus is chosen already.
+    assert '<option value="north" selected>North Campus Library (north)</option>' in html
+    assert '<option value="south">South Campus Library (south)</option>' in html
+
+    # Without the CSRF token nothing happens.
+    refused = client.post("/console/profile/", {"campus": "south", "display_name": "Root"})
+    assert refused.status_code == 403
+    assert not Librarian.objects.exists()
+
+    token = client.cookies["csrftoken"].value
+    response = client.post(
+        "/console/profile/",
+        {"campus": "south", "display_name": "  Rosa Root ", "csrfmiddlewaretoken": token},
+    )
+    assert (response.status_code, response["Location"]) == (302, "/console/")
+    librarian = Librarian.objects.select_related("user", "home_campus").get()
+    assert (librarian.user_id, librarian.display_name, librarian.home_campus.slug) == (
+        root.pk,
+        "Rosa Root",
+        "south",
+    )
+    assert librarian.role == "admin"
+    assert (librarian.user.is_staff, librarian.user.is_superuser) == (True, True)
+    assert list(
+        AuditEntry.objects.filter(target_type="librarian").values_list(
+            "actor_id", "action", "target_id", "changes"
+        )
+    ) == [
+        (
+            root.pk,
+            "librarian.add",
+            str(librarian.pk),
+            {"username": "root", "home_campus": "south", "role": "admin"},
+        )
+    ]
+    console = client.get("/console/")
+    assert console.status_code == 200
+    assert 'id="queue"' in console.content.decode()
+
+
+def test_a_superuser_s_blank_display_name_becomes_the_username(make_campus: Any) -> None:
+    make_campus("north")
+    root = get_user_model().objects.create_superuser("root", "", "x-long-pass-1")
+    response = _logged_in(root).post("/console/profile/", {"campus": "north", "display_name": ""})
+    assert response.status_code == 302
+    assert Librarian.objects.get().display_name == "Root"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"campus": "atlantis", "display_name": "Root"}, "Select a valid choice."),
+        ({"display_name": "Root"}, "This field is required."),
+        ({"campus": "north", "display_name": "R" * 81}, "Display name is 81 characters"),
+    ],
+)
+def test_a_superuser_s_profile_form_with_a_mistake_says_so_and_writes_nothing(
+    make_campus: Any, data: dict[str, str], message: str
+) -> None:
+    make_campus("north")
+    root = get_user_model().objects.create_superuser("root", "", "x-long-pass-1")
+    response = _logged_in(root).post("/console/profile/", data)
+    assert response.status_code == 403
+    assert message in response.content.decode()
+    assert not Librarian.objects.exists()
+
+
+def test_a_superuser_without_any_campus_is_sent_to_add_one_first() -> None:
+    root = get_user_model().objects.create_superuser("root", "", "x-long-pass-1")
+    client = _logged_in(root)
+    html = client.get("/console/").content.decode()
+    assert "There is no campus yet" in html
+    assert 'href="/admin/campuses/campus/add/"' in html
+    assert '<form method="post" action="/console/profile/"' not in html
+    assert client.post("/console/profile/", {"campus": "north"}).status_code == 403
+    assert not Librarian.objects.exists()
+
+
+def test_only_a_superuser_without_a_profile_may_add_one_for_themselves(
+    make_campus: Any, make_librarian: Callable[..., Librarian]
+) -> None:
+    make_campus("north")
+    visitor = get_user_model().objects.create_user("visitor", password="x-long-password")
+    staff = get_user_model().objects.create_user("clerk", password="x-long-pass", is_staff=True)
+    for user in (visitor, staff):
+        response = _logged_in(user).post("/console/profile/", {"campus": "north"})
+        assert response.status_code == 403
+        assert "Only an admin of the desk can add it" in response.content.decode()
+    ana = make_librarian("ana")
+    response = _logged_in(ana.user).post("/console/profile/", {"campus": "north"})
+    assert (response.status_code, response["Location"]) == (302, "/console/")
+    assert list(Librarian.objects.values_list("user__username", "role")) == [("ana", "librarian")]
+    anonymous = Client().post("/console/profile/", {"campus": "north"})
+    assert (anonymous.status_code, anonymous["Location"]) == (
+        302,
+        "/accounts/login/?next=/console/",
+    )
+    assert Client().get("/console/profile/").status_code == 405
 
 
 def test_the_home_page_links_every_campus_and_the_console(make_campus: Any) -> None:

@@ -4,4 +4,7 @@ from refdesk.console import views
 
 app_name = "console"
 
-urlpatterns = [path("", views.console_show, name="console-show")]
+urlpatterns = [
+    path("", views.console_show, name="console-show"),
+    path("profile/", views.own_profile_create, name="own-profile-create"),
+]
