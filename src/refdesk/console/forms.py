@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -21,8 +21,7 @@ class OwnProfileForm(forms.Form):
     def __init__(self, *args: Any, campuses: list[Campus], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.campuses = {campus.slug: campus for campus in campuses}
-        field = self.fields["campus"]
-        assert isinstance(field, forms.ChoiceField)
+        field = cast(forms.ChoiceField, self.fields["campus"])
         field.choices = [(campus.slug, f"{campus.name} ({campus.slug})") for campus in campuses]
         if campuses:
             field.initial = campuses[0].slug
