@@ -28,12 +28,16 @@ commands:
   migrate                       create or update the database tables
   demo [--force] [--no-tickets] load the demo desk: three campuses, five librarians and
                                 a few tickets (outside debug only with --force)
-  librarian add|list            add a librarian account, or list them all
+  librarian add|list|deactivate|activate
+                                add a librarian account, list them all, or switch one
+                                off (at once: sessions, consoles, chats, tickets) or on
+  createsuperuser [--campus SLUG]
+                                create a superuser with an admin's librarian profile
   purge                         apply the retention period now (the server also does,
                                 hourly)
   setup export|import FILE      the desk's campuses, hours and librarians as a TOML file
 
-Any other command goes to Django (check, shell, createsuperuser, changepassword, ...).
+Any other command goes to Django (check, shell, changepassword, ...).
 Run `refdesk COMMAND --help` for a command's options. Settings come from REFDESK_*
 environment variables; REFDESK_DEBUG=1 gives safe defaults for a laptop.
 """

@@ -104,6 +104,9 @@ for _origin in EMBED_ORIGINS:
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Before Django's auth: its createsuperuser (which adds the librarian profile) is the
+    # one that runs, as an app listed earlier wins a command's name.
+    "refdesk.accounts.apps.AccountsConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -113,7 +116,6 @@ INSTALLED_APPS = [
     "channels",
     "refdesk.core.apps.CoreConfig",
     "refdesk.campuses",
-    "refdesk.accounts.apps.AccountsConfig",
     "refdesk.chats.apps.ChatsConfig",
     "refdesk.tickets.apps.TicketsConfig",
     "refdesk.setup",

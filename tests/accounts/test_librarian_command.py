@@ -156,3 +156,58 @@ def test_list_with_no_librarians_says_how_to_add_one() -> None:
     call_command("librarian", "list", stdout=out)
 
     assert "refdesk librarian add" in out.getvalue()
+
+
+def _run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("librarian", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_deactivate_and_activate_switch_the_account_through_the_action(campus: Campus) -> None:
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from refdesk.accounts.actions import do_add_librarian
+    from refdesk.core.models import AuditEntry
+
+    eve = do_add_librarian("eve", password=PASSWORD, campus=campus, display_name="Eve R.")
+    client = Client()
+    assert client.login(username="eve", password=PASSWORD)
+
+    assert _run("deactivate", "eve") == (
+        "Deactivated eve (Eve R.): their sessions ended, their consoles closed, their chats "
+        "went back to the queues and their open tickets are unassigned.\n"
+    )
+    assert not get_user_model().objects.get(username="eve").is_active
+    assert not Session.objects.exists()
+    assert _run("deactivate", "eve") == "eve (Eve R.) is deactivated already.\n"
+    assert authenticate(username="eve", password=PASSWORD) is None
+
+    assert _run("activate", "eve") == "Activated eve (Eve R.).\n"
+    assert _run("activate", "eve") == "eve (Eve R.) is active already.\n"
+    assert authenticate(username="eve", password=PASSWORD) is not None
+    assert list(
+        AuditEntry.objects.filter(target_type="librarian", target_id=str(eve.pk))
+        .order_by("pk")
+        .values_list("actor_name", "action", "changes")
+    )[1:] == [
+        ("command line", "librarian.change", {"active": [True, False]}),
+        ("command line", "librarian.change", {"active": [False, True]}),
+    ]
+
+
+@pytest.mark.parametrize("action", ["deactivate", "activate"])
+def test_deactivate_and_activate_refuse_an_unknown_librarian(action: str) -> None:
+    get_user_model().objects.create_user("visitor", password="x-long-password")
+    with pytest.raises(CommandError, match="There is no librarian 'visitor'"):
+        _run(action, "visitor")
+
+
+def test_the_help_lists_deactivate_and_activate() -> None:
+    from refdesk.accounts.management.commands.librarian import Command
+
+    text = Command().create_parser("refdesk", "librarian").format_help()
+    assert "{add,list,deactivate,activate}" in text
+    assert "Switch a librarian's account off, at once" in text
+    assert "Switch a librarian's account on again" in text

@@ -1,4 +1,5 @@
-"""``refdesk librarian add|list``: staff accounts from the command line."""
+"""``refdesk librarian add|list|deactivate|activate``: staff accounts from the command
+line."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db.models import Field
 
-from refdesk.accounts.actions import do_add_librarian
+from refdesk.accounts.actions import do_add_librarian, do_update_librarian
 from refdesk.accounts.models import Librarian, Role
 from refdesk.campuses.selectors import get_campus_by_slug
 from refdesk.core.errors import ActionError
@@ -38,11 +39,13 @@ def _read_password(stdin: TextIO) -> str:
 
 
 class Command(BaseCommand):
-    help = "Add a librarian account, or list them all."
+    help = "Add a librarian account, list them all, or deactivate or activate one."
     stealth_options = ("stdin",)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{add,list}")
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{add,list,deactivate,activate}"
+        )
         add = actions.add_parser(
             "add",
             help="Add a librarian; the password is read from stdin, or asked for twice.",
@@ -53,12 +56,56 @@ class Command(BaseCommand):
         add.add_argument("--display-name", default="", metavar="NAME")
         add.add_argument("--email", default="")
         actions.add_parser("list", help="List every librarian.")
+        deactivate = actions.add_parser(
+            "deactivate",
+            help="Switch a librarian's account off, at once: their sessions end, their "
+            "consoles close, their chats go back to the queues and their open tickets "
+            "become unassigned.",
+        )
+        deactivate.add_argument("username")
+        activate = actions.add_parser(
+            "activate", help="Switch a librarian's account on again (they log in anew)."
+        )
+        activate.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "add":
             self._add(options, stdin=options.get("stdin") or sys.stdin)
+        elif options["action"] in ("deactivate", "activate"):
+            self._set_active(options["username"], active=options["action"] == "activate")
         else:
             self._list()
+
+    def _set_active(self, username: str, *, active: bool) -> None:
+        librarian = (
+            Librarian.objects.select_related("user", "home_campus")
+            .filter(user__username=username)
+            .first()
+        )
+        if librarian is None:
+            raise CommandError(f"There is no librarian {username!r}.")
+        try:
+            changed = do_update_librarian(
+                librarian,
+                display_name=librarian.display_name,
+                email=librarian.user.email,
+                campus=librarian.home_campus,
+                role=librarian.role,
+                active=active,
+            )
+        except ActionError as exc:
+            raise CommandError(exc.message) from exc
+        if not changed:
+            state = "active" if active else "deactivated"
+            self.stdout.write(f"{username} ({librarian.display_name}) is {state} already.")
+        elif active:
+            self.stdout.write(f"Activated {username} ({librarian.display_name}).")
+        else:
+            self.stdout.write(
+                f"Deactivated {username} ({librarian.display_name}): their sessions ended, "
+                "their consoles closed, their chats went back to the queues and their open "
+                "tickets are unassigned."
+            )
 
     def _add(self, options: dict[str, Any], *, stdin: TextIO) -> None:
         username: str = options["username"]
