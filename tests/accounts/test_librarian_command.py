@@ -176,8 +176,8 @@ def test_deactivate_and_activate_switch_the_account_through_the_action(campus: C
     assert client.login(username="eve", password=PASSWORD)
 
     assert _run("deactivate", "eve") == (
-        "Deactivated eve (Eve R.): their sessions ended, their consoles closed, their chats "
-        "went back to the queues and their open tickets are unassigned.\n"
+        "Deactivated eve (Eve R.): their sessions ended, their chats went back to the "
+        "queues, their open tickets are unassigned, and their open consoles close.\n"
     )
     assert not get_user_model().objects.get(username="eve").is_active
     assert not Session.objects.exists()

@@ -103,8 +103,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Deactivated {username} ({librarian.display_name}): their sessions ended, "
-                "their consoles closed, their chats went back to the queues and their open "
-                "tickets are unassigned."
+                "their chats went back to the queues, their open tickets are unassigned, "
+                "and their open consoles close."
             )
 
     def _add(self, options: dict[str, Any], *, stdin: TextIO) -> None:
