@@ -104,8 +104,11 @@ for _origin in EMBED_ORIGINS:
 
 INSTALLED_APPS = [
     "django.contrib.admin",
-    # Before Django's auth: its createsuperuser (which adds the librarian profile) is the
-    # one that runs, as an app listed earlier wins a command's name.
+    # The desk's lower apps, in their layers' order, before Django's auth: the accounts'
+    # createsuperuser (which adds the librarian profile) is then the one that runs, as an
+    # app listed earlier wins a command's name.
+    "refdesk.core.apps.CoreConfig",
+    "refdesk.campuses",
     "refdesk.accounts.apps.AccountsConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -114,8 +117,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
-    "refdesk.core.apps.CoreConfig",
-    "refdesk.campuses",
     "refdesk.chats.apps.ChatsConfig",
     "refdesk.tickets.apps.TicketsConfig",
     "refdesk.setup",
