@@ -205,6 +205,19 @@ def _check_spill(day_periods: dict[Any, list[Period]], next_of: Any, *, what: An
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+def check_weekly_hours(hours: dict[int, list[Period]]) -> dict[int, list[Period]]:
+    """The week's periods, each day's in order; raises ``ActionError("invalid")`` for a
+    weekday outside 0 to 6 or periods that overlap (within a day, or a late period into
+    the next day's)."""
+    checked: dict[int, list[Period]] = {}
+    for weekday, periods in hours.items():
+        if not 0 <= weekday <= _SUNDAY:
+            raise ActionError("invalid", f"A weekday is 0 (Monday) to 6 (Sunday), not {weekday}.")
+        checked[weekday] = check_periods(periods, what=_WEEKDAY_NAMES[weekday])
+    _check_spill(checked, lambda day: (day + 1) % 7, what=lambda day: _WEEKDAY_NAMES[day])
+    return checked
+
+
 def do_set_weekly_hours(
     campus: Campus,
     *,
@@ -219,12 +232,7 @@ def do_set_weekly_hours(
     ``ActionError("invalid")`` for a weekday outside 0 to 6 or periods that overlap
     (within a day, or a late period into the next day's).
     """
-    checked: dict[int, list[Period]] = {}
-    for weekday, periods in hours.items():
-        if not 0 <= weekday <= _SUNDAY:
-            raise ActionError("invalid", f"A weekday is 0 (Monday) to 6 (Sunday), not {weekday}.")
-        checked[weekday] = check_periods(periods, what=_WEEKDAY_NAMES[weekday])
-    _check_spill(checked, lambda day: (day + 1) % 7, what=lambda day: _WEEKDAY_NAMES[day])
+    checked = check_weekly_hours(hours)
     wanted = sorted((day, o, c) for day, periods in checked.items() for o, c in periods)
     with transaction.atomic():
         current = sorted(
@@ -306,15 +314,11 @@ def _closure_text(rows: list[tuple[dt.date, dt.date, str]]) -> list[str]:
     ]
 
 
-def do_set_special_hours(
-    campus: Campus, *, days: list[SpecialDaySpec], actor: AbstractBaseUser | None = None
-) -> bool:
-    """Replace the campus's special hours (dated periods in place of the week's); returns
-    whether anything changed. A day with no periods is refused (that is a closure). Raises
-    ``ActionError("invalid")`` for a date given twice, a day without periods, or periods
-    that overlap."""
+def check_special_days(days: list[SpecialDaySpec]) -> dict[dt.date, list[Period]]:
+    """Each date's periods in order; raises ``ActionError("invalid")`` for a date given
+    twice, a day without periods (that is a closure), or periods that overlap (within a
+    day, or a late period into the next day's special hours)."""
     by_date: dict[dt.date, list[Period]] = {}
-    notes: dict[dt.date, str] = {}
     for day in days:
         if day.date in by_date:
             raise ActionError("invalid", f"Special hours for {day.date} are given twice.")
@@ -323,8 +327,19 @@ def do_set_special_hours(
                 "invalid", f"Special hours for {day.date} need a period; a closed day is a closure."
             )
         by_date[day.date] = check_periods(day.periods, what=str(day.date))
-        notes[day.date] = day.note.strip()
     _check_spill(by_date, lambda d: d + dt.timedelta(days=1), what=str)
+    return by_date
+
+
+def do_set_special_hours(
+    campus: Campus, *, days: list[SpecialDaySpec], actor: AbstractBaseUser | None = None
+) -> bool:
+    """Replace the campus's special hours (dated periods in place of the week's); returns
+    whether anything changed. A day with no periods is refused (that is a closure). Raises
+    ``ActionError("invalid")`` for a date given twice, a day without periods, or periods
+    that overlap."""
+    by_date = check_special_days(days)
+    notes = {day.date: day.note.strip() for day in days}
     wanted = sorted((d, o, c, notes[d]) for d, periods in by_date.items() for o, c in periods)
     with transaction.atomic():
         current = sorted(
