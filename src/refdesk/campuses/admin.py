@@ -228,6 +228,7 @@ class SpecialHoursForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class LinkForm(forms.ModelForm):  # type: ignore[type-arg]
     url = forms.URLField(max_length=500, assume_scheme="https", label="Address")
+
     class Meta:
         model = CampusLink
         fields = ("kind", "title", "url", "position")
@@ -350,9 +351,9 @@ class CampusAdmin(SetupAdmin):
         formsets: Any,
         change: bool,
     ) -> None:
-        super().save_related(request, form, formsets, change)
         campus = Campus.objects.get(pk=form.instance.pk)
         for formset in formsets:
+            self.save_formset(request, form, formset, change)
             if isinstance(formset, ClosureRows):
                 actions.do_set_closures(campus, closures=formset.specs(), actor=actor_of(request))
             elif isinstance(formset, SpecialHoursRows):
