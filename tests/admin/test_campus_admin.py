@@ -17,6 +17,8 @@ from refdesk.core.models import AuditEntry
 from tests.admin.support import audit_rows, campus_form, errors_of
 
 ADD = "/admin/campuses/campus/add/"
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+SIX_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 LIST = "/admin/campuses/campus/"
 
 
@@ -86,8 +88,14 @@ def test_an_admin_adds_a_campus_with_its_week_closures_special_hours_and_links(
     assert response.status_code == 302, errors_of(response)
     assert response["Location"] == LIST
     rows = campus_rows()
-    assert ("east", "East Campus Library", "#1f4e79", "America/Chicago",
-            "https://library.example.edu/east", 3) in rows["campuses"]  # fmt: skip
+    assert (
+        "east",
+        "East Campus Library",
+        "#1f4e79",
+        "America/Chicago",
+        "https://library.example.edu/east",
+        3,
+    ) in rows["campuses"]
     assert [row for row in rows["hours"] if row[0] == "east"] == [
         ("east", 0, dt.time(8), dt.time(12)),
         ("east", 0, dt.time(13), dt.time(22)),
@@ -123,18 +131,36 @@ def test_an_admin_adds_a_campus_with_its_week_closures_special_hours_and_links(
             "root",
             "campus.hours",
             target,
-            {"before": {}, "after": {"Monday": "08:00-12:00, 13:00-22:00",
-                                     "Saturday": "20:00-02:00"}},
-        ),  # fmt: skip
-        ("root", "campus.closures", target,
-         {"before": [], "after": ["2026-12-24..2027-01-01 Winter break"]}),
-        ("root", "campus.special_hours", target,
-         {"before": [], "after": ["2026-12-23 10:00-14:00 Short day",
-                                  "2026-12-23 15:00-16:00 Short day"]}),
-        ("root", "campus.links", target,
-         {"before": [], "after": ["Home <https://example.edu/>",
-                                  "Catalogue <https://cat.example.edu/>"]}),
-    ]  # fmt: skip
+            {
+                "before": {},
+                "after": {"Monday": "08:00-12:00, 13:00-22:00", "Saturday": "20:00-02:00"},
+            },
+        ),
+        (
+            "root",
+            "campus.closures",
+            target,
+            {"before": [], "after": ["2026-12-24..2027-01-01 Winter break"]},
+        ),
+        (
+            "root",
+            "campus.special_hours",
+            target,
+            {
+                "before": [],
+                "after": ["2026-12-23 10:00-14:00 Short day", "2026-12-23 15:00-16:00 Short day"],
+            },
+        ),
+        (
+            "root",
+            "campus.links",
+            target,
+            {
+                "before": [],
+                "after": ["Home <https://example.edu/>", "Catalogue <https://cat.example.edu/>"],
+            },
+        ),
+    ]
     assert AuditEntry.objects.get(action="campus.add", target_repr=target).actor_id == root.user_id
 
 
@@ -155,9 +181,9 @@ def test_an_admin_renames_a_campus_and_changes_its_hours_with_one_save(
         timezone="America/New_York",
         website="",
         position="0",
-        **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday"), "08:00-22:00"),
+        **dict.fromkeys(SIX_DAYS, "08:00-22:00"),
         sunday="12:00-18:00",
-    )  # fmt: skip
+    )
     response = admin_client.post(change_url(north), data)
 
     assert response.status_code == 302, errors_of(response)
@@ -167,14 +193,28 @@ def test_an_admin_renames_a_campus_and_changes_its_hours_with_one_save(
         (dt.time(12), dt.time(18))
     ]
     assert audit_rows()[len(before) :] == [
-        ("root", "campus.change", "North Campus Library (north-main)",
-         {"slug": ["north", "north-main"]}),
-        ("root", "campus.change", "North Main Library (north-main)",
-         {"name": ["North Campus Library", "North Main Library"]}),
-        ("root", "campus.hours", "North Main Library (north-main)",
-         {"before": dict.fromkeys(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), "08:00-22:00"),
-          "after": {**dict.fromkeys(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"), "08:00-22:00"), "Sunday": "12:00-18:00"}}),
-    ]  # fmt: skip
+        (
+            "root",
+            "campus.change",
+            "North Campus Library (north-main)",
+            {"slug": ["north", "north-main"]},
+        ),
+        (
+            "root",
+            "campus.change",
+            "North Main Library (north-main)",
+            {"name": ["North Campus Library", "North Main Library"]},
+        ),
+        (
+            "root",
+            "campus.hours",
+            "North Main Library (north-main)",
+            {
+                "before": dict.fromkeys(DAYS, "08:00-22:00"),
+                "after": {**dict.fromkeys(DAYS[:6], "08:00-22:00"), "Sunday": "12:00-18:00"},
+            },
+        ),
+    ]
 
 
 @pytest.mark.django_db
@@ -187,9 +227,11 @@ def test_saving_a_campus_unchanged_writes_nothing(admin_client: Client) -> None:
         timezone="America/New_York",
         website="",
         position="0",
-        **dict.fromkeys(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                         "sunday"), "08:00-22:00"),
-    )  # fmt: skip
+        **dict.fromkeys(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+            "08:00-22:00",
+        ),
+    )
     response = admin_client.post(change_url(north), data)
     assert response.status_code == 302, errors_of(response)
     assert (audit_rows(), campus_rows()) == (before, rows)
@@ -206,9 +248,13 @@ def test_an_admin_deletes_a_campus_nobody_uses(admin_client: Client, make_campus
     assert not Campus.objects.filter(slug="east").exists()
     assert not OpeningHours.objects.filter(campus_id=east.pk).exists()
     assert audit_rows()[len(before) :] == [
-        ("root", "campus.delete", "East Campus Library (east)",
-         {"slug": "east", "name": "East Campus Library"}),
-    ]  # fmt: skip
+        (
+            "root",
+            "campus.delete",
+            "East Campus Library (east)",
+            {"slug": "east", "name": "East Campus Library"},
+        ),
+    ]
 
 
 @pytest.mark.django_db
@@ -283,7 +329,7 @@ BAD_INLINES = {
             ]
         },
         "http:// or https://",
-    ),  # fmt: skip
+    ),
     "javascript link": (
         {
             "links": [
@@ -291,7 +337,7 @@ BAD_INLINES = {
             ]
         },
         "Enter a valid URL",
-    ),  # fmt: skip
+    ),
     "link of an unknown kind": (
         {
             "links": [
@@ -299,7 +345,7 @@ BAD_INLINES = {
             ]
         },
         "Select a valid choice",
-    ),  # fmt: skip
+    ),
     "link title with a bidi override": (
         {
             "links": [
@@ -312,7 +358,7 @@ BAD_INLINES = {
             ]
         },
         "Remove the invisible",
-    ),  # fmt: skip
+    ),
 }
 
 
