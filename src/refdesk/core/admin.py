@@ -136,6 +136,17 @@ class SetupAdmin(_NoAdminLog, admin.ModelAdmin):  # type: ignore[type-arg,misc]
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         raise NotImplementedError("A setup admin deletes through an action, one at a time.")
 
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: Any,
+        formsets: Any,
+        change: bool,
+    ) -> None:
+        # No many-to-many rows to save; the subclass writes the inlines' rows.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change)
+
     def save_formset(
         self,
         request: HttpRequest,
