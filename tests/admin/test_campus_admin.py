@@ -466,3 +466,14 @@ def test_the_campus_list_offers_no_bulk_delete(admin_client: Client) -> None:
     assert Campus.objects.filter(slug="north").exists()
     assert response.status_code in {200, 302}
     assert "delete_selected" not in admin_client.get(LIST).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_home_page_of_a_desk_without_campuses_links_to_the_campus_add_page(
+    client: Client, admin_client: Client
+) -> None:
+    Librarian.objects.all().delete()
+    Campus.objects.all().delete()
+    page = client.get("/").content.decode()
+    assert '<a href="/admin/campuses/campus/add/">add one in the admin</a>' in page
+    assert admin_client.get("/admin/campuses/campus/add/").status_code == 200
