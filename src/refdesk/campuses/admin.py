@@ -280,7 +280,7 @@ class CampusAdmin(SetupAdmin):
     search_fields = ("name", "slug")
 
     class Media:
-        css = {"all": ("/campuses.css", "refdesk/css/admin.css")}
+        css = {"all": ("/campuses.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campus]:
         return super().get_queryset(request).prefetch_related("hours", "closures", "special_hours")

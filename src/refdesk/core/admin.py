@@ -159,7 +159,7 @@ class SetupAdmin(_NoAdminLog, admin.ModelAdmin):  # type: ignore[type-arg,misc]
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
 
-class SetupInline(admin.TabularInline):  # type: ignore[type-arg]
+class SetupInline(admin.StackedInline):  # type: ignore[type-arg]
     """Rows edited with their parent and saved by the parent's admin through an action."""
 
     extra = 1
