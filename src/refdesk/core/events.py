@@ -26,7 +26,7 @@ declare_error_codes(
         "too_long": 400,
         "forbidden": 403,
         "not_found": 404,
-        # Removing what others still use (a campus with librarians, chats or tickets).
+        # Setup: a campus that librarians, chats or tickets still use is not deleted.
         "in_use": 409,
         "rate_limited": 429,
         "too_many_connections": 503,

@@ -28,7 +28,7 @@ from refdesk.campuses.actions import (
     LinkSpec,
     SpecialDaySpec,
     check_periods,
-    check_special_days,
+    check_special_hours,
     check_weekly_hours,
 )
 from refdesk.campuses.models import (
@@ -348,7 +348,7 @@ def _check_special(check: _Checker, value: object, path: Path) -> tuple[SpecialD
         note = check.text(entry, where, "note", max_chars=120, required=False)
         days.append(SpecialDaySpec(day, tuple(ordered), note))
     try:
-        check_special_days(days)
+        check_special_hours(days)
     except ActionError as exc:
         check.error(path, exc.message)
     return tuple(days)
