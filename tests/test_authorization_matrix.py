@@ -323,6 +323,45 @@ NEW_TICKET = {
     "question": "Can you email me the APA guide?",
 }
 
+
+def admin_login(path: str) -> Http:
+    return Http(302, f"/admin/login/?next={path}")
+
+
+FORBIDDEN_PAGE = Http(403)
+# The admin's pages (ids from the world below: campus 1 is North, chat 1 and ticket 1 exist
+# only where a row is made, so a missing row is a 404 for those allowed to look). A POST
+# sends an empty form: for an admin that is a form shown again with errors (200), and
+# nothing changes for anyone.
+#   (method, path, supervisor, admin)
+ADMIN_PAGES: list[tuple[str, str, Http, Http]] = [
+    ("get", "/admin/campuses/campus/", OK, OK),
+    ("get", "/admin/campuses/campus/add/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/campuses/campus/add/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/campuses/campus/1/change/", OK, OK),
+    ("post", "/admin/campuses/campus/1/change/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/campuses/campus/1/delete/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/add/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/accounts/librarian/add/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/1/change/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/accounts/librarian/1/change/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/1/password/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/accounts/librarian/1/password/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/1/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("post", "/admin/accounts/librarian/1/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("get", "/admin/chats/chat/", OK, OK),
+    ("get", "/admin/chats/chat/1/change/", OK, OK),
+    ("post", "/admin/chats/chat/1/change/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("get", "/admin/chats/chat/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("post", "/admin/chats/chat/1/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("get", "/admin/tickets/ticket/", OK, OK),
+    ("get", "/admin/tickets/ticket/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("post", "/admin/tickets/ticket/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("get", "/admin/core/auditentry/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/core/auditentry/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+]
+
 #   resource: (request, (anonymous, librarian, supervisor, admin, non-librarian))
 HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
     "GET /": (Request("get", "/"), (OK,) * 5),
@@ -400,16 +439,30 @@ HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
         Request("get", "/admin/"),
         (TO_ADMIN_LOGIN, TO_ADMIN_LOGIN, OK, OK, TO_ADMIN_LOGIN),
     ),
+    # Users and groups are managed as librarians: Django's own pages are gone.
     "GET /admin/auth/user/": (
         Request("get", "/admin/auth/user/"),
         (
             TO_ADMIN_LOGIN_USERS,
             TO_ADMIN_LOGIN_USERS,
-            Http(403),
-            OK,
+            Http(404),
+            Http(404),
             TO_ADMIN_LOGIN_USERS,
         ),
     ),
+    **{
+        f"{method.upper()} {path}": (
+            Request(method, path, {"post": "yes"} if method == "post" else None),
+            (
+                admin_login(path),
+                admin_login(path),
+                supervisor,
+                admin,
+                admin_login(path),
+            ),
+        )
+        for method, path, supervisor, admin in ADMIN_PAGES
+    },
 }
 
 HTTP_CELLS = [

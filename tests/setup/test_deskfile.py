@@ -12,7 +12,8 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
 from refdesk.accounts.models import Librarian
-from refdesk.campuses.models import Campus, OpeningHours
+from refdesk.campuses.models import Campus, CampusLink, Closure, OpeningHours, SpecialHours
+from refdesk.core.models import AuditEntry
 from refdesk.setup.actions import do_import_desk
 from refdesk.setup.deskfile import DeskFileError, export_desk, read_desk
 
@@ -29,6 +30,10 @@ def _snapshot() -> Snapshot:
     return (
         list(Campus.objects.order_by("pk").values_list()),
         list(OpeningHours.objects.order_by("pk").values_list()),
+        list(Closure.objects.order_by("pk").values_list()),
+        list(SpecialHours.objects.order_by("pk").values_list()),
+        list(CampusLink.objects.order_by("pk").values_list()),
+        list(AuditEntry.objects.order_by("pk").values_list()),
         list(Librarian.objects.order_by("pk").values_list()),
         list(get_user_model().objects.order_by("pk").values_list()),
     )
@@ -40,6 +45,11 @@ def _desk() -> set[tuple[object, ...]]:
         Campus.objects.values_list("slug", "name", "colour", "timezone", "website", "position")
     )
     hours = set(OpeningHours.objects.values_list("campus__slug", "weekday", "opens", "closes"))
+    closures = set(Closure.objects.values_list("campus__slug", "starts", "ends", "reason"))
+    special = set(
+        SpecialHours.objects.values_list("campus__slug", "date", "opens", "closes", "note")
+    )
+    links = set(CampusLink.objects.values_list("campus__slug", "position", "kind", "title", "url"))
     librarians = set(
         Librarian.objects.values_list(
             "user__username",
@@ -55,6 +65,9 @@ def _desk() -> set[tuple[object, ...]]:
     return (
         {("campus", *row) for row in campuses}
         | {("hours", *row) for row in hours}
+        | {("closure", *row) for row in closures}
+        | {("special", *row) for row in special}
+        | {("link", *row) for row in links}
         | {("librarian", *row) for row in librarians}
     )
 
@@ -198,6 +211,32 @@ def test_round_trip_export_then_import_into_an_empty_desk_gives_the_same_desk() 
 
 def test_the_sample_consortium_imports_with_thirteen_campuses() -> None:
     _import(SAMPLE.read_text(encoding="utf-8"))
+    audited = AuditEntry.objects.count()
+
+    assert set(
+        Closure.objects.filter(campus__slug="central").values_list("starts", "ends", "reason")
+    ) == {
+        (dt.date(2026, 11, 26), dt.date(2026, 11, 27), "Thanksgiving"),
+        (dt.date(2026, 12, 24), dt.date(2027, 1, 1), "Winter break"),
+        (dt.date(2027, 1, 18), dt.date(2027, 1, 18), "Martin Luther King Jr. Day"),
+    }
+    assert list(
+        SpecialHours.objects.filter(campus__slug="central", date=dt.date(2026, 12, 7)).values_list(
+            "opens", "closes", "note"
+        )
+    ) == [(dt.time(7, 30), dt.time(2), "Exam week")]
+    assert list(CampusLink.objects.filter(campus__slug="law").values_list("kind", flat=True)) == [
+        "home",
+        "catalogue",
+        "databases",
+        "hours",
+        "proxy",
+    ]
+    # A second import of the same file writes nothing, not even an audit entry.
+    before = _snapshot()
+    _import(SAMPLE.read_text(encoding="utf-8"))
+    assert _snapshot() == before
+    assert AuditEntry.objects.count() == audited
 
     assert Campus.objects.count() == 13
     assert Librarian.objects.count() == 15
@@ -223,10 +262,15 @@ name = "<b>South</b>"
 colour = "navy"
 timezone = "Mars/Olympus_Mons"
 website = "javascript:alert(1)"
+closures = [
+  { from = 2025-12-24, to = 2025-12-26, reason = "Holidays" },
+  { from = 2026-01-02, to = 2025-12-31 },
+]
 
 [campuses.hours]
 mon = ["09:00-13:00", "12:00-17:00"]
-tue = ["22:00-02:00"]
+tue = ["22:00-09:30"]
+wed = ["09:00-17:00"]
 someday = ["09:00-17:00"]
 
 [[librarians]]
@@ -261,12 +305,15 @@ def test_ten_kinds_of_mistakes_are_all_reported_with_their_lines_and_nothing_cha
             "'Mars/Olympus_Mons' is not a known time zone (such as America/New_York).",
         ),
         (_line(text, "javascript:"), "website is an http or https address (or left out)."),
-        (_line(text, "mon = "), "mon: opening periods overlap."),
         (
-            _line(text, "tue = "),
-            "tue: 22:00-02:00 does not close after it opens; a period that runs past "
-            "midnight is two, one on each day.",
+            _line(text, "{ from = 2026-01-02"),
+            "The closure from 2026-01-02 ends before it starts (2025-12-31).",
         ),
+        (
+            _line(text, "[campuses.hours]"),
+            "The late period of Tuesday runs into the next day's hours.",
+        ),
+        (_line(text, "mon = "), "mon: opening periods overlap."),
         (
             _line(text, "someday"),
             "Unknown day 'someday'; days are mon, tue, wed, thu, fri, sat, sun.",
@@ -279,7 +326,7 @@ def test_ten_kinds_of_mistakes_are_all_reported_with_their_lines_and_nothing_cha
     path = tmp_path / "desk.toml"
     path.write_text(text, encoding="utf-8")
     stderr = io.StringIO()
-    with pytest.raises(CommandError, match="13 mistakes in the desk file; nothing was changed"):
+    with pytest.raises(CommandError, match="14 mistakes in the desk file; nothing was changed"):
         call_command("setup", "import", str(path), stderr=stderr)
     assert stderr.getvalue().splitlines() == [
         f"{path}:{line}: {message}" for line, message in errors
@@ -323,15 +370,63 @@ timezone = "America/New_York"
         ),
         ('hours = { mon = ["09:00-17:00", "16:59-18:00"] }', "mon: opening periods overlap."),
         (
-            'hours = { mon = ["09:00-09:00"] }',
-            "mon: 09:00-09:00 does not close after it opens; a period that runs past "
-            "midnight is two, one on each day.",
+            'hours = { mon = ["09:00-09:00", "10:00-11:00"] }',
+            "mon: opening periods overlap.",
+        ),
+        (
+            'hours = { mon = ["20:00-09:00"], tue = ["08:00-17:00"] }',
+            "The late period of Monday runs into the next day's hours.",
+        ),
+        (
+            'colour = "#fff7c2"',
+            "#fff7c2 is too light to see on the white page (1.1:1; a campus "
+            "colour needs 3:1). Choose a darker shade.",
+        ),
+        (
+            "closures = [{ from = 2026-01-02, to = 2025-12-31 }]",
+            "The closure from 2026-01-02 ends before it starts (2025-12-31).",
+        ),
+        (
+            'closures = [{ from = "soon" }]',
+            "A closure has from (and to, when longer than a day) as dates.",
+        ),
+        (
+            'closures = "all of December"',
+            "closures is a list of tables such as "
+            '{ from = 2025-12-24, to = 2026-01-02, reason = "Winter break" }.',
+        ),
+        (
+            "special_hours = [{ date = 2025-12-08, hours = [] }]",
+            '2025-12-08: hours is a list of periods such as ["10:00-14:00"]; '
+            "a closed day is a closure.",
+        ),
+        (
+            'special_hours = [{ date = 2025-12-08, hours = ["10-14"] }]',
+            "2025-12-08: a period is written such as 09:00-17:00.",
+        ),
+        (
+            'special_hours = [{ date = 2025-12-08, hours = ["10:00-14:00"] }, '
+            '{ date = 2025-12-08, hours = ["15:00-16:00"] }]',
+            "Special hours for 2025-12-08 are given twice.",
+        ),
+        (
+            'links = [{ kind = "catalogue", title = "Catalogue", url = "javascript:alert(1)" }]',
+            "A link's url is an http or https address.",
+        ),
+        (
+            'links = [{ kind = "ads", title = "Buy", url = "https://example.com/" }]',
+            "A link's kind is one of home, catalogue, databases, hours, proxy, other.",
+        ),
+        (
+            'links = [{ title = "<img src=x onerror=alert(1)>", url = "https://example.com/" }]',
+            "title is plain text: it may not have < or >.",
         ),
         ("hours = { mon = [2026-02-02] }", 'mon is a list of periods such as ["09:00-17:00"].'),
         ("hours = 9", 'hours is a table of days: mon = ["09:00-17:00"].'),
         (
             'floor = "2"',
-            "Unknown key 'floor'; expected slug, name, colour, timezone, website, hours.",
+            "Unknown key 'floor'; expected slug, name, colour, timezone, website, hours, "
+            "closures, special_hours, links.",
         ),
     ],
 )
@@ -444,4 +539,4 @@ def test_check_only_reads_the_file_and_changes_nothing(tmp_path: Path) -> None:
     call_command("setup", "import", str(path), "--check", stdout=stdout)
 
     assert stdout.getvalue() == f"{path} is a valid desk file; nothing was changed.\n"
-    assert _snapshot() == ([], [], [], [])
+    assert _snapshot() == ([], [], [], [], [], [], [], [])

@@ -155,6 +155,52 @@ def do_add_profile(
         raise ActionError("invalid", f"{username} already has a librarian profile.") from exc
 
 
+def check_keeps_an_admin(librarian: Librarian, *, role: str, active: bool) -> None:
+    """Raise ``ActionError("invalid")`` when making ``librarian`` this ``role`` and
+    ``active`` would leave no active admin: nobody could then reach the admin to undo it.
+    Reads the librarian's role and account as they are stored."""
+    current = Librarian.objects.select_related("user").get(pk=librarian.pk)
+    was_admin = current.role == Role.ADMIN and current.user.is_active
+    stays_admin = role == Role.ADMIN and active
+    if not was_admin or stays_admin:
+        return
+    others = (
+        Librarian.objects.filter(role=Role.ADMIN, user__is_active=True)
+        .exclude(pk=librarian.pk)
+        .exists()
+    )
+    if not others:
+        raise ActionError(
+            "invalid",
+            f"{current.display_name} is the last active admin; make another librarian an "
+            "admin first.",
+            field="role" if role != Role.ADMIN else "active",
+        )
+
+
+def do_set_librarian_password(
+    librarian: Librarian, *, password: str | None, actor: AbstractBaseUser | None = None
+) -> None:
+    """Set the librarian's password (``None``: none, so they cannot log in with one), and
+    audit that it changed, never what it is. Their sessions elsewhere end at their next
+    request, as Django ends sessions after any password change. The caller has checked the
+    password against the password validators."""
+    user_model = get_user_model()
+    with transaction.atomic():
+        user = user_model.objects.select_for_update().get(pk=librarian.user_id)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user_model.objects.filter(pk=user.pk).update(password=user.password)
+        _audit(
+            actor,
+            "librarian.password",
+            librarian,
+            {"password": "set" if password is not None else "removed"},
+        )
+
+
 def do_update_librarian(
     librarian: Librarian,
     *,
@@ -174,7 +220,8 @@ def do_update_librarian(
     to their queues, its open tickets become unassigned). Switching it on again does
     nothing more than the change and its audit entry.
 
-    Raises ``ActionError("invalid")`` for an unknown role or an empty display name.
+    Raises ``ActionError("invalid")`` for an unknown role or an empty display name, and
+    ``ActionError("invalid")`` when it would leave the desk without an active admin.
     """
     if role not in Role.values:
         raise ActionError("invalid", f"Role must be one of {', '.join(Role.values)}.", field="role")
@@ -191,6 +238,7 @@ def do_update_librarian(
             .select_for_update()
             .get(pk=librarian.pk)
         )
+        check_keeps_an_admin(profile, role=role, active=active)
         before = {
             "display_name": profile.display_name,
             "email": profile.user.email,

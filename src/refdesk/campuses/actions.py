@@ -205,6 +205,20 @@ def _check_spill(day_periods: dict[Any, list[Period]], next_of: Any, *, what: An
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+def check_weekly_hours(hours: dict[int, list[Period]]) -> list[tuple[int, dt.time, dt.time]]:
+    """The week's periods as sorted (weekday, opens, closes) rows, as
+    :func:`do_set_weekly_hours` would store them. Raises ``ActionError("invalid")`` for a
+    weekday outside 0 to 6 or periods that overlap (within a day, or a late period into
+    the next day's)."""
+    checked: dict[int, list[Period]] = {}
+    for weekday, periods in hours.items():
+        if not 0 <= weekday <= _SUNDAY:
+            raise ActionError("invalid", f"A weekday is 0 (Monday) to 6 (Sunday), not {weekday}.")
+        checked[weekday] = check_periods(periods, what=_WEEKDAY_NAMES[weekday])
+    _check_spill(checked, lambda day: (day + 1) % 7, what=lambda day: _WEEKDAY_NAMES[day])
+    return sorted((day, o, c) for day, periods in checked.items() for o, c in periods)
+
+
 def do_set_weekly_hours(
     campus: Campus,
     *,
@@ -219,13 +233,7 @@ def do_set_weekly_hours(
     ``ActionError("invalid")`` for a weekday outside 0 to 6 or periods that overlap
     (within a day, or a late period into the next day's).
     """
-    checked: dict[int, list[Period]] = {}
-    for weekday, periods in hours.items():
-        if not 0 <= weekday <= _SUNDAY:
-            raise ActionError("invalid", f"A weekday is 0 (Monday) to 6 (Sunday), not {weekday}.")
-        checked[weekday] = check_periods(periods, what=_WEEKDAY_NAMES[weekday])
-    _check_spill(checked, lambda day: (day + 1) % 7, what=lambda day: _WEEKDAY_NAMES[day])
-    wanted = sorted((day, o, c) for day, periods in checked.items() for o, c in periods)
+    wanted = check_weekly_hours(hours)
     with transaction.atomic():
         current = sorted(
             OpeningHours.objects.filter(campus=campus).values_list("weekday", "opens", "closes")
@@ -267,18 +275,25 @@ class SpecialDaySpec:
     note: str = ""
 
 
-def do_set_closures(
-    campus: Campus, *, closures: list[ClosureSpec], actor: AbstractBaseUser | None = None
-) -> bool:
-    """Replace the campus's dated closures; returns whether anything changed. Raises
-    ``ActionError("invalid")`` for a closure that ends before it starts."""
+def check_closures(closures: list[ClosureSpec]) -> list[tuple[dt.date, dt.date, str]]:
+    """The closures as sorted (starts, ends, reason) rows, as :func:`do_set_closures` would
+    store them. Raises ``ActionError("invalid")`` for a closure that ends before it
+    starts."""
     for closure in closures:
         if closure.ends < closure.starts:
             raise ActionError(
                 "invalid",
                 f"The closure from {closure.starts} ends before it starts ({closure.ends}).",
             )
-    wanted = sorted((c.starts, c.ends, c.reason.strip()) for c in closures)
+    return sorted((c.starts, c.ends, c.reason.strip()) for c in closures)
+
+
+def do_set_closures(
+    campus: Campus, *, closures: list[ClosureSpec], actor: AbstractBaseUser | None = None
+) -> bool:
+    """Replace the campus's dated closures; returns whether anything changed. Raises
+    ``ActionError("invalid")`` for a closure that ends before it starts."""
+    wanted = check_closures(closures)
     with transaction.atomic():
         current = sorted(
             Closure.objects.filter(campus=campus).values_list("starts", "ends", "reason")
@@ -306,13 +321,12 @@ def _closure_text(rows: list[tuple[dt.date, dt.date, str]]) -> list[str]:
     ]
 
 
-def do_set_special_hours(
-    campus: Campus, *, days: list[SpecialDaySpec], actor: AbstractBaseUser | None = None
-) -> bool:
-    """Replace the campus's special hours (dated periods in place of the week's); returns
-    whether anything changed. A day with no periods is refused (that is a closure). Raises
-    ``ActionError("invalid")`` for a date given twice, a day without periods, or periods
-    that overlap."""
+def check_special_hours(
+    days: list[SpecialDaySpec],
+) -> list[tuple[dt.date, dt.time, dt.time, str]]:
+    """The special hours as sorted (date, opens, closes, note) rows, as
+    :func:`do_set_special_hours` would store them. Raises ``ActionError("invalid")`` for a
+    date given twice, a day without periods, or periods that overlap."""
     by_date: dict[dt.date, list[Period]] = {}
     notes: dict[dt.date, str] = {}
     for day in days:
@@ -325,7 +339,17 @@ def do_set_special_hours(
         by_date[day.date] = check_periods(day.periods, what=str(day.date))
         notes[day.date] = day.note.strip()
     _check_spill(by_date, lambda d: d + dt.timedelta(days=1), what=str)
-    wanted = sorted((d, o, c, notes[d]) for d, periods in by_date.items() for o, c in periods)
+    return sorted((d, o, c, notes[d]) for d, periods in by_date.items() for o, c in periods)
+
+
+def do_set_special_hours(
+    campus: Campus, *, days: list[SpecialDaySpec], actor: AbstractBaseUser | None = None
+) -> bool:
+    """Replace the campus's special hours (dated periods in place of the week's); returns
+    whether anything changed. A day with no periods is refused (that is a closure). Raises
+    ``ActionError("invalid")`` for a date given twice, a day without periods, or periods
+    that overlap."""
+    wanted = check_special_hours(days)
     with transaction.atomic():
         current = sorted(
             SpecialHours.objects.filter(campus=campus).values_list(
@@ -359,12 +383,10 @@ class LinkSpec:
     url: str
 
 
-def do_set_links(
-    campus: Campus, *, links: list[LinkSpec], actor: AbstractBaseUser | None = None
-) -> bool:
-    """Replace the campus's links, in this order; returns whether anything changed. Raises
-    ``ActionError("invalid")`` for an unknown kind, an empty title, or an address that is
-    not http or https."""
+def check_links(links: list[LinkSpec]) -> list[tuple[str, str, str]]:
+    """The links as (kind, title, url) rows in order, as :func:`do_set_links` would store
+    them. Raises ``ActionError("invalid")`` for an unknown kind, an empty title, or an
+    address that is not http or https."""
     for link in links:
         if link.kind not in LinkKind.values:
             raise ActionError("invalid", f"A link's kind is one of {', '.join(LinkKind.values)}.")
@@ -372,7 +394,16 @@ def do_set_links(
             raise ActionError("invalid", "A link needs a title.")
         if not re.match(r"^https?://[^\s<>\"]+$", link.url):
             raise ActionError("invalid", f"A link is an http or https address, not {link.url!r}.")
-    wanted = [(link.kind, link.title.strip(), link.url) for link in links]
+    return [(link.kind, link.title.strip(), link.url) for link in links]
+
+
+def do_set_links(
+    campus: Campus, *, links: list[LinkSpec], actor: AbstractBaseUser | None = None
+) -> bool:
+    """Replace the campus's links, in this order; returns whether anything changed. Raises
+    ``ActionError("invalid")`` for an unknown kind, an empty title, or an address that is
+    not http or https."""
+    wanted = check_links(links)
     with transaction.atomic():
         current = list(
             CampusLink.objects.filter(campus=campus)

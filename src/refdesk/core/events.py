@@ -26,6 +26,8 @@ declare_error_codes(
         "too_long": 400,
         "forbidden": 403,
         "not_found": 404,
+        # Setup: a campus that librarians, chats or tickets still use is not deleted.
+        "in_use": 409,
         "rate_limited": 429,
         "too_many_connections": 503,
         "internal": 500,

@@ -8,7 +8,13 @@ from django.db import transaction
 
 from refdesk.accounts.actions import do_add_librarian, do_update_librarian
 from refdesk.accounts.models import Librarian
-from refdesk.campuses.actions import do_set_weekly_hours, do_upsert_campus
+from refdesk.campuses.actions import (
+    do_set_closures,
+    do_set_links,
+    do_set_special_hours,
+    do_set_weekly_hours,
+    do_upsert_campus,
+)
 from refdesk.campuses.models import Campus
 from refdesk.setup.deskfile import Desk
 
@@ -23,7 +29,8 @@ class ImportReport:
 
 def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportReport:
     """Make the desk what ``desk`` says, in one transaction: every campus of the file
-    created or updated with its weekly hours (its position is its place in the file), every
+    created or updated with its weekly hours, closures, special hours and links (each
+    replaced whole; its position is its place in the file), every
     librarian created or updated. Nothing the file leaves out is removed, and existing
     passwords are left alone; new librarians get ``new_password`` (``None``: no usable
     password until one is set). Importing the same file twice changes nothing."""
@@ -40,6 +47,9 @@ def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportRepo
                 position=position,
             )
             do_set_weekly_hours(campus, hours=spec.hours)
+            do_set_closures(campus, closures=list(spec.closures))
+            do_set_special_hours(campus, days=list(spec.special_hours))
+            do_set_links(campus, links=list(spec.links))
             campuses[spec.slug] = campus
             report.campuses.append(spec.slug)
         wanted = {spec.campus for spec in desk.librarians} - set(campuses)

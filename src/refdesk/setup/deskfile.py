@@ -1,4 +1,5 @@
-"""The desk as a file: campuses, their weekly hours and librarians, in TOML.
+"""The desk as a file: campuses with their weekly hours, closures, special hours and links,
+and librarians, in TOML.
 
 ``read_desk`` checks a whole file and returns what it describes, or raises ``DeskFileError``
 with every mistake and its line; ``export_desk`` writes the desk as it is. Passwords are
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 import re
 import tomllib
 import zoneinfo
@@ -23,7 +23,23 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 from refdesk.accounts.models import Librarian, Role
-from refdesk.campuses.models import Campus, OpeningHours
+from refdesk.campuses.actions import (
+    ClosureSpec,
+    LinkSpec,
+    SpecialDaySpec,
+    check_periods,
+    check_special_hours,
+    check_weekly_hours,
+)
+from refdesk.campuses.models import (
+    Campus,
+    CampusLink,
+    Closure,
+    LinkKind,
+    OpeningHours,
+    SpecialHours,
+)
+from refdesk.campuses.selectors import colour_problem
 from refdesk.core.errors import ActionError
 from refdesk.core.text import clean_text
 
@@ -37,11 +53,25 @@ _USERNAME = re.compile(UnicodeUsernameValidator.regex)
 _USERNAME_CHARS = 150
 _URL_CHARS = 200
 _EMAIL_CHARS = 254
-_CAMPUS_KEYS = ("slug", "name", "colour", "timezone", "website", "hours")
+_CAMPUS_KEYS = (
+    "slug",
+    "name",
+    "colour",
+    "timezone",
+    "website",
+    "hours",
+    "closures",
+    "special_hours",
+    "links",
+)
+_CLOSURE_KEYS = ("from", "to", "reason")
+_SPECIAL_KEYS = ("date", "hours", "note")
+_LINK_KEYS = ("kind", "title", "url")
 _LIBRARIAN_KEYS = ("username", "display_name", "email", "campus", "role", "active")
 
 HEADER = """\
-# The desk as a file: campuses, weekly hours and librarians (never passwords).
+# The desk as a file: campuses with their weekly hours, closures, special hours and
+# links, and librarians (never passwords).
 # Import it with `refdesk setup import FILE`; see docs/setup.md.
 
 """
@@ -55,6 +85,9 @@ class CampusSpec:
     timezone: str
     website: str
     hours: Hours
+    closures: tuple[ClosureSpec, ...] = ()
+    special_hours: tuple[SpecialDaySpec, ...] = ()
+    links: tuple[LinkSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,26 +131,50 @@ def _key_parts(key: str) -> tuple[str, ...]:
 
 
 def _locate(text: str) -> dict[Path, int]:
-    """The line of each table and key of the file, by path: ``("campuses", 2, "name")``.
+    """The line of each table and key of the file, by path: ``("campuses", 2, "name")``;
+    the elements of an array, one per line (``closures = [`` then ``{ from = ... }``) or
+    as ``[[campuses.closures]]`` tables, by their index: ``("campuses", 2, "closures", 0)``.
 
     tomllib gives values but not their lines; a scan of the lines for headers and keys is
     enough for the file's shapes (and the nearest known line stands in for the rest).
     """
     lines: dict[Path, int] = {}
-    arrays: dict[str, int] = {}
+    counts: dict[Path, int] = {}
+    current: dict[str, Path] = {}  # the latest element of each array, by its dotted name
     table: Path = ()
+    open_array: Path | None = None
+    elements = 0
+
+    def resolve(parts: tuple[str, ...]) -> Path:
+        for cut in range(len(parts) - 1, 0, -1):
+            prefix = ".".join(parts[:cut])
+            if prefix in current:
+                return (*current[prefix], *parts[cut:])
+        return parts
+
     for number, line in enumerate(text.splitlines(), start=1):
+        if open_array is not None:
+            stripped = line.strip()
+            if stripped.startswith("]"):
+                open_array = None
+            elif stripped.startswith(("{", '"', "'")):
+                lines.setdefault((*open_array, elements), number)
+                elements += 1
+            continue
         if match := _ARRAY_HEADER.match(line):
             parts = _key_parts(match.group(1))
-            name = ".".join(parts)
-            arrays[name] = arrays.get(name, 0) + 1
-            table = (*parts, arrays[name] - 1)
+            base = resolve(parts)
+            counts[base] = counts.get(base, 0) + 1
+            table = (*base, counts[base] - 1)
+            current[".".join(parts)] = table
         elif match := _TABLE_HEADER.match(line):
-            parts = _key_parts(match.group(1))
-            head = parts[0]
-            table = (head, arrays[head] - 1, *parts[1:]) if head in arrays else parts
+            table = resolve(_key_parts(match.group(1)))
         elif match := _KEY.match(line):
-            lines.setdefault((*table, *_key_parts(match.group(1))), number)
+            path = (*table, *_key_parts(match.group(1)))
+            lines.setdefault(path, number)
+            rest = line[match.end() :].split("#", 1)[0].strip()
+            if rest.startswith("[") and "]" not in rest:
+                open_array, elements = path, 0
             continue
         else:
             continue
@@ -201,21 +258,121 @@ def _check_hours(check: _Checker, value: object, path: Path) -> Hours:
             period = _period(text)
             if period is None:
                 check.error(where, f"{day}: {text!r} is not a period such as 09:00-17:00.")
-            elif period[1] <= period[0]:
-                check.error(
-                    where,
-                    f"{day}: {text} does not close after it opens; a period that runs past "
-                    "midnight is two, one on each day.",
-                )
             else:
                 parsed.append(period)
-        parsed.sort()
-        if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(parsed)):
+        try:
+            parsed = check_periods(parsed, what=day)
+        except ActionError:
             check.error(where, f"{day}: opening periods overlap.")
             continue
         if parsed:
             hours[WEEKDAYS.index(day)] = parsed
+    try:
+        check_weekly_hours(hours)
+    except ActionError as exc:
+        check.error(path, exc.message)
     return hours
+
+
+def _date(value: object) -> dt.date | None:
+    """A TOML date (2025-12-24) or the same in quotes."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _entries(check: _Checker, value: object, path: Path, example: str) -> list[dict[str, Any]]:
+    """The tables of an array (``[]`` when left out); anything else is one error."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        check.error(path, f"{path[-1]} is a list of tables such as {example}.")
+        return []
+    return value
+
+
+def _check_closures(check: _Checker, value: object, path: Path) -> tuple[ClosureSpec, ...]:
+    closures: list[ClosureSpec] = []
+    example = '{ from = 2025-12-24, to = 2026-01-02, reason = "Winter break" }'
+    for index, entry in enumerate(_entries(check, value, path, example)):
+        where = (*path, index)
+        check.unknown_keys(entry, where, _CLOSURE_KEYS)
+        starts = _date(entry.get("from"))
+        ends = _date(entry.get("to", entry.get("from")))
+        if starts is None or ends is None:
+            check.error(where, "A closure has from (and to, when longer than a day) as dates.")
+            continue
+        if ends < starts:
+            check.error(where, f"The closure from {starts} ends before it starts ({ends}).")
+            continue
+        reason = check.text(entry, where, "reason", max_chars=120, required=False)
+        closures.append(ClosureSpec(starts, ends, reason))
+    return tuple(closures)
+
+
+def _check_special(check: _Checker, value: object, path: Path) -> tuple[SpecialDaySpec, ...]:
+    days: list[SpecialDaySpec] = []
+    seen: set[dt.date] = set()
+    example = '{ date = 2025-12-08, hours = ["07:00-02:00"], note = "Exams" }'
+    for index, entry in enumerate(_entries(check, value, path, example)):
+        where = (*path, index)
+        check.unknown_keys(entry, where, _SPECIAL_KEYS)
+        day = _date(entry.get("date"))
+        if day is None:
+            check.error(where, "Special hours have a date such as 2025-12-08.")
+            continue
+        if day in seen:
+            check.error(where, f"Special hours for {day} are given twice.")
+            continue
+        seen.add(day)
+        texts = entry.get("hours")
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            check.error(
+                where,
+                f'{day}: hours is a list of periods such as ["10:00-14:00"]; '
+                "a closed day is a closure.",
+            )
+            continue
+        periods = [_period(text) for text in texts]
+        if any(period is None for period in periods):
+            check.error(where, f"{day}: a period is written such as 09:00-17:00.")
+            continue
+        try:
+            ordered = check_periods([p for p in periods if p is not None], what=str(day))
+        except ActionError:
+            check.error(where, f"{day}: opening periods overlap.")
+            continue
+        note = check.text(entry, where, "note", max_chars=120, required=False)
+        days.append(SpecialDaySpec(day, tuple(ordered), note))
+    try:
+        check_special_hours(days)
+    except ActionError as exc:
+        check.error(path, exc.message)
+    return tuple(days)
+
+
+def _check_links(check: _Checker, value: object, path: Path) -> tuple[LinkSpec, ...]:
+    links: list[LinkSpec] = []
+    example = '{ kind = "catalogue", title = "Catalogue", url = "https://..." }'
+    url_ok = URLValidator(schemes=["http", "https"])
+    for index, entry in enumerate(_entries(check, value, path, example)):
+        where = (*path, index)
+        check.unknown_keys(entry, where, _LINK_KEYS)
+        kind = entry.get("kind", LinkKind.OTHER.value)
+        if kind not in LinkKind.values:
+            check.error(where, f"A link's kind is one of {', '.join(LinkKind.values)}.")
+            continue
+        title = check.text(entry, where, "title", max_chars=120, required=True)
+        url = _checked(entry.get("url"), url_ok, max_chars=500)
+        if not url:
+            check.error(where, "A link's url is an http or https address.")
+            continue
+        if title:
+            links.append(LinkSpec(str(kind), title, url))
+    return tuple(links)
 
 
 def _checked(value: object, validator: Callable[[str], None], *, max_chars: int) -> str | None:
@@ -247,6 +404,8 @@ def _check_campus(check: _Checker, entry: object, path: Path) -> CampusSpec | No
     if not isinstance(colour, str) or not _COLOUR.match(colour):
         check.error((*path, "colour"), f"A colour is #rrggbb, not {colour!r}.")
         colour = ""
+    elif problem := colour_problem(colour):
+        check.error((*path, "colour"), problem)
     timezone = entry.get("timezone")
     if not isinstance(timezone, str) or timezone not in _timezones():
         check.error(
@@ -260,7 +419,10 @@ def _check_campus(check: _Checker, entry: object, path: Path) -> CampusSpec | No
     if website is None:
         check.error((*path, "website"), "website is an http or https address (or left out).")
     hours = _check_hours(check, entry.get("hours", {}), (*path, "hours"))
-    return CampusSpec(slug, name, colour, timezone, website or "", hours)
+    closures = _check_closures(check, entry.get("closures", []), (*path, "closures"))
+    special = _check_special(check, entry.get("special_hours", []), (*path, "special_hours"))
+    links = _check_links(check, entry.get("links", []), (*path, "links"))
+    return CampusSpec(slug, name, colour, timezone, website or "", hours, closures, special, links)
 
 
 def _check_librarian(
@@ -358,8 +520,28 @@ def export_desk() -> str:
         hours.setdefault(row.campus_id, {}).setdefault(WEEKDAYS[row.weekday], []).append(
             f"{row.opens:%H:%M}-{row.closes:%H:%M}"
         )
-    campuses = [
-        {
+    closures: dict[int, list[dict[str, Any]]] = {}
+    for closure in Closure.objects.order_by("campus", "starts", "ends"):
+        item: dict[str, Any] = {"from": closure.starts, "to": closure.ends}
+        if closure.reason:
+            item["reason"] = closure.reason
+        closures.setdefault(closure.campus_id, []).append(item)
+    special: dict[int, dict[dt.date, dict[str, Any]]] = {}
+    for extra in SpecialHours.objects.order_by("campus", "date", "opens"):
+        day = special.setdefault(extra.campus_id, {}).setdefault(
+            extra.date, {"date": extra.date, "hours": []}
+        )
+        day["hours"].append(f"{extra.opens:%H:%M}-{extra.closes:%H:%M}")
+        if extra.note:
+            day["note"] = extra.note
+    links: dict[int, list[dict[str, str]]] = {}
+    for link in CampusLink.objects.order_by("campus", "position", "pk"):
+        links.setdefault(link.campus_id, []).append(
+            {"kind": link.kind, "title": link.title, "url": link.url}
+        )
+    campuses = []
+    for campus in Campus.objects.order_by("position", "name", "pk"):
+        entry: dict[str, Any] = {
             "slug": campus.slug,
             "name": campus.name,
             "colour": campus.colour,
@@ -367,8 +549,13 @@ def export_desk() -> str:
             "website": campus.website,
             "hours": hours.get(campus.pk, {}),
         }
-        for campus in Campus.objects.order_by("position", "name", "pk")
-    ]
+        if campus.pk in closures:
+            entry["closures"] = closures[campus.pk]
+        if campus.pk in special:
+            entry["special_hours"] = list(special[campus.pk].values())
+        if campus.pk in links:
+            entry["links"] = links[campus.pk]
+        campuses.append(entry)
     librarians = [
         {
             "username": lib.user.username,
@@ -382,4 +569,40 @@ def export_desk() -> str:
             "user__username"
         )
     ]
-    return HEADER + tomli_w.dumps({"campuses": campuses, "librarians": librarians})
+    return HEADER + "\n".join(
+        [
+            *(_campus_text(entry) for entry in campuses),
+            *(_table("librarians", p) for p in librarians),
+        ]
+    )
+
+
+def _value(value: Any) -> str:
+    """One TOML value as tomli_w writes it; a list of scalars and a table stay on one line."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {_value(item)}" for key, item in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
+    return tomli_w.dumps({"v": value}).removeprefix("v = ").rstrip("\n")
+
+
+def _table(name: str, entry: dict[str, Any]) -> str:
+    return f"[[{name}]]\n" + "".join(f"{key} = {_value(value)}\n" for key, value in entry.items())
+
+
+def _campus_text(entry: dict[str, Any]) -> str:
+    """A campus as people write it: a key per line, a closure, a special day or a link per
+    line, then its week as ``[campuses.hours]``, a day per line."""
+    hours = entry.pop("hours")
+    lines = [
+        f"{key} = {_value(value)}" for key, value in entry.items() if not isinstance(value, list)
+    ]
+    for key, value in entry.items():
+        if isinstance(value, list):
+            lines += [f"{key} = [", *(f"  {_value(item)}," for item in value), "]"]
+    text = "[[campuses]]\n" + "".join(f"{line}\n" for line in lines)
+    if hours:
+        text += "\n[campuses.hours]\n" + "".join(
+            f"{day} = {_value(periods)}\n" for day, periods in hours.items()
+        )
+    return text

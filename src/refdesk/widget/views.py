@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from refdesk.accounts.selectors import count_online_by_campus
 from refdesk.campuses.selectors import (
     get_campus_by_slug,
+    get_coming_exceptions,
     get_hours_today,
     get_opening_status,
     get_weekly_hours,
@@ -40,6 +41,7 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
             "hours_today": get_hours_today(found),
             "opening": get_opening_status(found),
             "weekly_hours": get_weekly_hours(found),
+            "coming_exceptions": get_coming_exceptions(found),
             "page_url": strip_query(request.GET.get("from", "")),
             "max_message_chars": settings.REFDESK["MAX_MESSAGE_CHARS"],
             "max_name_chars": settings.REFDESK["MAX_NAME_CHARS"],
