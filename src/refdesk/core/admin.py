@@ -10,6 +10,7 @@ the desk's audit entries are the record of it, so the admin's own change log
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from django.contrib import admin
@@ -30,7 +31,9 @@ admin.site.index_title = "Set up the desk"
 admin.site.site_url = "/"
 
 # Groups and per-model permissions play no part: the role decides. An account is managed
-# with its librarian profile, in the librarian admin (accounts/admin.py).
+# with its librarian profile, in the librarian admin (accounts/admin.py). Django's auth
+# admin is imported first, so that it has registered both whatever the apps' order.
+importlib.import_module("django.contrib.auth.admin")
 for _model in (Group, User):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
