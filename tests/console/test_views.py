@@ -74,7 +74,7 @@ def test_a_user_without_a_librarian_profile_is_told_what_is_missing_and_who_can_
         "a home campus",
         "a role (librarian, supervisor or admin)",
         'href="/admin/"',
-        "under Librarians",
+        'under <a href="/admin/accounts/librarian/">Librarians</a>',
         "<code>refdesk librarian …</code>",
     ):
         assert words in html
