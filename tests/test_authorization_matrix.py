@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
 from refdesk.accounts.models import ConsoleConnection, Librarian
+from refdesk.campuses.models import Campus
 from refdesk.chats import actions, pipeline
 from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.tickets.models import Ticket, TicketEvent
@@ -329,8 +331,8 @@ def admin_login(path: str) -> Http:
 
 
 FORBIDDEN_PAGE = Http(403)
-# The admin's pages (ids from the world below: campus 1 is North, chat 1 and ticket 1 exist
-# only where a row is made, so a missing row is a 404 for those allowed to look). A POST
+# The admin's pages ({campus} is North's id, {librarian} the first librarian's, {chat} the
+# first chat's, filled in when the request is sent). A POST
 # sends an empty form: for an admin that is a form shown again with errors (200), and
 # nothing changes for anyone.
 #   (method, path, supervisor, admin)
@@ -338,23 +340,23 @@ ADMIN_PAGES: list[tuple[str, str, Http, Http]] = [
     ("get", "/admin/campuses/campus/", OK, OK),
     ("get", "/admin/campuses/campus/add/", FORBIDDEN_PAGE, OK),
     ("post", "/admin/campuses/campus/add/", FORBIDDEN_PAGE, OK),
-    ("get", "/admin/campuses/campus/1/change/", OK, OK),
-    ("post", "/admin/campuses/campus/1/change/", FORBIDDEN_PAGE, OK),
-    ("get", "/admin/campuses/campus/1/delete/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/campuses/campus/{campus}/change/", OK, OK),
+    ("post", "/admin/campuses/campus/{campus}/change/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/campuses/campus/{campus}/delete/", FORBIDDEN_PAGE, OK),
     ("get", "/admin/accounts/librarian/", FORBIDDEN_PAGE, OK),
     ("get", "/admin/accounts/librarian/add/", FORBIDDEN_PAGE, OK),
     ("post", "/admin/accounts/librarian/add/", FORBIDDEN_PAGE, OK),
-    ("get", "/admin/accounts/librarian/1/change/", FORBIDDEN_PAGE, OK),
-    ("post", "/admin/accounts/librarian/1/change/", FORBIDDEN_PAGE, OK),
-    ("get", "/admin/accounts/librarian/1/password/", FORBIDDEN_PAGE, OK),
-    ("post", "/admin/accounts/librarian/1/password/", FORBIDDEN_PAGE, OK),
-    ("get", "/admin/accounts/librarian/1/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
-    ("post", "/admin/accounts/librarian/1/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("get", "/admin/accounts/librarian/{librarian}/change/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/accounts/librarian/{librarian}/change/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/{librarian}/password/", FORBIDDEN_PAGE, OK),
+    ("post", "/admin/accounts/librarian/{librarian}/password/", FORBIDDEN_PAGE, OK),
+    ("get", "/admin/accounts/librarian/{librarian}/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("post", "/admin/accounts/librarian/{librarian}/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
     ("get", "/admin/chats/chat/", OK, OK),
-    ("get", "/admin/chats/chat/1/change/", OK, OK),
-    ("post", "/admin/chats/chat/1/change/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("get", "/admin/chats/chat/{chat}/change/", OK, OK),
+    ("post", "/admin/chats/chat/{chat}/change/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
     ("get", "/admin/chats/chat/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
-    ("post", "/admin/chats/chat/1/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
+    ("post", "/admin/chats/chat/{chat}/delete/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
     ("get", "/admin/tickets/ticket/", OK, OK),
     ("get", "/admin/tickets/ticket/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
     ("post", "/admin/tickets/ticket/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
@@ -1043,6 +1045,20 @@ async def test_a_supervisor_demoted_mid_socket_can_no_longer_dismiss_chats(world
 # ---------------------------------------------------------------------------
 
 
+def _with_ids(path: str) -> str:
+    """The admin path with the ids of the rows it names, whatever ids the database gave."""
+    ids = {
+        "{campus}": Campus.objects.get(slug="north").pk,
+        "{librarian}": Librarian.objects.order_by("pk").values_list("pk", flat=True).first(),
+        "{chat}": Chat.objects.order_by("pk").values_list("pk", flat=True).first(),
+    }
+    for key, value in ids.items():
+        path = path.replace(key, str(value)).replace(
+            key.replace("{", "%7B").replace("}", "%7D"), str(value)
+        )
+    return path
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(("actor", "request_", "expected"), HTTP_CELLS)
 def test_an_http_request_gets_exactly_its_cell_of_the_matrix(
@@ -1056,6 +1072,9 @@ def test_an_http_request_gets_exactly_its_cell_of_the_matrix(
     }[actor]
     if user is not None:
         client.force_login(user)
+    request_ = dataclasses.replace(request_, path=_with_ids(request_.path))
+    if expected.location is not None:
+        expected = dataclasses.replace(expected, location=_with_ids(expected.location))
     before = snapshot()
     send = getattr(client, request_.method)
     if request_.json_body:

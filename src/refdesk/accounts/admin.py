@@ -187,21 +187,6 @@ class LibrarianAdmin(SetupAdmin):
             return format_html('Set. <a href="{}">Change the password</a>', url)
         return format_html('None yet. <a href="{}">Set a password</a>', url)
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # The form checked everything as the actions do; an action that still refuses
-        # (the username taken meanwhile) rolls the save back and says why.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ActionError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
     def save_model(self, request: HttpRequest, obj: Librarian, form: Any, change: bool) -> None:
         data = form.cleaned_data
         if change:

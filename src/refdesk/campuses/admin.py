@@ -312,21 +312,6 @@ class CampusAdmin(SetupAdmin):
             format_html_join("", "<li>{}: {}</li>", get_weekly_hours(obj)),
         )
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        # The form checked everything as the actions do; an action that still refuses (a
-        # campus changed meanwhile) rolls the whole save back and says why.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ActionError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
     def save_model(self, request: HttpRequest, obj: Campus, form: Any, change: bool) -> None:
         data = form.cleaned_data
         if change:

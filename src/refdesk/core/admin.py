@@ -13,12 +13,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from refdesk.core.errors import ActionError
 from refdesk.core.models import AuditEntry
@@ -125,6 +125,22 @@ class SetupAdmin(_NoAdminLog, admin.ModelAdmin):  # type: ignore[type-arg,misc]
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         # Django's bulk delete writes with QuerySet.delete(): not an action of the desk.
         return {}
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The form checked everything as the actions do; an action that still refuses (a
+        # row changed meanwhile, a username taken) rolls the whole save back, since
+        # Django's change view saves in one transaction, and the page says why.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ActionError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
         # The form's instance, unsaved: save_model hands its values to an action.
