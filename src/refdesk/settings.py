@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "refdesk.core.apps.CoreConfig",
     "refdesk.campuses",
     "refdesk.accounts.apps.AccountsConfig",
+    "refdesk.snippets.apps.SnippetsConfig",
     "refdesk.chats.apps.ChatsConfig",
     "refdesk.tickets.apps.TicketsConfig",
     "refdesk.setup",
