@@ -29,6 +29,7 @@
 //   needs       {what: "chat", id}                the server has a chat this console lacks
 //   offers      {kind: "add" | "remove", id}      transfers offered to me (state.offers)
 //   transfer    {id}                              a chat of mine: its transfer offer changed
+//   snippets    {}                                state.snippets (or the campuses) changed
 //   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
 
 import { PagedList, age } from "./lists.js";
@@ -67,6 +68,10 @@ export class Store {
       // countdowns to server times use store.now().
       clockOffset: 0,
       settings: { sound: true, filter: "", ...settings },
+      // Snippets (snapshot.snippets, the "snippets" event), and each campus's name and
+      // today's hours for their placeholders (snapshot.snippet_campuses).
+      snippets: [],
+      snippetCampuses: {},
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
@@ -115,6 +120,14 @@ export class Store {
     // A selection is of the chats shown: another campus's view starts with none.
     this.clearSelection();
     this.emit("filter");
+  }
+
+  // --- snippets --------------------------------------------------------------
+
+  setSnippets(snippets, campuses = null) {
+    this.state.snippets = snippets || [];
+    if (campuses) this.state.snippetCampuses = campuses;
+    this.emit("snippets");
   }
 
   // --- the server's clock -----------------------------------------------------
@@ -537,6 +550,7 @@ export const handlers = {
     for (const id of [...state.offers.keys()]) if (!offered.has(id)) store.dropOffer(id);
     for (const offer of frame.transfer_offers) store.addOffer(offer);
     store.ticketdesk.resync();
+    store.setSnippets(frame.snippets, frame.snippet_campuses);
     store.setConnection("open");
   },
 
@@ -645,6 +659,10 @@ export const handlers = {
 
   // Errors that answer a request go to it; these answer notifications (typing) or come
   // before a close: say them, do not hide them.
+  snippets(store, frame) {
+    store.setSnippets(frame.snippets);
+  },
+
   error(store, frame) {
     if (frame.code === "unauthenticated") store.say("Your session has ended. Log in again.");
     else if (frame.code !== "rate_limited") store.say(frame.message || "Something went wrong.");
