@@ -42,6 +42,7 @@ from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.core.realtime import JSONText, chat_group, send_event
+from refdesk.snippets.actions import check_snippet_text, do_add_snippet
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
 from refdesk.tickets.events import TicketSummary
@@ -544,6 +545,10 @@ class Recorder:
         await self.communicator.disconnect()
 
 
+def add_a_global_snippet() -> None:
+    do_add_snippet(check_snippet_text(title="Hello", body="Hello, {patron_name}!"), scope="global")
+
+
 def purge_a_year_later(ticket_id: int) -> None:
     """Age a ticket past the retention of unfinished ones and run the purge."""
     Ticket.objects.filter(pk=ticket_id).update(created_at=timezone.now() - dt.timedelta(days=366))
@@ -791,6 +796,10 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await ana.send({"type": "snippet.delete", "id": saved["id"], "ref": "s2"})
         assert (await ana.until("ack"))["snippet_id"] == saved["id"]
         await ana.until("snippets")
+        # A global snippet added in the admin reaches every console.
+        await database_sync_to_async(add_a_global_snippet)()
+        for staff in (ana, ben):
+            await staff.until("snippets.changed")
 
         await ana.send({"type": "presence.set", "status": "away", "ref": "p1"})
         assert (await ana.until("ack"))["presence"]["status"] == "away"

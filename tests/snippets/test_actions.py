@@ -84,8 +84,38 @@ def test_global_and_campus_snippets_are_added_changed_and_deleted_with_audit(
             local, text("Hours", "We close at 9.", "hours"), campus=south, position=2, actor=root
         )
         do_delete_snippet(greeting, actor=root)
-    # Global and campus snippets reach consoles with their next snapshot: no event.
-    assert_events_exactly(sent, [])
+    # Every console gets the shared snippets after each change; the unchanged save sends
+    # nothing.
+    greeting_entry = {
+        "id": greeting.pk,
+        "scope": "global",
+        "campus": None,
+        "title": "Greeting",
+        "body": "Hi {patron_name}!",
+        "shortcut": "hi",
+        "purpose": "greeting",
+        "mine": False,
+    }
+    local_entry = {
+        "id": local.pk,
+        "scope": "campus",
+        "campus": "north",
+        "title": "Hours",
+        "body": "We close at 10.",
+        "shortcut": "",
+        "purpose": "",
+        "mine": False,
+    }
+    moved = {**local_entry, "campus": "south", "body": "We close at 9.", "shortcut": "hours"}
+    assert_events_exactly(
+        sent,
+        [
+            ("staff", {"type": "snippets.changed", "snippets": [greeting_entry]}),
+            ("staff", {"type": "snippets.changed", "snippets": [local_entry, greeting_entry]}),
+            ("staff", {"type": "snippets.changed", "snippets": [moved, greeting_entry]}),
+            ("staff", {"type": "snippets.changed", "snippets": [moved]}),
+        ],
+    )
     assert list(
         Snippet.objects.values_list(
             "scope", "campus__slug", "title", "body", "shortcut", "position"

@@ -2,8 +2,9 @@
 
 Every change writes an audit entry (:func:`refdesk.core.actions.do_record_audit`) in its
 transaction; ``actor`` is the user who made it (``None``: the command line). A change of
-a personal snippet also tells its owner's consoles (``snippets``) after the commit.
-Global and campus snippets reach consoles with their next snapshot.
+a personal snippet also tells its owner's consoles (``snippets``) after the commit; a
+change of a global or campus snippet tells every console (``snippets.changed``, with every
+shared snippet), so that nobody needs to reload.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
 from refdesk.core.actions import do_record_audit
 from refdesk.core.errors import ActionError
-from refdesk.core.realtime import librarian_group, send_event_on_commit
+from refdesk.core.realtime import STAFF_GROUP, librarian_group, send_event_on_commit
 from refdesk.core.text import clean_text
 from refdesk.snippets.models import (
     BODY_MAX,
@@ -28,7 +29,11 @@ from refdesk.snippets.models import (
     Scope,
     Snippet,
 )
-from refdesk.snippets.selectors import list_snippet_entries, snippet_entry
+from refdesk.snippets.selectors import (
+    list_shared_snippet_entries,
+    list_snippet_entries,
+    snippet_entry,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -89,8 +94,15 @@ def _audit(
     )
 
 
-def _tell_owner(owner: Librarian | None) -> None:
+def _tell_consoles(owner: Librarian | None) -> None:
+    """After the commit: a personal snippet's owner's consoles get every snippet they may
+    use (``snippets``); for a shared one (``owner`` None) every console gets the shared
+    snippets (``snippets.changed``) and keeps its own personal ones."""
     if owner is None:
+        send_event_on_commit(
+            [STAFF_GROUP],
+            {"type": "snippets.changed", "snippets": list_shared_snippet_entries()},
+        )
         return
     send_event_on_commit(
         [librarian_group(owner.pk)],
@@ -130,7 +142,7 @@ def do_add_snippet(
     actor: AbstractBaseUser | None = None,
 ) -> Snippet:
     """Add a snippet with checked ``text`` (:func:`check_snippet_text`). Audits
-    ``snippet.add``; a personal one is told to its owner's consoles. Raises
+    ``snippet.add`` and tells consoles (see the module's docstring). Raises
     ``ActionError("invalid")`` when ``campus`` and ``owner`` do not fit ``scope`` or the
     purpose is unknown."""
     _check_place(scope, campus, owner)
@@ -161,7 +173,7 @@ def do_add_snippet(
                 "position": position,
             },
         )
-        _tell_owner(owner)
+        _tell_consoles(owner)
     return snippet
 
 
@@ -176,7 +188,7 @@ def do_change_snippet(
 ) -> Snippet:
     """Give the snippet new words, and optionally a new purpose, position or (for a campus
     snippet) campus. Writes and audits (``snippet.change``, the fields that changed)
-    only what changed; a personal one is told to its owner's consoles."""
+    only what changed, and tells consoles of a change."""
     wanted: dict[str, Any] = {"title": text.title, "body": text.body, "shortcut": text.shortcut}
     if purpose is not None:
         _check_purpose(purpose)
@@ -200,13 +212,13 @@ def do_change_snippet(
         for key, value in wanted.items():
             setattr(current, key, value)
         _audit(actor, "snippet.change", current, changes)
-        _tell_owner(current.owner)
+        _tell_consoles(current.owner)
     return current
 
 
 def do_delete_snippet(snippet: Snippet, *, actor: AbstractBaseUser | None = None) -> None:
-    """Delete the snippet. Audits ``snippet.delete`` with what it said; a personal one is
-    told to its owner's consoles."""
+    """Delete the snippet. Audits ``snippet.delete`` with what it said and tells
+    consoles."""
     with transaction.atomic():
         current = Snippet.objects.select_related("campus", "owner").get(pk=snippet.pk)
         _audit(
@@ -217,7 +229,7 @@ def do_delete_snippet(snippet: Snippet, *, actor: AbstractBaseUser | None = None
         )
         owner = current.owner
         current.delete()
-        _tell_owner(owner)
+        _tell_consoles(owner)
 
 
 def access_personal_snippet(librarian: Librarian, snippet_id: object) -> Snippet:

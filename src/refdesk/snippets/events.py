@@ -53,6 +53,16 @@ class SnippetsEvent(TypedDict):
     snippets: list[SnippetEntry]
 
 
+class SnippetsChangedEvent(TypedDict):
+    """``snippets.changed``: a global or campus snippet was added, changed or deleted (in
+    the admin); every shared snippet, to every console, which keeps its own personal ones
+    and replaces the rest."""
+
+    type: Literal["snippets.changed"]
+    # Campus snippets (by campus), then global ones; ``mine`` is false for each.
+    snippets: list[SnippetEntry]
+
+
 class SnippetSaveAck(TypedDict):
     """``ack`` of ``snippet.save``: the snippet as saved."""
 
@@ -85,5 +95,12 @@ class StaffSnippetDelete(TypedDict):
     id: int
 
 
-declare_sends("staff", {"snippets": (SnippetsEvent,), "ack": (SnippetSaveAck, SnippetDeleteAck)})
+declare_sends(
+    "staff",
+    {
+        "snippets": (SnippetsEvent,),
+        "snippets.changed": (SnippetsChangedEvent,),
+        "ack": (SnippetSaveAck, SnippetDeleteAck),
+    },
+)
 declare_accepts("staff", {"snippet.save": StaffSnippetSave, "snippet.delete": StaffSnippetDelete})

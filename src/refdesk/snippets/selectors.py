@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -34,11 +35,9 @@ def snippet_entry(snippet: Snippet, *, librarian_id: int) -> dict[str, Any]:
     }
 
 
-def list_snippet_entries(librarian: Librarian) -> list[dict[str, Any]]:
-    """Every snippet the librarian may use: personal, then campus (by campus), then
-    global; each group by position and title."""
-    rows = sorted(
-        usable_snippets(librarian),
+def _in_order(rows: Iterable[Snippet]) -> list[Snippet]:
+    return sorted(
+        rows,
         key=lambda s: (
             _SCOPE_ORDER[Scope(s.scope)],
             (s.campus.position, s.campus.name) if s.campus is not None else (0, ""),
@@ -47,7 +46,21 @@ def list_snippet_entries(librarian: Librarian) -> list[dict[str, Any]]:
             s.pk,
         ),
     )
-    return [snippet_entry(s, librarian_id=librarian.pk) for s in rows]
+
+
+def list_snippet_entries(librarian: Librarian) -> list[dict[str, Any]]:
+    """Every snippet the librarian may use: personal, then campus (by campus), then
+    global; each group by position and title."""
+    return [
+        snippet_entry(s, librarian_id=librarian.pk) for s in _in_order(usable_snippets(librarian))
+    ]
+
+
+def list_shared_snippet_entries() -> list[dict[str, Any]]:
+    """Every campus snippet (by campus), then every global one, each group by position and
+    title: what every librarian shares (``mine`` is false for each)."""
+    rows = Snippet.objects.filter(scope__in=(Scope.GLOBAL, Scope.CAMPUS)).select_related("campus")
+    return [snippet_entry(s, librarian_id=0) for s in _in_order(rows)]
 
 
 def list_snippet_campuses() -> dict[str, dict[str, str]]:

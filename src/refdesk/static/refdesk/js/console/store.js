@@ -657,12 +657,18 @@ export const handlers = {
     store.ticketdesk.changed(frame.ticket);
   },
 
-  // Errors that answer a request go to it; these answer notifications (typing) or come
-  // before a close: say them, do not hide them.
+  // Snippets: mine changed (every one I may use), or the shared ones did (from the admin:
+  // mine stay, the rest are replaced).
   snippets(store, frame) {
     store.setSnippets(frame.snippets);
   },
 
+  "snippets.changed"(store, frame) {
+    store.setSnippets([...store.state.snippets.filter((s) => s.mine), ...frame.snippets]);
+  },
+
+  // Errors that answer a request go to it; these answer notifications (typing) or come
+  // before a close: say them, do not hide them.
   error(store, frame) {
     if (frame.code === "unauthenticated") store.say("Your session has ended. Log in again.");
     else if (frame.code !== "rate_limited") store.say(frame.message || "Something went wrong.");
