@@ -79,6 +79,14 @@ export function firstSuggestion(snippets, { chatCampus, homeCampus, patronName }
   );
 }
 
+// The line a claimed chat's composer starts with: the first suggestion (identify, ask_name
+// or greeting) rendered with the chat's values, or `fallback` when no snippet has that
+// purpose.
+export function openingLine(snippets, chat, me, campuses, fallback) {
+  const first = firstSuggestion(snippets, { chatCampus: chat.campus, homeCampus: me.campus, patronName: chat.patron_name });
+  return first ? renderSnippet(first.body, valuesFor(chat, me, campuses)) : fallback;
+}
+
 // The list for a chat and what follows "/": the first suggestion first, then the chat's
 // order; a query keeps the snippets whose shortcut, or a word of whose title, starts with it.
 export function listForChat(snippets, chat, me, query = "") {

@@ -35,6 +35,7 @@
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
 import { displayName, endNote, greeting, plural } from "./words.js";
+import { openingLine } from "./snippetrules.js";
 
 // A claimed chat stays in the queue, marked with who has it, for this long.
 const CLAIMED_LINGER_MS = 30000;
@@ -123,6 +124,12 @@ export class Store {
   }
 
   // --- snippets --------------------------------------------------------------
+
+  // The line a chat of mine starts with: the first suggestion's snippet, else the greeting.
+  openingLine(chat) {
+    const { state } = this;
+    return openingLine(state.snippets, chat, state.me, state.snippetCampuses, greeting(chat, state.me));
+  }
 
   setSnippets(snippets, campuses = null) {
     this.state.snippets = snippets || [];
@@ -303,7 +310,7 @@ export class Store {
 
   // --- my chats --------------------------------------------------------------
 
-  // A chat of mine: a new tab, or news for the one open. `prefill` puts a greeting in the
+  // A chat of mine: a new tab, or news for the one open. `prefill` puts the opening line in the
   // composer; `focus` selects the tab and takes the keyboard there.
   openChat(summary, { focus = false, prefill = false } = {}) {
     const { state } = this;
@@ -324,7 +331,7 @@ export class Store {
         error: "",
       };
       state.chats.set(chat.id, chat);
-      this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? greeting(fields, state.me) : "" });
+      this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? this.openingLine(fields) : "" });
     } else {
       chat.summary = { ...chat.summary, ...fields };
       // A chat that left me (transferred) and came back: its tab works again.

@@ -273,8 +273,8 @@ export function mountChats(store, actions) {
       parts.end.setAttribute("aria-label", `End chat with ${name}`);
       parts.list.setAttribute("aria-label", `Conversation with ${name}`);
       parts.composeLabel.textContent = `Message to ${name}`;
-      // The greeting not sent yet follows the new name; anything else typed stays.
-      if (parts.box.value === greeting(before, state.me)) parts.box.value = greeting(chat.summary, state.me);
+      // The opening line not sent yet follows the new name; anything else typed stays.
+      if (parts.box.value === store.openingLine(before)) parts.box.value = store.openingLine(chat.summary);
     },
     ended(change, chat, parts) {
       parts.endedNote.textContent = chat.transferNote || endNote(chat.endReason);
