@@ -6,12 +6,13 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from refdesk.setup.management.commands.demo import DEMO_SNIPPETS
+from refdesk.setup.management.commands.demo import DEMO_FILE
 from refdesk.snippets.placeholders import (
     PLACEHOLDERS,
     first_suggestion,
@@ -20,6 +21,8 @@ from refdesk.snippets.placeholders import (
 )
 
 TABLE = json.loads((Path(__file__).parent / "placeholders.json").read_text(encoding="utf-8"))
+# The demo desk's snippets, as its file has them.
+DEMO_SNIPPETS = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))["snippets"]
 
 
 def values_for(case: dict[str, Any]) -> dict[str, str]:
@@ -35,7 +38,8 @@ def test_the_table_covers_every_combination_for_every_demo_line() -> None:
     covered: dict[str, set[frozenset[str]]] = {}
     for case in TABLE["cases"]:
         covered.setdefault(case["body"], set()).add(frozenset(case["known"]))
-    for _purpose, _title, _shortcut, body in DEMO_SNIPPETS:
+    assert len(DEMO_SNIPPETS) == 8
+    for body in (snippet["body"] for snippet in DEMO_SNIPPETS):
         used = sorted(set(re.findall(r"\{(\w+)\}", body)) & set(PLACEHOLDERS))
         every = {
             frozenset(chosen)

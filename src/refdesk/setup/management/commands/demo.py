@@ -17,8 +17,6 @@ from refdesk.accounts.models import Librarian
 from refdesk.campuses.models import Campus
 from refdesk.setup.actions import do_import_desk
 from refdesk.setup.deskfile import read_desk
-from refdesk.snippets.actions import check_snippet_text, do_add_snippet
-from refdesk.snippets.models import Scope, Snippet
 from refdesk.tickets.actions import (
     check_add_note,
     check_patron_answer,
@@ -66,9 +64,9 @@ class Command(BaseCommand):
         campuses = {c.slug: c for c in Campus.objects.filter(slug__in=report.campuses)}
         added = report.added
         made = 0 if options["no_tickets"] else _demo_tickets(campuses)
-        lines = _demo_snippets()
-        if lines:
-            self.stdout.write(f"Added {lines} snippets from the training notes.")
+        if report.snippets_added:
+            count = len(report.snippets_added)
+            self.stdout.write(f"Added {count} snippets from the training notes.")
         self.stdout.write(f"Campuses: {', '.join(campuses)}.")
         if made:
             self.stdout.write(f"Added {made} tickets, new, open, pending and closed.")
@@ -78,52 +76,6 @@ class Command(BaseCommand):
         if kept:
             self.stdout.write(f"Left as they were: {', '.join(kept)}.")
         self.stdout.write(self.style.SUCCESS("The demo desk is ready."))
-
-
-# The training notes' own lines, as global snippets: (purpose, title, shortcut, body).
-DEMO_SNIPPETS = [
-    (
-        "greeting",
-        "Greeting by name",
-        "greet",
-        "Hi {patron_name}, I'm {librarian_name}. I'm looking at your question now.",
-    ),
-    ("ask_name", "Ask for the name", "name", "May I have your name while I look into this?"),
-    (
-        "ask_email",
-        "Ask for the email",
-        "email",
-        "Could I have your email address, {patron_name}, in case we get cut off?",
-    ),
-    (
-        "identify",
-        "Identify yourself (another campus)",
-        "iam",
-        "I'm {librarian_name} from {librarian_campus}, helping out {campus} today.",
-    ),
-    (
-        "be_right_back",
-        "Be right back",
-        "brb",
-        "Give me a minute to look and I'll be right back.",
-    ),
-    ("still_looking", "Still looking", "still", "Still looking."),
-    ("still_there", "Are you still there?", "there", "Are you still there, {patron_name}?"),
-    ("closing", "Closing line", "bye", "I hope that helps. Have a great day!"),
-]
-
-
-def _demo_snippets() -> int:
-    """Add each demo line whose purpose no global snippet has yet; returns how many."""
-    have = set(Snippet.objects.filter(scope=Scope.GLOBAL).values_list("purpose", flat=True))
-    added = 0
-    for position, (purpose, title, shortcut, body) in enumerate(DEMO_SNIPPETS):
-        if purpose in have:
-            continue
-        text = check_snippet_text(title=title, body=body, shortcut=shortcut)
-        do_add_snippet(text, scope=Scope.GLOBAL, purpose=purpose, position=position)
-        added += 1
-    return added
 
 
 # A few tickets in every state, with threads, so that the Tickets view has something in
