@@ -14,6 +14,7 @@ from refdesk.campuses.models import Campus
 from refdesk.core.models import AuditEntry
 from refdesk.snippets.actions import check_snippet_text, do_add_snippet
 from refdesk.snippets.models import Snippet
+from tests.support import assert_events_exactly, capture_events
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,37 @@ def test_an_admin_adds_changes_and_deletes_snippets_with_audit(
         ("root", "snippet.change", "Hours (North Campus Library)"),
         ("root", "snippet.delete", "Greeting (Global)"),
     ]
+
+
+def test_an_admin_s_change_reaches_every_open_console(
+    admin_client: Client, ana: Librarian, django_capture_on_commit_callbacks: Any
+) -> None:
+    with capture_events() as sent, django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(ADD, form()).status_code == 302
+    greeting = Snippet.objects.get(title="Greeting")
+    assert_events_exactly(
+        sent,
+        [
+            (
+                "staff",
+                {
+                    "type": "snippets.changed",
+                    "snippets": [
+                        {
+                            "id": greeting.pk,
+                            "scope": "global",
+                            "campus": None,
+                            "title": "Greeting",
+                            "body": "Hi {patron_name}!",
+                            "shortcut": "hi",
+                            "purpose": "greeting",
+                            "mine": False,
+                        }
+                    ],
+                },
+            )
+        ],
+    )
 
 
 @pytest.mark.parametrize(

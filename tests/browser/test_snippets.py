@@ -181,3 +181,36 @@ def test_a_librarian_adds_edits_and_deletes_a_snippet_of_their_own_with_the_keyb
         pane.locator(".visually-hidden[aria-live]").filter(has_text="No snippets match")
     ).to_have_count(1)
     box.press("Escape")
+
+
+def test_a_snippet_the_admin_adds_or_deletes_reaches_an_open_console_without_a_reload(
+    desk: Desk, contexts: Any
+) -> None:
+    cai = log_in(contexts.new(), desk, "cai")
+    patron = contexts.new().new_page()
+    chat_id = start_chat(patron, desk, campus="downtown", name="Mo", question="Renewals?")
+    pane = claim(cai, chat_id)
+    box = pane.locator("textarea")
+    listbox = pane.get_by_role("listbox", name="Snippets")
+    admin = log_in(contexts.new(), desk, "admin")
+    admin.goto(f"{desk.url}/admin/snippets/snippet/add/")
+    admin.locator("#id_title").fill("Renewals")
+    admin.locator("#id_body").fill("You can renew at {campus}'s desk, {patron_name}.")
+    admin.locator("#id_shortcut").fill("renew")
+    admin.locator("input[name=_save]").click()
+    expect(admin.locator(".messagelist")).to_contain_text("Renewals")
+
+    box.fill("")
+    box.press_sequentially("/renew")
+    expect(listbox.get_by_role("option")).to_have_text(["Renewals /renew"])
+    box.press("Enter")
+    expect(box).to_have_value("You can renew at Downtown Library's desk, Mo.")
+
+    admin.locator("#result_list").get_by_role("link", name="Renewals").click()
+    admin.get_by_role("link", name="Delete").click()
+    admin.locator("input[type=submit]").click()
+    expect(admin.locator(".messagelist")).to_contain_text("Renewals")
+    box.fill("")
+    box.press_sequentially("/renew")
+    expect(listbox.get_by_role("option")).to_have_count(0)
+    box.press("Escape")
