@@ -42,6 +42,8 @@ from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.core.realtime import JSONText, chat_group, send_event
+from refdesk.snippets.actions import check_snippet_text, do_add_snippet
+from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
 from refdesk.tickets.events import TicketSummary
 from refdesk.tickets.models import Ticket
@@ -339,6 +341,8 @@ def test_the_nested_shapes_are_documented_field_by_field() -> None:
         Me,
         PresenceEntry,
         TicketSummary,
+        SnippetEntry,
+        SnippetCampus,
     ):
         for key in get_type_hints(shape):
             assert f"`{key}`" in text, f"docs/protocol.md never names {shape.__name__}.{key}"
@@ -539,6 +543,10 @@ class Recorder:
     async def close(self) -> None:
         await self.drain()
         await self.communicator.disconnect()
+
+
+def add_a_global_snippet() -> None:
+    do_add_snippet(check_snippet_text(title="Hello", body="Hello, {patron_name}!"), scope="global")
 
 
 def purge_a_year_later(ticket_id: int) -> None:
@@ -778,6 +786,20 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         assert (await stranger.receive())["code"] == "unauthenticated"
         lost = Recorder(await open_socket("/ws/patron/no-such-token/"), "patron", seen)
         assert (await lost.receive())["code"] == "not_found"
+
+        # Snippets: Ana saves a personal one and deletes it; her consoles are told.
+        await ana.send(
+            {"type": "snippet.save", "title": "ILL", "body": "Try {campus}'s ILL.", "ref": "s1"}
+        )
+        saved = (await ana.until("ack"))["snippet"]
+        await ana.until("snippets")
+        await ana.send({"type": "snippet.delete", "id": saved["id"], "ref": "s2"})
+        assert (await ana.until("ack"))["snippet_id"] == saved["id"]
+        await ana.until("snippets")
+        # A global snippet added in the admin reaches every console.
+        await database_sync_to_async(add_a_global_snippet)()
+        for staff in (ana, ben):
+            await staff.until("snippets.changed")
 
         await ana.send({"type": "presence.set", "status": "away", "ref": "p1"})
         assert (await ana.until("ack"))["presence"]["status"] == "away"

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "refdesk.snippets.apps.SnippetsConfig",
     "refdesk.chats.apps.ChatsConfig",
     "refdesk.tickets.apps.TicketsConfig",
     "refdesk.setup",

@@ -24,7 +24,8 @@ from tests.browser.support import (
 pytestmark = pytest.mark.browser
 
 QUESTION = "what time do you close today"
-GREETING = "Hi, I'm Ana. May I have your name while I look at your question?"
+# The demo's "ask for the name" snippet: the patron gave no name.
+GREETING = "May I have your name while I look into this?"
 CLOSING = "I hope that helps. Have a great day!"
 LINK_LINE = "Hours: https://library.example.edu/north/hours. Not javascript:alert(1) though."
 MARKUP = "<img src=x onerror=alert(1)> <b>bold?</b>"

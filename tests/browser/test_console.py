@@ -44,10 +44,10 @@ def test_a_second_claim_reminds_of_the_active_chat_and_tabs_count_unread_message
     second_pane = claim(cai, second_id)
     expect(cai.locator("#reminder")).to_be_visible()
     expect(cai.locator("#reminder")).to_contain_text("You already have 1 active chat")
-    # Cai's home is downtown; the south patron is told who answers for their campus.
+    # Cai's home is downtown; the south patron is told who answers for their campus (the
+    # "identify yourself" snippet comes first).
     expect(second_pane.locator("textarea")).to_have_value(
-        "Hi Tomás Second, I'm Cai, answering for South Campus Library. "
-        "I'm looking at your question now."
+        "I'm Cai from Downtown Library, helping out South Campus Library today."
     )
 
     first_tab = cai.locator(f"#tab-{first_id}")

@@ -31,6 +31,8 @@ from tests.browser.test_accessibility import audit
 pytestmark = pytest.mark.browser
 
 CLOSING = "I hope that helps. Have a great day!"
+# The demo's "ask for the name" snippet: the line a chat without a name starts with.
+ASK_NAME = "May I have your name while I look into this?"
 RECEIVE = "frame => window.refdeskConsole.receive(frame)"
 RINGS = "() => window.refdeskConsole.sound.rings.map(r => [r.level, r.chats])"
 NAMES = {"north": "North Campus Library", "south": "South Campus Library"}
@@ -92,7 +94,7 @@ def test_the_name_and_email_a_patron_gives_are_recorded_and_the_tab_follows(
     chat_id = start_chat(patron, desk, question="Where are the study rooms?")
     pane = claim(ana, chat_id)
     box = pane.locator("textarea")
-    expect(box).to_have_value("Hi, I'm Ana. May I have your name while I look at your question?")
+    expect(box).to_have_value(ASK_NAME)
     box.fill("")
     send_from_console(pane, "May I have your name and email?")
     # The patron answers; the librarian records it from the panel.
@@ -113,8 +115,8 @@ def test_the_name_and_email_a_patron_gives_are_recorded_and_the_tab_follows(
     expect(form.get_by_label("Name")).to_be_focused()
     expect(ana.locator(f"#tab-{chat_id} .tab-name")).to_have_text("Where are the study rooms?")
 
-    # The greeting not sent yet follows the name.
-    box.fill("Hi, I'm Ana. May I have your name while I look at your question?")
+    # The opening line not sent yet follows the name: the greeting replaces the question.
+    box.fill(ASK_NAME)
     form.get_by_label("Name").fill("Priya Patel")
     form.get_by_label("Email").fill("priya@example.edu")
     form.get_by_role("button", name="Save details").click()
@@ -130,7 +132,8 @@ def test_the_name_and_email_a_patron_gives_are_recorded_and_the_tab_follows(
     assert details["Name"] == "Priya Patel"
     assert details["Email"] == "priya@example.edu"
     expect(box).to_have_value("Hi Priya Patel, I'm Ana. I'm looking at your question now.")
-    expect(pane.get_by_role("textbox", name="Message to Priya Patel")).to_be_visible()
+    # The composer is a combobox (its snippets' type-ahead), named for the patron.
+    expect(pane.get_by_role("combobox", name="Message to Priya Patel")).to_be_visible()
     problems = audit(ana, "console-patron-form", Axe())
     assert not problems, "\n".join(problems)
     leave(patron)

@@ -16,6 +16,8 @@ from refdesk.campuses.models import Campus, CampusLink, Closure, OpeningHours, S
 from refdesk.core.models import AuditEntry
 from refdesk.setup.actions import do_import_desk
 from refdesk.setup.deskfile import DeskFileError, export_desk, read_desk
+from refdesk.snippets.actions import check_snippet_text, do_add_snippet
+from refdesk.snippets.models import Snippet
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +35,7 @@ def _snapshot() -> Snapshot:
         list(Closure.objects.order_by("pk").values_list()),
         list(SpecialHours.objects.order_by("pk").values_list()),
         list(CampusLink.objects.order_by("pk").values_list()),
+        list(Snippet.objects.order_by("pk").values_list()),
         list(AuditEntry.objects.order_by("pk").values_list()),
         list(Librarian.objects.order_by("pk").values_list()),
         list(get_user_model().objects.order_by("pk").values_list()),
@@ -62,8 +65,14 @@ def _desk() -> set[tuple[object, ...]]:
             "user__is_superuser",
         )
     )
+    snippets = set(
+        Snippet.objects.values_list(
+            "scope", "campus__slug", "owner", "title", "body", "shortcut", "purpose", "position"
+        )
+    )
     return (
         {("campus", *row) for row in campuses}
+        | {("snippet", *row) for row in snippets}
         | {("hours", *row) for row in hours}
         | {("closure", *row) for row in closures}
         | {("special", *row) for row in special}
@@ -73,6 +82,7 @@ def _desk() -> set[tuple[object, ...]]:
 
 
 def _wipe() -> None:
+    Snippet.objects.all().delete()
     Librarian.objects.all().delete()
     get_user_model().objects.all().delete()
     Campus.objects.all().delete()
@@ -293,7 +303,7 @@ def test_ten_kinds_of_mistakes_are_all_reported_with_their_lines_and_nothing_cha
     errors = _errors(text)
 
     assert errors == [
-        (1, "Unknown section 'colours'; expected campuses and librarians."),
+        (1, "Unknown section 'colours'; expected campuses, librarians and snippets."),
         (
             _line(text, 'slug = "North Campus"'),
             "slug is required: lower-case letters, digits and hyphens, at most 40.",
@@ -539,4 +549,183 @@ def test_check_only_reads_the_file_and_changes_nothing(tmp_path: Path) -> None:
     call_command("setup", "import", str(path), "--check", stdout=stdout)
 
     assert stdout.getvalue() == f"{path} is a valid desk file; nothing was changed.\n"
-    assert _snapshot() == ([], [], [], [], [], [], [], [])
+    assert _snapshot() == ([], [], [], [], [], [], [], [], [])
+
+
+# ---------------------------------------------------------------------------
+# Snippets
+# ---------------------------------------------------------------------------
+
+SNIPPETS = """
+[[snippets]]
+title = "Greeting by name"
+shortcut = "/Greet"
+purpose = "greeting"
+body = "Hi {patron_name}, I'm {librarian_name}."
+
+[[snippets]]
+title = "Harbor hours"
+campus = "harbor"
+body = \"\"\"
+We are open {hours_today} today.
+Anything else?\"\"\"
+
+[[snippets]]
+title = "Closing line"
+purpose = "closing"
+body = "Have a great day!"
+"""
+
+
+def test_snippets_are_imported_global_or_for_a_campus_in_the_file_s_order() -> None:
+    report = do_import_desk(read_desk(GOOD + SNIPPETS))
+
+    assert report.snippets_added == ["Greeting by name", "Harbor hours", "Closing line"]
+    assert list(
+        Snippet.objects.order_by("position").values_list(
+            "scope", "campus__slug", "owner", "title", "body", "shortcut", "purpose", "position"
+        )
+    ) == [
+        (
+            "global",
+            None,
+            None,
+            "Greeting by name",
+            "Hi {patron_name}, I'm {librarian_name}.",
+            "greet",
+            "greeting",
+            0,
+        ),
+        (
+            "campus",
+            "harbor",
+            None,
+            "Harbor hours",
+            "We are open {hours_today} today.\nAnything else?",
+            "",
+            "",
+            1,
+        ),
+        ("global", None, None, "Closing line", "Have a great day!", "", "closing", 2),
+    ]
+    assert list(
+        AuditEntry.objects.filter(target_type="snippet")
+        .order_by("pk")
+        .values_list("action", "target_repr")
+    ) == [
+        ("snippet.add", "Greeting by name (Global)"),
+        ("snippet.add", "Harbor hours (Harbor Library)"),
+        ("snippet.add", "Closing line (Global)"),
+    ]
+
+
+def test_importing_snippets_again_changes_nothing_and_a_changed_line_is_updated_in_place() -> None:
+    _import(GOOD + SNIPPETS)
+    before = _snapshot()
+    ids = dict(Snippet.objects.values_list("title", "pk"))
+
+    report = do_import_desk(read_desk(GOOD + SNIPPETS))
+    assert _snapshot() == before
+    assert report.snippets_added == []
+
+    _import(GOOD + SNIPPETS.replace("Have a great day!", "Goodbye!"))
+    closing = Snippet.objects.get(title="Closing line")
+    assert (closing.pk, closing.body) == (ids["Closing line"], "Goodbye!")
+    assert Snippet.objects.count() == 3
+    assert list(
+        AuditEntry.objects.filter(target_type="snippet", action="snippet.change").values_list(
+            "target_repr", "changes"
+        )
+    ) == [("Closing line (Global)", {"body": ["Have a great day!", "Goodbye!"]})]
+
+
+def test_round_trip_keeps_the_shared_snippets_and_leaves_personal_ones_out(
+    make_librarian: Callable[..., Librarian],
+) -> None:
+    _import(GOOD + SNIPPETS)
+    ana = Librarian.objects.get(user__username="ana")
+    do_add_snippet(
+        check_snippet_text(title="Mine", body="Ana's own line."), scope="personal", owner=ana
+    )
+    exported = export_desk()
+    assert "Ana's own line." not in exported
+    assert (
+        '[[snippets]]\ntitle = "Harbor hours"\ncampus = "harbor"\n'
+        'body = "We are open {hours_today} today.\\nAnything else?"\n'
+    ) in exported
+    Snippet.objects.filter(scope="personal").delete()
+    desk = _desk()
+
+    _wipe()
+    _import(exported)
+
+    assert _desk() == desk
+    assert export_desk() == exported
+
+
+SNIPPET_MISTAKES = """
+[[snippets]]
+title = "No body"
+
+[[snippets]]
+title = "Bad shortcut"
+body = "Hello."
+shortcut = "two words"
+
+[[snippets]]
+title = "Odd purpose"
+body = "Hello."
+purpose = "welcome"
+
+[[snippets]]
+title = "Unknown campus"
+body = "Hello."
+campus = "west"
+
+[[snippets]]
+title = "Extra key"
+body = "Hello."
+scope = "personal"
+
+[[snippets]]
+title = "Greeting"
+body = 42
+
+[[snippets]]
+title = "Greeting"
+body = "Again."
+"""
+
+
+def test_snippet_mistakes_are_all_reported_with_their_lines_and_nothing_changes() -> None:
+    text = GOOD + SNIPPET_MISTAKES + f'\n[[snippets]]\ntitle = "{"x" * 81}"\nbody = "Hi."\n'
+    before = _snapshot()
+
+    assert _errors(text) == [
+        (_line(text, 'title = "No body"') - 1, "Body is required."),
+        (
+            _line(text, 'shortcut = "two words"'),
+            "A shortcut is 1 to 30 lower-case letters, digits and hyphens, not 'two words'.",
+        ),
+        (
+            _line(text, 'purpose = "welcome"'),
+            "purpose is one of greeting, ask_name, ask_email, identify, still_looking, "
+            "be_right_back, still_there, closing, not 'welcome'.",
+        ),
+        (
+            _line(text, 'campus = "west"'),
+            "campus 'west' is neither in this file nor on the desk "
+            "(leave it out for a global snippet).",
+        ),
+        (
+            _line(text, 'scope = "personal"'),
+            "Unknown key 'scope'; expected title, body, shortcut, purpose, campus.",
+        ),
+        (_line(text, "body = 42"), "body must be text in quotes."),
+        (
+            _line(text, 'body = "Again."') - 1,
+            "title 'Greeting' appears twice in the global snippets.",
+        ),
+        (_line(text, 'title = "xxx'), "Title is 81 characters; the limit is 80."),
+    ]
+    assert _snapshot() == before

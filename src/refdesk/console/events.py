@@ -8,6 +8,7 @@ from typing import Literal, TypedDict
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
+from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.events import TicketSummary
 
 
@@ -38,6 +39,10 @@ class Snapshot(TypedDict):
     tickets: list[TicketSummary]
     tickets_total: int
     tickets_by_campus: dict[str, int]
+    # Snippets: every one the librarian may use (global, every campus's, their own
+    # personal ones), and each campus's name and today's hours for the placeholders.
+    snippets: list[SnippetEntry]
+    snippet_campuses: dict[str, SnippetCampus]
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})

@@ -1,4 +1,5 @@
-"""Applying a checked desk file, through the campuses' and the librarians' own actions."""
+"""Applying a checked desk file, through the campuses', the librarians' and the snippets'
+own actions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from refdesk.campuses.actions import (
 )
 from refdesk.campuses.models import Campus
 from refdesk.setup.deskfile import Desk
+from refdesk.snippets.actions import check_snippet_text, do_add_snippet, do_change_snippet
+from refdesk.snippets.models import Scope, Snippet
 
 
 @dataclass
@@ -25,15 +28,19 @@ class ImportReport:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # The titles of the snippets the import added.
+    snippets_added: list[str] = field(default_factory=list)
 
 
 def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportReport:
     """Make the desk what ``desk`` says, in one transaction: every campus of the file
     created or updated with its weekly hours, closures, special hours and links (each
     replaced whole; its position is its place in the file), every
-    librarian created or updated. Nothing the file leaves out is removed, and existing
-    passwords are left alone; new librarians get ``new_password`` (``None``: no usable
-    password until one is set). Importing the same file twice changes nothing."""
+    librarian created or updated, every snippet added or (found by its campus, or none,
+    and its title) updated, its position its place in the file. Nothing the file leaves
+    out is removed, and existing passwords are left alone; new librarians get
+    ``new_password`` (``None``: no usable password until one is set). Importing the same
+    file twice changes nothing."""
     report = ImportReport()
     with transaction.atomic():
         campuses: dict[str, Campus] = {}
@@ -52,7 +59,10 @@ def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportRepo
             do_set_links(campus, links=list(spec.links))
             campuses[spec.slug] = campus
             report.campuses.append(spec.slug)
-        wanted = {spec.campus for spec in desk.librarians} - set(campuses)
+        wanted = {spec.campus for spec in desk.librarians} | {
+            spec.campus for spec in desk.snippets if spec.campus
+        }
+        wanted -= set(campuses)
         campuses.update({c.slug: c for c in Campus.objects.filter(slug__in=wanted)})
         existing = {
             lib.user.username: lib
@@ -84,4 +94,28 @@ def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportRepo
                 report.changed.append(person.username)
             else:
                 report.unchanged.append(person.username)
+        _import_snippets(desk, campuses, report)
     return report
+
+
+def _import_snippets(desk: Desk, campuses: dict[str, Campus], report: ImportReport) -> None:
+    shared = {
+        (snippet.campus.slug if snippet.campus is not None else "", snippet.title): snippet
+        for snippet in Snippet.objects.filter(
+            scope__in=(Scope.GLOBAL, Scope.CAMPUS)
+        ).select_related("campus")
+    }
+    for position, spec in enumerate(desk.snippets):
+        text = check_snippet_text(title=spec.title, body=spec.body, shortcut=spec.shortcut)
+        current = shared.get((spec.campus, spec.title))
+        if current is not None:
+            do_change_snippet(current, text, purpose=spec.purpose, position=position)
+            continue
+        do_add_snippet(
+            text,
+            scope=Scope.CAMPUS if spec.campus else Scope.GLOBAL,
+            campus=campuses[spec.campus] if spec.campus else None,
+            purpose=spec.purpose,
+            position=position,
+        )
+        report.snippets_added.append(spec.title)

@@ -1,9 +1,10 @@
 """The desk as a file: campuses with their weekly hours, closures, special hours and links,
-and librarians, in TOML.
+librarians, and the shared (global and campus) snippets, in TOML.
 
 ``read_desk`` checks a whole file and returns what it describes, or raises ``DeskFileError``
 with every mistake and its line; ``export_desk`` writes the desk as it is. Passwords are
-never in the file. ``refdesk.setup.actions.do_import_desk`` applies a checked file.
+never in the file, nor are personal snippets. ``refdesk.setup.actions.do_import_desk``
+applies a checked file.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import tomli_w
@@ -42,6 +43,8 @@ from refdesk.campuses.models import (
 from refdesk.campuses.selectors import colour_problem
 from refdesk.core.errors import ActionError
 from refdesk.core.text import clean_text
+from refdesk.snippets.actions import check_snippet_text
+from refdesk.snippets.models import Purpose, Scope, Snippet
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Hours = dict[int, list[tuple[dt.time, dt.time]]]
@@ -68,10 +71,13 @@ _CLOSURE_KEYS = ("from", "to", "reason")
 _SPECIAL_KEYS = ("date", "hours", "note")
 _LINK_KEYS = ("kind", "title", "url")
 _LIBRARIAN_KEYS = ("username", "display_name", "email", "campus", "role", "active")
+_SNIPPET_KEYS = ("title", "body", "shortcut", "purpose", "campus")
+_SECTIONS = ("campuses", "librarians", "snippets")
 
 HEADER = """\
 # The desk as a file: campuses with their weekly hours, closures, special hours and
-# links, and librarians (never passwords).
+# links, librarians (never passwords), and the snippets everyone shares (global, or one
+# campus's; personal snippets are not in the file).
 # Import it with `refdesk setup import FILE`; see docs/setup.md.
 
 """
@@ -101,9 +107,20 @@ class LibrarianSpec:
 
 
 @dataclass(frozen=True)
+class SnippetSpec:
+    title: str
+    body: str
+    shortcut: str
+    purpose: str
+    # The campus's slug for a campus snippet; "" for a global one.
+    campus: str
+
+
+@dataclass(frozen=True)
 class Desk:
     campuses: list[CampusSpec]
     librarians: list[LibrarianSpec]
+    snippets: list[SnippetSpec] = field(default_factory=list)
 
 
 class DeskFileError(Exception):
@@ -462,6 +479,50 @@ def _check_librarian(
     return LibrarianSpec(username, display_name, email or "", campus, str(role), active)
 
 
+def _snippet_field(check: _Checker, entry: dict[str, Any], where: Path, key: str) -> str:
+    """One of a snippet's words, checked as the console and the admin check them."""
+    value = entry.get(key, "")
+    if not isinstance(value, str):
+        check.error(where, f"{key} must be text in quotes.")
+        return ""
+    others: dict[str, object] = {"title": "x", "body": "x", "shortcut": ""}
+    try:
+        checked = check_snippet_text(**{**others, key: value})
+    except ActionError as exc:
+        check.error(where, exc.message)
+        return ""
+    return str(getattr(checked, key))
+
+
+def _check_snippet(
+    check: _Checker, entry: object, path: Path, campuses: set[str]
+) -> SnippetSpec | None:
+    if not isinstance(entry, dict):
+        check.error(path, "Each snippet is a [[snippets]] table.")
+        return None
+    check.unknown_keys(entry, path, _SNIPPET_KEYS)
+    words = {
+        key: _snippet_field(check, entry, (*path, key) if key in entry else path, key)
+        for key in ("title", "body", "shortcut")
+    }
+    purpose = entry.get("purpose", "")
+    if purpose not in Purpose.values:
+        check.error(
+            (*path, "purpose"),
+            f"purpose is one of {', '.join(v for v in Purpose.values if v)}, not {purpose!r}.",
+        )
+        purpose = ""
+    campus = entry.get("campus", "")
+    if campus != "" and (not isinstance(campus, str) or campus not in campuses):
+        check.error(
+            (*path, "campus"),
+            f"campus {campus!r} is neither in this file nor on the desk "
+            "(leave it out for a global snippet).",
+        )
+        campus = ""
+    return SnippetSpec(words["title"], words["body"], words["shortcut"], str(purpose), str(campus))
+
+
 def _duplicates(check: _Checker, values: list[str], section: str, key: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(values):
@@ -480,16 +541,22 @@ def read_desk(text: str) -> Desk:
         raise DeskFileError([(int(match.group(1)) if match else 1, f"Not TOML: {exc}")]) from exc
     check = _Checker(text)
     for key in data:
-        if key not in ("campuses", "librarians"):
-            check.error((key,), f"Unknown section {key!r}; expected campuses and librarians.")
+        if key not in _SECTIONS:
+            check.error(
+                (key,), f"Unknown section {key!r}; expected campuses, librarians and snippets."
+            )
     raw_campuses = data.get("campuses", [])
     raw_librarians = data.get("librarians", [])
+    raw_snippets = data.get("snippets", [])
     if not isinstance(raw_campuses, list):
         check.error(("campuses",), "campuses are [[campuses]] tables.")
         raw_campuses = []
     if not isinstance(raw_librarians, list):
         check.error(("librarians",), "librarians are [[librarians]] tables.")
         raw_librarians = []
+    if not isinstance(raw_snippets, list):
+        check.error(("snippets",), "snippets are [[snippets]] tables.")
+        raw_snippets = []
     campuses = [
         spec
         for index, entry in enumerate(raw_campuses)
@@ -503,9 +570,24 @@ def read_desk(text: str) -> Desk:
         if (person := _check_librarian(check, entry, ("librarians", index), known)) is not None
     ]
     _duplicates(check, [lib.username for lib in librarians], "librarians", "username")
+    snippets = [
+        snippet
+        for index, entry in enumerate(raw_snippets)
+        if (snippet := _check_snippet(check, entry, ("snippets", index), known)) is not None
+    ]
+    seen: set[tuple[str, str]] = set()
+    for index, snippet in enumerate(snippets):
+        place = (snippet.campus, snippet.title)
+        if snippet.title and place in seen:
+            where = f"campus {snippet.campus!r}" if snippet.campus else "the global snippets"
+            check.error(
+                ("snippets", index, "title"),
+                f"title {snippet.title!r} appears twice in {where}.",
+            )
+        seen.add(place)
     if check.errors:
         raise DeskFileError(check.errors)
-    return Desk(campuses, librarians)
+    return Desk(campuses, librarians, snippets)
 
 
 # ---------------------------------------------------------------------------
@@ -514,7 +596,8 @@ def read_desk(text: str) -> Desk:
 
 
 def export_desk() -> str:
-    """The desk as it is, as a desk file: campuses in their order, librarians by username."""
+    """The desk as it is, as a desk file: campuses in their order, librarians by username,
+    then the global and campus snippets in their order (personal ones are left out)."""
     hours: dict[int, dict[str, list[str]]] = {}
     for row in OpeningHours.objects.order_by("campus", "weekday", "opens"):
         hours.setdefault(row.campus_id, {}).setdefault(WEEKDAYS[row.weekday], []).append(
@@ -569,10 +652,26 @@ def export_desk() -> str:
             "user__username"
         )
     ]
+    snippets = []
+    for snippet in (
+        Snippet.objects.filter(scope__in=(Scope.GLOBAL, Scope.CAMPUS))
+        .select_related("campus")
+        .order_by("position", "pk")
+    ):
+        line: dict[str, Any] = {"title": snippet.title}
+        if snippet.shortcut:
+            line["shortcut"] = snippet.shortcut
+        if snippet.purpose:
+            line["purpose"] = snippet.purpose
+        if snippet.campus is not None:
+            line["campus"] = snippet.campus.slug
+        line["body"] = snippet.body
+        snippets.append(line)
     return HEADER + "\n".join(
         [
             *(_campus_text(entry) for entry in campuses),
             *(_table("librarians", p) for p in librarians),
+            *(_table("snippets", item) for item in snippets),
         ]
     )
 

@@ -64,6 +64,9 @@ class Command(BaseCommand):
         campuses = {c.slug: c for c in Campus.objects.filter(slug__in=report.campuses)}
         added = report.added
         made = 0 if options["no_tickets"] else _demo_tickets(campuses)
+        if report.snippets_added:
+            count = len(report.snippets_added)
+            self.stdout.write(f"Added {count} snippets from the training notes.")
         self.stdout.write(f"Campuses: {', '.join(campuses)}.")
         if made:
             self.stdout.write(f"Added {made} tickets, new, open, pending and closed.")

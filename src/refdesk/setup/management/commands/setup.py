@@ -65,6 +65,7 @@ class Command(BaseCommand):
             ("Added librarians", report.added),
             ("Changed", report.changed),
             ("Left as they were", report.unchanged),
+            ("Added snippets", report.snippets_added),
         ):
             if names:
                 self.stdout.write(f"{label}: {', '.join(names)}.")

@@ -21,6 +21,8 @@ import { mountTickets } from "./console/views/tickets.js";
 import { createTicketActions } from "./console/ticketactions.js";
 import { mountTicket } from "./console/views/ticket.js";
 import { mountTicketDesk } from "./console/views/ticketdesk.js";
+import { createSnippetActions } from "./console/snippetactions.js";
+import { mountMySnippets } from "./console/views/mysnippets.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -83,6 +85,8 @@ mountPatron(store, actions);
 mountPatronConnections(store);
 const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
+// My snippets: the dialog for the librarian's own (views/mysnippets.js).
+mountMySnippets(store, createSnippetActions(store, socket), { where: document.querySelector(".console-tools") });
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));

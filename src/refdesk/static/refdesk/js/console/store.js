@@ -29,11 +29,13 @@
 //   needs       {what: "chat", id}                the server has a chat this console lacks
 //   offers      {kind: "add" | "remove", id}      transfers offered to me (state.offers)
 //   transfer    {id}                              a chat of mine: its transfer offer changed
+//   snippets    {}                                state.snippets (or the campuses) changed
 //   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
 
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
 import { displayName, endNote, greeting, plural } from "./words.js";
+import { openingLine } from "./snippetrules.js";
 
 // A claimed chat stays in the queue, marked with who has it, for this long.
 const CLAIMED_LINGER_MS = 30000;
@@ -67,6 +69,10 @@ export class Store {
       // countdowns to server times use store.now().
       clockOffset: 0,
       settings: { sound: true, filter: "", ...settings },
+      // Snippets (snapshot.snippets, the "snippets" event), and each campus's name and
+      // today's hours for their placeholders (snapshot.snippet_campuses).
+      snippets: [],
+      snippetCampuses: {},
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
@@ -115,6 +121,20 @@ export class Store {
     // A selection is of the chats shown: another campus's view starts with none.
     this.clearSelection();
     this.emit("filter");
+  }
+
+  // --- snippets --------------------------------------------------------------
+
+  // The line a chat of mine starts with: the first suggestion's snippet, else the greeting.
+  openingLine(chat) {
+    const { state } = this;
+    return openingLine(state.snippets, chat, state.me, state.snippetCampuses, greeting(chat, state.me));
+  }
+
+  setSnippets(snippets, campuses = null) {
+    this.state.snippets = snippets || [];
+    if (campuses) this.state.snippetCampuses = campuses;
+    this.emit("snippets");
   }
 
   // --- the server's clock -----------------------------------------------------
@@ -290,7 +310,7 @@ export class Store {
 
   // --- my chats --------------------------------------------------------------
 
-  // A chat of mine: a new tab, or news for the one open. `prefill` puts a greeting in the
+  // A chat of mine: a new tab, or news for the one open. `prefill` puts the opening line in the
   // composer; `focus` selects the tab and takes the keyboard there.
   openChat(summary, { focus = false, prefill = false } = {}) {
     const { state } = this;
@@ -311,7 +331,7 @@ export class Store {
         error: "",
       };
       state.chats.set(chat.id, chat);
-      this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? greeting(fields, state.me) : "" });
+      this.emit("chats", { kind: "open", id: chat.id, draft: prefill ? this.openingLine(fields) : "" });
     } else {
       chat.summary = { ...chat.summary, ...fields };
       // A chat that left me (transferred) and came back: its tab works again.
@@ -537,6 +557,7 @@ export const handlers = {
     for (const id of [...state.offers.keys()]) if (!offered.has(id)) store.dropOffer(id);
     for (const offer of frame.transfer_offers) store.addOffer(offer);
     store.ticketdesk.resync();
+    store.setSnippets(frame.snippets, frame.snippet_campuses);
     store.setConnection("open");
   },
 
@@ -641,6 +662,16 @@ export const handlers = {
   "ticket.updated"(store, frame) {
     store.updateTicket(frame.ticket, frame.previous_state);
     store.ticketdesk.changed(frame.ticket);
+  },
+
+  // Snippets: mine changed (every one I may use), or the shared ones did (from the admin:
+  // mine stay, the rest are replaced).
+  snippets(store, frame) {
+    store.setSnippets(frame.snippets);
+  },
+
+  "snippets.changed"(store, frame) {
+    store.setSnippets([...store.state.snippets.filter((s) => s.mine), ...frame.snippets]);
   },
 
   // Errors that answer a request go to it; these answer notifications (typing) or come

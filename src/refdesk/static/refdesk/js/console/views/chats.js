@@ -5,6 +5,7 @@
 import { el, formatClock, placeMessage, renderRichText } from "../../text.js";
 import { CLOSING_LINE, closedAlready, displayName, endNote, greeting } from "../words.js";
 import { $, badge } from "./common.js";
+import { attachSnippets } from "./snippets.js";
 
 export function mountChats(store, actions) {
   const { state } = store;
@@ -47,6 +48,9 @@ export function mountChats(store, actions) {
       }
     });
     box.addEventListener("input", () => actions.typing(id));
+    // Snippets: the "/" type-ahead and the menu button (views/snippets.js).
+    const snippetParts = attachSnippets(store, { chatId: id, box, composer });
+    composer.append(snippetParts.button, snippetParts.list, snippetParts.count);
     const sendClosing = el("input", { type: "checkbox", class: "send-closing", checked: true });
     const closingChoice = el("label", { class: "check" }, sendClosing, ` Send "${CLOSING_LINE}" first`);
     const endButton = el("button", { type: "button", class: "button danger", text: "End chat", onclick: () => actions.endChat(id, { sendClosing: sendClosing.checked }) });
@@ -269,8 +273,8 @@ export function mountChats(store, actions) {
       parts.end.setAttribute("aria-label", `End chat with ${name}`);
       parts.list.setAttribute("aria-label", `Conversation with ${name}`);
       parts.composeLabel.textContent = `Message to ${name}`;
-      // The greeting not sent yet follows the new name; anything else typed stays.
-      if (parts.box.value === greeting(before, state.me)) parts.box.value = greeting(chat.summary, state.me);
+      // The opening line not sent yet follows the new name; anything else typed stays.
+      if (parts.box.value === store.openingLine(before)) parts.box.value = store.openingLine(chat.summary);
     },
     ended(change, chat, parts) {
       parts.endedNote.textContent = chat.transferNote || endNote(chat.endReason);
