@@ -175,6 +175,18 @@ def waiting_timers(now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def active_timers(now: dt.datetime) -> dict[str, Any]:
+    """The stored timers of a chat claimed ``now``: its question waits for the librarian's
+    first reply (dead air counts from the claim), and nobody is silent yet."""
+    return {
+        "patron_waiting_since": now,
+        "dead_air_alerted_at": None,
+        "patron_silent_since": None,
+        "silent_asked_at": None,
+        "silent_end_at": None,
+    }
+
+
 def do_create_chat(
     campus: Campus,
     *,
@@ -239,7 +251,10 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
     now = timezone.now()
     with transaction.atomic():
         won = Chat.objects.filter(pk=chat_id, state=ChatState.WAITING).update(
-            state=ChatState.ACTIVE, librarian=acting_librarian, claimed_at=now
+            state=ChatState.ACTIVE,
+            librarian=acting_librarian,
+            claimed_at=now,
+            **active_timers(now),
         )
         chat = get_chat_for_staff(chat_id)
         if chat is None:
@@ -455,13 +470,18 @@ def _as_datetime(value: object) -> dt.datetime:
 # SQLite's rows travel as one JSON parameter and its reads come back as one JSON row:
 # the driver lets go of the interpreter lock for every row it steps through, and each
 # step then waits for the event loop to give it back.
+_TIMERS = "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at"
 _READ_CHATS_SQLITE = (
-    "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name)) "
-    "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
+    "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name, "
+    f"{_TIMERS})) FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
 )
 _SET_SEQS_SQLITE = (
-    "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]') FROM json_each(%s) AS j "
-    "WHERE chats_chat.id = json_extract(j.value, '$[0]')"
+    "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]'), "
+    "patron_waiting_since = json_extract(j.value, '$[2]'), "
+    "patron_silent_since = json_extract(j.value, '$[3]'), "
+    "silent_asked_at = json_extract(j.value, '$[4]'), "
+    "silent_end_at = json_extract(j.value, '$[5]') "
+    "FROM json_each(%s) AS j WHERE chats_chat.id = json_extract(j.value, '$[0]')"
 )
 _INSERT_ROWS_SQLITE = (
     "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
@@ -471,15 +491,20 @@ _INSERT_ROWS_SQLITE = (
     "FROM json_each(%s)"
 )
 _READ_CHATS_POSTGRES = (
-    "SELECT id, last_seq, state, librarian_id, patron_name FROM chats_chat "
+    f"SELECT id, last_seq, state, librarian_id, patron_name, {_TIMERS} FROM chats_chat "
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
 _SET_SEQS_POSTGRES = (
-    "UPDATE chats_chat SET last_seq = v.seq FROM unnest(%s::bigint[], %s::bigint[]) "
-    "AS v(id, seq) WHERE chats_chat.id = v.id"
+    "UPDATE chats_chat SET last_seq = v.seq, patron_waiting_since = v.waiting, "
+    "patron_silent_since = v.silent, silent_asked_at = v.asked, silent_end_at = v.ended "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], "
+    "%s::timestamptz[], %s::timestamptz[]) AS v(id, seq, waiting, silent, asked, ended) "
+    "WHERE chats_chat.id = v.id"
 )
 
-# A chat as the batch sees it: [last_seq, state, librarian_id, patron_name].
+# A chat as the batch sees it: [last_seq, state, librarian_id, patron_name,
+# patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at] (the times as
+# the database gives them, and as it takes them back).
 _ChatRow = list[Any]
 
 
@@ -495,15 +520,33 @@ def _read_chats(cursor: Any, batch: list[NewMessage]) -> dict[int, _ChatRow]:
     return {item[0]: list(item[1:]) for item in found}
 
 
-def _write_batch(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Move each chat's seq to its last new message and insert the rows."""
-    seqs = sorted({row[0]: row[1] for row in rows}.items())
+def _write_batch(cursor: Any, rows: list[tuple[Any, ...]], chats: dict[int, _ChatRow]) -> None:
+    """Move each chat's seq to its last new message, store its timers (see
+    :func:`_move_timers`) in the same UPDATE, and insert the rows."""
+    changed = [
+        [chat_id, chats[chat_id][0], *chats[chat_id][4:]]
+        for chat_id in sorted({row[0] for row in rows})
+    ]
     if connection.vendor == "sqlite":
-        cursor.execute(_SET_SEQS_SQLITE, [json.dumps(seqs)])
+        cursor.execute(_SET_SEQS_SQLITE, [json.dumps(changed)])
         cursor.execute(_INSERT_ROWS_SQLITE, [json.dumps(rows, ensure_ascii=False)])
     else:
-        cursor.execute(_SET_SEQS_POSTGRES, [[c for c, _ in seqs], [q for _, q in seqs]])
+        cursor.execute(_SET_SEQS_POSTGRES, [list(column) for column in zip(*changed, strict=True)])
         cursor.executemany(_INSERT, rows)
+
+
+def _move_timers(chat: _ChatRow, sender: str, stamp: Any) -> None:
+    """An active chat's timers after a message from ``sender`` (``chat`` as the batch reads
+    it): a patron's message starts a wait for the librarian (unless one already runs) and
+    ends any silence; a librarian's ends the wait and starts (or restarts) a silence."""
+    if chat[1] != ChatState.ACTIVE:
+        return
+    if sender == Sender.PATRON:
+        chat[4] = chat[4] or stamp
+        chat[5] = chat[6] = chat[7] = None
+    elif sender == Sender.LIBRARIAN:
+        chat[4] = None
+        chat[5] = stamp
 
 
 def _may_send(message: NewMessage, state: str, librarian_id: int | None) -> bool:
@@ -557,6 +600,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
                 results.append(bumped)
                 continue
             seq, librarian_id, state, patron_name = bumped
+            _move_timers(chats[message.chat_id], message.sender, stamp)
             sender_name = message.librarian_name if message.librarian_id else patron_name
             rows.append(
                 (
@@ -590,7 +634,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
             events.append((groups, payload, {"origin": message.origin} if message.origin else None))
             results.append(payload)
         if rows:
-            _write_batch(cursor, rows)
+            _write_batch(cursor, rows, chats)
     send_events_on_commit(events)
     return results
 
