@@ -35,6 +35,7 @@ from refdesk.chats.access import access_chat
 from refdesk.chats.events import (
     ChatCreated,
     ChatUpdated,
+    DeadAirAlert,
     DeclineReason,
     EmailRequested,
     EndReasonName,
@@ -44,6 +45,8 @@ from refdesk.chats.events import (
     PatronChatTransferred,
     PatronConnectionEvent,
     QueuePositionEvent,
+    SilentPatronAlert,
+    SilentStage,
     StaffChatClaimed,
     StaffChatEnded,
     StaffChatTransferred,
@@ -470,10 +473,10 @@ def _as_datetime(value: object) -> dt.datetime:
 # SQLite's rows travel as one JSON parameter and its reads come back as one JSON row:
 # the driver lets go of the interpreter lock for every row it steps through, and each
 # step then waits for the event loop to give it back.
-_TIMERS = "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at"
 _READ_CHATS_SQLITE = (
     "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name, "
-    f"{_TIMERS})) FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
+    "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at)) "
+    "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
 )
 _SET_SEQS_SQLITE = (
     "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]'), "
@@ -491,7 +494,8 @@ _INSERT_ROWS_SQLITE = (
     "FROM json_each(%s)"
 )
 _READ_CHATS_POSTGRES = (
-    f"SELECT id, last_seq, state, librarian_id, patron_name, {_TIMERS} FROM chats_chat "
+    "SELECT id, last_seq, state, librarian_id, patron_name, patron_waiting_since, "
+    "patron_silent_since, silent_asked_at, silent_end_at FROM chats_chat "
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
 _SET_SEQS_POSTGRES = (
@@ -1891,3 +1895,144 @@ def do_expire_transfer_offers(*, now: dt.datetime | None = None, batch: int = 10
             if _withdraw_offer(chat.pk, target=chat.offer_to, reason="expired", now=moment):
                 expired += 1
     return expired
+
+
+# ---------------------------------------------------------------------------
+# Timers of an active chat: no dead air, silent patrons
+# ---------------------------------------------------------------------------
+
+STILL_THERE_LINE = "Are you still there? Without a reply, this chat will end in {minutes}."
+
+
+def _minutes_text(minutes: float) -> str:
+    whole = round(minutes)
+    if abs(minutes - whole) > 1e-9:  # noqa: PLR2004 - a fraction of a minute
+        return f"{round(minutes * 60)} seconds"
+    return "1 minute" if whole == 1 else f"{whole} minutes"
+
+
+def do_alert_dead_air(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Alert the holder of each active chat whose patron's message has waited
+    ``DEAD_AIR_RED_SECONDS`` for a reply: sends ``alert {chat_id, kind: "dead_air", since}``
+    to the holder's consoles and writes a ``chat.dead_air`` ``ChatEvent`` (the reports
+    count them). Once per stretch of waiting: one conditional update sets
+    ``dead_air_alerted_at``, so however many processes run this, one alert is sent, and a
+    new stretch (after a reply) may alert again. Returns how many were alerted."""
+    moment = now or timezone.now()
+    red = moment - dt.timedelta(seconds=settings.REFDESK["DEAD_AIR_RED_SECONDS"])
+    due = Q(state=ChatState.ACTIVE, librarian__isnull=False, patron_waiting_since__lte=red) & (
+        Q(dead_air_alerted_at__isnull=True) | Q(dead_air_alerted_at__lt=F("patron_waiting_since"))
+    )
+    ids = list(
+        Chat.objects.filter(due)
+        .order_by("patron_waiting_since")
+        .values_list("pk", flat=True)[:batch]
+    )
+    count = 0
+    for chat_id in ids:
+        with transaction.atomic():
+            if not Chat.objects.filter(due, pk=chat_id).update(dead_air_alerted_at=moment):
+                continue
+            since, librarian_id = Chat.objects.values_list(
+                "patron_waiting_since", "librarian_id"
+            ).get(pk=chat_id)
+            since_text = (since or moment).isoformat()
+            ChatEvent.objects.create(
+                chat_id=chat_id,
+                type="chat.dead_air",
+                actor_id=librarian_id,
+                data={"chat_id": chat_id, "since": since_text},
+                created_at=moment,
+            )
+            send_event_on_commit(
+                [librarian_group(librarian_id)],
+                DeadAirAlert(type="alert", chat_id=chat_id, kind="dead_air", since=since_text),
+            )
+            count += 1
+    return count
+
+
+def do_alert_silent_patrons(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Move each active chat whose patron has gone silent to its next stage.
+
+    ``ask``: the patron has not answered the librarian's latest message for
+    ``SILENT_PATRON_MINUTES``; ``silent_asked_at`` is set. ``end``: no answer
+    ``SILENT_PATRON_END_MINUTES`` after that; ``silent_end_at`` is set. Each stage is one
+    conditional update, so it happens once per silence however many processes run this
+    (a patron's message starts over). For each stage a ``chat.silent_patron`` ``ChatEvent``
+    (``{chat_id, stage, since}``) is written and ``alert {chat_id, kind: "silent_patron",
+    stage, since}`` is sent to the holder's consoles.
+
+    With ``SILENT_PATRON_AUTO`` the server acts too: at ``ask`` it adds the system line
+    "Are you still there? …" (both sides see it, from the desk rather than the librarian);
+    at ``end`` it ends the chat ``idle`` (see :func:`do_end_chat`; the transcript is kept)
+    instead of alerting. Returns how many stages were reached.
+    """
+    desk = settings.REFDESK
+    moment = now or timezone.now()
+    asked_before = moment - dt.timedelta(minutes=desk["SILENT_PATRON_MINUTES"])
+    end_before = moment - dt.timedelta(minutes=desk["SILENT_PATRON_END_MINUTES"])
+    active = Q(state=ChatState.ACTIVE, librarian__isnull=False)
+    stages: list[tuple[SilentStage, Q]] = [
+        (
+            "ask",
+            active & Q(patron_silent_since__lte=asked_before, silent_asked_at__isnull=True),
+        ),
+        ("end", active & Q(silent_asked_at__lte=end_before, silent_end_at__isnull=True)),
+    ]
+    count = 0
+    for stage, due in stages:
+        ids = list(Chat.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:batch])
+        for chat_id in ids:
+            if stage == "end" and desk["SILENT_PATRON_AUTO"]:
+                count += _end_silent_chat(chat_id, due)
+                continue
+            with transaction.atomic():
+                field = "silent_asked_at" if stage == "ask" else "silent_end_at"
+                if not Chat.objects.filter(due, pk=chat_id).update(**{field: moment}):
+                    continue
+                _silent_stage_reached(chat_id, stage, moment)
+                count += 1
+    return count
+
+
+def _silent_stage_reached(chat_id: int, stage: SilentStage, moment: dt.datetime) -> None:
+    """Record and announce a stage of a silence (inside the caller's transaction)."""
+    since, asked, librarian_id = Chat.objects.values_list(
+        "patron_silent_since", "silent_asked_at", "librarian_id"
+    ).get(pk=chat_id)
+    since_text = (since or asked or moment).isoformat()
+    ChatEvent.objects.create(
+        chat_id=chat_id,
+        type="chat.silent_patron",
+        actor_id=librarian_id,
+        data={"chat_id": chat_id, "stage": stage, "since": since_text},
+        created_at=moment,
+    )
+    send_event_on_commit(
+        [librarian_group(librarian_id)],
+        SilentPatronAlert(
+            type="alert", chat_id=chat_id, kind="silent_patron", stage=stage, since=since_text
+        ),
+    )
+    if stage == "ask" and settings.REFDESK["SILENT_PATRON_AUTO"]:
+        minutes = _minutes_text(settings.REFDESK["SILENT_PATRON_END_MINUTES"])
+        _, line = _system_line(chat_id, STILL_THERE_LINE.format(minutes=minutes), moment)
+        send_event_on_commit([chat_group(chat_id), librarian_group(librarian_id)], line)
+
+
+def _end_silent_chat(chat_id: int, due: Q) -> int:
+    """End a silent chat ``idle`` if it is still due (1), or leave it (0)."""
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        return 0
+    try:
+        do_end_chat(
+            chat,
+            reason=EndReason.IDLE,
+            where=due,
+            line="The chat has ended: no reply from the patron.",
+        )
+    except ActionError:
+        return 0
+    return 1
