@@ -21,6 +21,8 @@ import { mountTickets } from "./console/views/tickets.js";
 import { createTicketActions } from "./console/ticketactions.js";
 import { mountTicket } from "./console/views/ticket.js";
 import { mountTicketDesk } from "./console/views/ticketdesk.js";
+import { readThresholds } from "./console/timers.js";
+import { mountTimers } from "./console/views/timers.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -81,6 +83,8 @@ mountChats(store, actions);
 mountTransfers(store, actions);
 mountPatron(store, actions);
 mountPatronConnections(store);
+// After the chats and the transfers: it adds to the panes they build.
+mountTimers(store, actions, readThresholds(root.dataset));
 const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 
