@@ -21,7 +21,8 @@ CHECK = """async () => {
     body: "x", client_id: "", sent_at: at(s) });
   const out = {};
 
-  const s = { state: "active", patron_waiting_since: at(5), patron_silent_since: null, silent_asked_at: null };
+  const s = { state: "active", patron_waiting_since: at(5), patron_silent_since: null,
+    silent_asked_at: null };
   out.claimed = [timers.timerState(s, ms(64.9), t), timers.timerState(s, ms(65), t),
     timers.timerState(s, ms(125), t)].map((f) => f.level);
   timers.moveTimers(s, line("patron", 30, 2));
@@ -34,7 +35,8 @@ CHECK = """async () => {
   s.silent_asked_at = at(220);
   out.asked = [timers.timerState(s, ms(519.9), t).stage, timers.timerState(s, ms(520), t).stage];
   timers.moveTimers(s, line("patron", 530, 5));
-  out.patronEndsSilence = [s.patron_silent_since, s.silent_asked_at, s.patron_waiting_since === at(530)];
+  out.patronEndsSilence = [s.patron_silent_since, s.silent_asked_at,
+    s.patron_waiting_since === at(530)];
   const waiting = { state: "waiting", patron_waiting_since: null };
   timers.moveTimers(waiting, line("patron", 5, 2));
   out.waitingUntouched = timers.timerState(waiting, ms(999), t);
@@ -45,7 +47,8 @@ CHECK = """async () => {
 
   const store = new Store({ me: { id: 3, name: "Ana", campus: "north", role: "librarian" } });
   const told = [];
-  store.subscribe("timers", (change) => told.push([change.id, change.alert.kind, change.alert.stage ?? null]));
+  store.subscribe("timers", (change) =>
+    told.push([change.id, change.alert.kind, change.alert.stage ?? null]));
   store.openChat({ id: 7, state: "active", patron_name: "Sam", patron_waiting_since: null,
     patron_silent_since: at(40), silent_asked_at: null, messages: [] });
   store.receive({ type: "alert", chat_id: 7, kind: "silent_patron", stage: "end", since: at(40) });
