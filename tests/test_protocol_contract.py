@@ -696,6 +696,19 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await ana.send({"type": "chat.claim", "chat_id": chat.pk, "ref": "again"})
         await ana.until("ack")
         await patron.until("chat.claimed")
+        # The timers of an active chat: the patron waits too long for Ana (dead air); then
+        # Ana answers and the patron goes silent.
+        past_red = timezone.now() + dt.timedelta(minutes=5)
+        await database_sync_to_async(actions.do_alert_dead_air)(now=past_red)
+        assert (await ana.until("alert"))["kind"] == "dead_air"
+        await ana.send(
+            {"type": "message.send", "chat_id": chat.pk, "client_id": "a2", "body": "Found it."}
+        )
+        await ana.until("ack")
+        await patron.until("message", lambda f: f["body"] == "Found it.")
+        silent_for = timezone.now() + dt.timedelta(minutes=30)
+        await database_sync_to_async(actions.do_alert_silent_patrons)(now=silent_for)
+        assert (await ana.until("alert"))["stage"] == "ask"
 
         # A second console of Ana's: its snapshot has a waiting chat and an active one.
         second = keep(await staff_recorder(ana_user, seen))

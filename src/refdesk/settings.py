@@ -352,6 +352,11 @@ class DeskSettings(TypedDict):
     AWAY_AFTER_MINUTES: float
     OFFLINE_GRACE_SECONDS: int
     PATRON_GONE_MINUTES: int
+    DEAD_AIR_AMBER_SECONDS: int
+    DEAD_AIR_RED_SECONDS: int
+    SILENT_PATRON_MINUTES: float
+    SILENT_PATRON_END_MINUTES: float
+    SILENT_PATRON_AUTO: bool
     PUBLIC_URL: str
 
 
@@ -442,6 +447,18 @@ REFDESK: DeskSettings = {
     "OFFLINE_GRACE_SECONDS": _env_int("OFFLINE_GRACE_SECONDS", 60),
     # A waiting chat whose patron has been gone this long leaves the queue (patron_left).
     "PATRON_GONE_MINUTES": _env_int("PATRON_GONE_MINUTES", 3),
+    # No dead air (docs/protocol.md, "Timers of an active chat"): a patron whose message has
+    # waited this long for the librarian's reply turns the chat's badge amber (and the
+    # composer offers "Still looking."), and this long red, when the server alerts the
+    # holder's consoles and counts a dead-air moment.
+    "DEAD_AIR_AMBER_SECONDS": _env_int("DEAD_AIR_AMBER_SECONDS", 60),
+    "DEAD_AIR_RED_SECONDS": _env_int("DEAD_AIR_RED_SECONDS", 120),
+    # Silent patrons: a patron who has not answered the librarian this long is asked
+    # whether they are still there, and this long after that ending the chat is suggested.
+    "SILENT_PATRON_MINUTES": _env_minutes("SILENT_PATRON_MINUTES", 3),
+    "SILENT_PATRON_END_MINUTES": _env_minutes("SILENT_PATRON_END_MINUTES", 5),
+    # With this on, the server itself asks the question and ends the chat as idle.
+    "SILENT_PATRON_AUTO": _env_bool("SILENT_PATRON_AUTO"),
     # The desk's public address, the base of the links in emails to patrons.
     "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
 }

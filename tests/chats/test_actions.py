@@ -86,6 +86,9 @@ def test_creating_a_chat_stores_the_question_as_the_first_message_and_tells_staf
                         "ticket_offer_at": (chat.created_at + dt.timedelta(seconds=60)).isoformat(),
                         "offer_to_id": None,
                         "offer_expires_at": None,
+                        "patron_waiting_since": None,
+                        "patron_silent_since": None,
+                        "silent_asked_at": None,
                     },
                 },
             )

@@ -17,6 +17,7 @@ from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.chats.selectors import get_chat_by_token, message_payload
 from refdesk.core.realtime import STAFF_GROUP
 from tests.support import (
+    NO_ACTIVE_TIMERS,
     NOT_WAITING_TIMERS,
     assert_events_exactly,
     capture_events,
@@ -234,6 +235,7 @@ def ended_events(
                     "last_seq": 2,
                     "patron_gone_at": None,
                     **NOT_WAITING_TIMERS,
+                    **NO_ACTIVE_TIMERS,
                 },
             },
         ),

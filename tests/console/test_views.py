@@ -232,3 +232,22 @@ def test_no_page_loads_anything_from_another_site(make_campus: Any) -> None:
         assert parser.loaded, url
         foreign = [src for src in parser.loaded if not src.startswith("/")]
         assert foreign == [], url
+
+
+def test_the_console_carries_the_thresholds_of_the_chat_timers(
+    make_librarian: Callable[..., Librarian], settings: Any
+) -> None:
+    settings.REFDESK = {
+        **settings.REFDESK,
+        "DEAD_AIR_AMBER_SECONDS": 45,
+        "DEAD_AIR_RED_SECONDS": 90,
+        "SILENT_PATRON_MINUTES": 2.5,
+        "SILENT_PATRON_END_MINUTES": 4,
+    }
+    client = Client()
+    client.force_login(make_librarian("ana").user)
+    html = client.get("/console/").content.decode()
+    assert 'data-dead-air-amber-ms="45000"' in html
+    assert 'data-dead-air-red-ms="90000"' in html
+    assert 'data-silent-ask-ms="150000"' in html
+    assert 'data-silent-end-ms="240000"' in html

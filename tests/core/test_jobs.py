@@ -25,6 +25,8 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("chats.sweep-stale-patron-sockets", 0),
         ("chats.end-when-patron-gone", 0),
         ("chats.queue_positions", 0),
+        ("chats.dead_air", 0),
+        ("chats.silent_patrons", 0),
         ("tickets.unanswered", 0),
         ("tickets.purge", 3600),
         ("tickets.send_replies", 0),

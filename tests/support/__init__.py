@@ -1,7 +1,7 @@
 """What many tests share: sockets through the real routing, and the exact events an action
 sends. Tests import from here, never from the consumers."""
 
-from tests.support.chats import NOT_WAITING_TIMERS
+from tests.support.chats import NO_ACTIVE_TIMERS, NOT_WAITING_TIMERS
 from tests.support.events import (
     ANY,
     Matches,
@@ -31,6 +31,7 @@ from tests.support.sockets import (
 __all__ = [
     "ANY",
     "NOT_WAITING_TIMERS",
+    "NO_ACTIVE_TIMERS",
     "TIMEOUT",
     "Matches",
     "SentEvent",

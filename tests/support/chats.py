@@ -14,3 +14,10 @@ NOT_WAITING_TIMERS: dict[str, Any] = {
     "offer_to_id": None,
     "offer_expires_at": None,
 }
+
+# A summary's active-chat timers while the chat is not active (waiting or ended).
+NO_ACTIVE_TIMERS: dict[str, Any] = {
+    "patron_waiting_since": None,
+    "patron_silent_since": None,
+    "silent_asked_at": None,
+}

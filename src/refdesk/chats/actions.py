@@ -35,6 +35,7 @@ from refdesk.chats.access import access_chat
 from refdesk.chats.events import (
     ChatCreated,
     ChatUpdated,
+    DeadAirAlert,
     DeclineReason,
     EmailRequested,
     EndReasonName,
@@ -44,6 +45,8 @@ from refdesk.chats.events import (
     PatronChatTransferred,
     PatronConnectionEvent,
     QueuePositionEvent,
+    SilentPatronAlert,
+    SilentStage,
     StaffChatClaimed,
     StaffChatEnded,
     StaffChatTransferred,
@@ -175,6 +178,18 @@ def waiting_timers(now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def active_timers(now: dt.datetime) -> dict[str, Any]:
+    """The stored timers of a chat claimed ``now``: its question waits for the librarian's
+    first reply (dead air counts from the claim), and nobody is silent yet."""
+    return {
+        "patron_waiting_since": now,
+        "dead_air_alerted_at": None,
+        "patron_silent_since": None,
+        "silent_asked_at": None,
+        "silent_end_at": None,
+    }
+
+
 def do_create_chat(
     campus: Campus,
     *,
@@ -239,7 +254,10 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
     now = timezone.now()
     with transaction.atomic():
         won = Chat.objects.filter(pk=chat_id, state=ChatState.WAITING).update(
-            state=ChatState.ACTIVE, librarian=acting_librarian, claimed_at=now
+            state=ChatState.ACTIVE,
+            librarian=acting_librarian,
+            claimed_at=now,
+            **active_timers(now),
         )
         chat = get_chat_for_staff(chat_id)
         if chat is None:
@@ -456,12 +474,17 @@ def _as_datetime(value: object) -> dt.datetime:
 # the driver lets go of the interpreter lock for every row it steps through, and each
 # step then waits for the event loop to give it back.
 _READ_CHATS_SQLITE = (
-    "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name)) "
+    "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name, "
+    "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at)) "
     "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
 )
 _SET_SEQS_SQLITE = (
-    "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]') FROM json_each(%s) AS j "
-    "WHERE chats_chat.id = json_extract(j.value, '$[0]')"
+    "UPDATE chats_chat SET last_seq = json_extract(j.value, '$[1]'), "
+    "patron_waiting_since = json_extract(j.value, '$[2]'), "
+    "patron_silent_since = json_extract(j.value, '$[3]'), "
+    "silent_asked_at = json_extract(j.value, '$[4]'), "
+    "silent_end_at = json_extract(j.value, '$[5]') "
+    "FROM json_each(%s) AS j WHERE chats_chat.id = json_extract(j.value, '$[0]')"
 )
 _INSERT_ROWS_SQLITE = (
     "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
@@ -471,15 +494,21 @@ _INSERT_ROWS_SQLITE = (
     "FROM json_each(%s)"
 )
 _READ_CHATS_POSTGRES = (
-    "SELECT id, last_seq, state, librarian_id, patron_name FROM chats_chat "
+    "SELECT id, last_seq, state, librarian_id, patron_name, patron_waiting_since, "
+    "patron_silent_since, silent_asked_at, silent_end_at FROM chats_chat "
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
 _SET_SEQS_POSTGRES = (
-    "UPDATE chats_chat SET last_seq = v.seq FROM unnest(%s::bigint[], %s::bigint[]) "
-    "AS v(id, seq) WHERE chats_chat.id = v.id"
+    "UPDATE chats_chat SET last_seq = v.seq, patron_waiting_since = v.waiting, "
+    "patron_silent_since = v.silent, silent_asked_at = v.asked, silent_end_at = v.ended "
+    "FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], "
+    "%s::timestamptz[], %s::timestamptz[]) AS v(id, seq, waiting, silent, asked, ended) "
+    "WHERE chats_chat.id = v.id"
 )
 
-# A chat as the batch sees it: [last_seq, state, librarian_id, patron_name].
+# A chat as the batch sees it: [last_seq, state, librarian_id, patron_name,
+# patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at] (the times as
+# the database gives them, and as it takes them back).
 _ChatRow = list[Any]
 
 
@@ -495,15 +524,33 @@ def _read_chats(cursor: Any, batch: list[NewMessage]) -> dict[int, _ChatRow]:
     return {item[0]: list(item[1:]) for item in found}
 
 
-def _write_batch(cursor: Any, rows: list[tuple[Any, ...]]) -> None:
-    """Move each chat's seq to its last new message and insert the rows."""
-    seqs = sorted({row[0]: row[1] for row in rows}.items())
+def _write_batch(cursor: Any, rows: list[tuple[Any, ...]], chats: dict[int, _ChatRow]) -> None:
+    """Move each chat's seq to its last new message, store its timers (see
+    :func:`_move_timers`) in the same UPDATE, and insert the rows."""
+    changed = [
+        [chat_id, chats[chat_id][0], *chats[chat_id][4:]]
+        for chat_id in sorted({row[0] for row in rows})
+    ]
     if connection.vendor == "sqlite":
-        cursor.execute(_SET_SEQS_SQLITE, [json.dumps(seqs)])
+        cursor.execute(_SET_SEQS_SQLITE, [json.dumps(changed)])
         cursor.execute(_INSERT_ROWS_SQLITE, [json.dumps(rows, ensure_ascii=False)])
     else:
-        cursor.execute(_SET_SEQS_POSTGRES, [[c for c, _ in seqs], [q for _, q in seqs]])
+        cursor.execute(_SET_SEQS_POSTGRES, [list(column) for column in zip(*changed, strict=True)])
         cursor.executemany(_INSERT, rows)
+
+
+def _move_timers(chat: _ChatRow, sender: str, stamp: Any) -> None:
+    """An active chat's timers after a message from ``sender`` (``chat`` as the batch reads
+    it): a patron's message starts a wait for the librarian (unless one already runs) and
+    ends any silence; a librarian's ends the wait and starts (or restarts) a silence."""
+    if chat[1] != ChatState.ACTIVE:
+        return
+    if sender == Sender.PATRON:
+        chat[4] = chat[4] or stamp
+        chat[5] = chat[6] = chat[7] = None
+    elif sender == Sender.LIBRARIAN:
+        chat[4] = None
+        chat[5] = stamp
 
 
 def _may_send(message: NewMessage, state: str, librarian_id: int | None) -> bool:
@@ -557,6 +604,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
                 results.append(bumped)
                 continue
             seq, librarian_id, state, patron_name = bumped
+            _move_timers(chats[message.chat_id], message.sender, stamp)
             sender_name = message.librarian_name if message.librarian_id else patron_name
             rows.append(
                 (
@@ -590,7 +638,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
             events.append((groups, payload, {"origin": message.origin} if message.origin else None))
             results.append(payload)
         if rows:
-            _write_batch(cursor, rows)
+            _write_batch(cursor, rows, chats)
     send_events_on_commit(events)
     return results
 
@@ -1847,3 +1895,144 @@ def do_expire_transfer_offers(*, now: dt.datetime | None = None, batch: int = 10
             if _withdraw_offer(chat.pk, target=chat.offer_to, reason="expired", now=moment):
                 expired += 1
     return expired
+
+
+# ---------------------------------------------------------------------------
+# Timers of an active chat: no dead air, silent patrons
+# ---------------------------------------------------------------------------
+
+STILL_THERE_LINE = "Are you still there? Without a reply, this chat will end in {minutes}."
+
+
+def _minutes_text(minutes: float) -> str:
+    whole = round(minutes)
+    if abs(minutes - whole) > 1e-9:  # noqa: PLR2004 - a fraction of a minute
+        return f"{round(minutes * 60)} seconds"
+    return "1 minute" if whole == 1 else f"{whole} minutes"
+
+
+def do_alert_dead_air(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Alert the holder of each active chat whose patron's message has waited
+    ``DEAD_AIR_RED_SECONDS`` for a reply: sends ``alert {chat_id, kind: "dead_air", since}``
+    to the holder's consoles and writes a ``chat.dead_air`` ``ChatEvent`` (the reports
+    count them). Once per stretch of waiting: one conditional update sets
+    ``dead_air_alerted_at``, so however many processes run this, one alert is sent, and a
+    new stretch (after a reply) may alert again. Returns how many were alerted."""
+    moment = now or timezone.now()
+    red = moment - dt.timedelta(seconds=settings.REFDESK["DEAD_AIR_RED_SECONDS"])
+    due = Q(state=ChatState.ACTIVE, librarian__isnull=False, patron_waiting_since__lte=red) & (
+        Q(dead_air_alerted_at__isnull=True) | Q(dead_air_alerted_at__lt=F("patron_waiting_since"))
+    )
+    ids = list(
+        Chat.objects.filter(due)
+        .order_by("patron_waiting_since")
+        .values_list("pk", flat=True)[:batch]
+    )
+    count = 0
+    for chat_id in ids:
+        with transaction.atomic():
+            if not Chat.objects.filter(due, pk=chat_id).update(dead_air_alerted_at=moment):
+                continue
+            since, librarian_id = Chat.objects.values_list(
+                "patron_waiting_since", "librarian_id"
+            ).get(pk=chat_id)
+            since_text = (since or moment).isoformat()
+            ChatEvent.objects.create(
+                chat_id=chat_id,
+                type="chat.dead_air",
+                actor_id=librarian_id,
+                data={"chat_id": chat_id, "since": since_text},
+                created_at=moment,
+            )
+            send_event_on_commit(
+                [librarian_group(librarian_id)],
+                DeadAirAlert(type="alert", chat_id=chat_id, kind="dead_air", since=since_text),
+            )
+            count += 1
+    return count
+
+
+def do_alert_silent_patrons(*, now: dt.datetime | None = None, batch: int = 100) -> int:
+    """Move each active chat whose patron has gone silent to its next stage.
+
+    ``ask``: the patron has not answered the librarian's latest message for
+    ``SILENT_PATRON_MINUTES``; ``silent_asked_at`` is set. ``end``: no answer
+    ``SILENT_PATRON_END_MINUTES`` after that; ``silent_end_at`` is set. Each stage is one
+    conditional update, so it happens once per silence however many processes run this
+    (a patron's message starts over). For each stage a ``chat.silent_patron`` ``ChatEvent``
+    (``{chat_id, stage, since}``) is written and ``alert {chat_id, kind: "silent_patron",
+    stage, since}`` is sent to the holder's consoles.
+
+    With ``SILENT_PATRON_AUTO`` the server acts too: at ``ask`` it adds the system line
+    "Are you still there? …" (both sides see it, from the desk rather than the librarian);
+    at ``end`` it ends the chat ``idle`` (see :func:`do_end_chat`; the transcript is kept)
+    instead of alerting. Returns how many stages were reached.
+    """
+    desk = settings.REFDESK
+    moment = now or timezone.now()
+    asked_before = moment - dt.timedelta(minutes=desk["SILENT_PATRON_MINUTES"])
+    end_before = moment - dt.timedelta(minutes=desk["SILENT_PATRON_END_MINUTES"])
+    active = Q(state=ChatState.ACTIVE, librarian__isnull=False)
+    stages: list[tuple[SilentStage, Q]] = [
+        (
+            "ask",
+            active & Q(patron_silent_since__lte=asked_before, silent_asked_at__isnull=True),
+        ),
+        ("end", active & Q(silent_asked_at__lte=end_before, silent_end_at__isnull=True)),
+    ]
+    count = 0
+    for stage, due in stages:
+        ids = list(Chat.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:batch])
+        for chat_id in ids:
+            if stage == "end" and desk["SILENT_PATRON_AUTO"]:
+                count += _end_silent_chat(chat_id, due)
+                continue
+            with transaction.atomic():
+                field = "silent_asked_at" if stage == "ask" else "silent_end_at"
+                if not Chat.objects.filter(due, pk=chat_id).update(**{field: moment}):
+                    continue
+                _silent_stage_reached(chat_id, stage, moment)
+                count += 1
+    return count
+
+
+def _silent_stage_reached(chat_id: int, stage: SilentStage, moment: dt.datetime) -> None:
+    """Record and announce a stage of a silence (inside the caller's transaction)."""
+    since, asked, librarian_id = Chat.objects.values_list(
+        "patron_silent_since", "silent_asked_at", "librarian_id"
+    ).get(pk=chat_id)
+    since_text = (since or asked or moment).isoformat()
+    ChatEvent.objects.create(
+        chat_id=chat_id,
+        type="chat.silent_patron",
+        actor_id=librarian_id,
+        data={"chat_id": chat_id, "stage": stage, "since": since_text},
+        created_at=moment,
+    )
+    send_event_on_commit(
+        [librarian_group(librarian_id)],
+        SilentPatronAlert(
+            type="alert", chat_id=chat_id, kind="silent_patron", stage=stage, since=since_text
+        ),
+    )
+    if stage == "ask" and settings.REFDESK["SILENT_PATRON_AUTO"]:
+        minutes = _minutes_text(settings.REFDESK["SILENT_PATRON_END_MINUTES"])
+        _, line = _system_line(chat_id, STILL_THERE_LINE.format(minutes=minutes), moment)
+        send_event_on_commit([chat_group(chat_id), librarian_group(librarian_id)], line)
+
+
+def _end_silent_chat(chat_id: int, due: Q) -> int:
+    """End a silent chat ``idle`` if it is still due (1), or leave it (0)."""
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        return 0
+    try:
+        do_end_chat(
+            chat,
+            reason=EndReason.IDLE,
+            where=due,
+            line="The chat has ended: no reply from the patron.",
+        )
+    except ActionError:
+        return 0
+    return 1

@@ -91,6 +91,13 @@ class ChatSummary(TypedDict):
     # A pending transfer: to whom, and until when (null when none).
     offer_to_id: int | None
     offer_expires_at: str | None
+    # The timers of an active chat (null when it is not active, or the timer is not
+    # running): since when the patron's message waits for the librarian's reply (the
+    # console's dead-air badge), since the librarian's latest message the patron has not
+    # answered, and when the patron was asked whether they are still there.
+    patron_waiting_since: str | None
+    patron_silent_since: str | None
+    silent_asked_at: str | None
 
 
 class ChatWithMessages(ChatSummary):
@@ -199,6 +206,35 @@ class ChatUpdated(TypedDict):
 
     type: Literal["chat.updated"]
     chat: ChatSummary
+
+
+# ---------------------------------------------------------------------------
+# Timers of an active chat: no dead air, silent patrons
+# ---------------------------------------------------------------------------
+
+SilentStage = Literal["ask", "end"]
+
+
+class DeadAirAlert(TypedDict):
+    """``alert`` of kind ``dead_air``, to the holder's consoles: the patron's message has
+    waited ``REFDESK_DEAD_AIR_RED_SECONDS`` for a reply, since ``since``. Once per stretch."""
+
+    type: Literal["alert"]
+    chat_id: int
+    kind: Literal["dead_air"]
+    since: str
+
+
+class SilentPatronAlert(TypedDict):
+    """``alert`` of kind ``silent_patron``, to the holder's consoles: the patron has not
+    answered since ``since``; ``stage`` ``ask`` suggests "Are you still there?", ``end``
+    suggests ending the chat with the closing line. Once per stage and silence."""
+
+    type: Literal["alert"]
+    chat_id: int
+    kind: Literal["silent_patron"]
+    stage: SilentStage
+    since: str
 
 
 class TicketOffer(TypedDict):
@@ -552,6 +588,7 @@ declare_sends(
         "chat.transfer.declined": (TransferDeclined,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
+        "alert": (DeadAirAlert, SilentPatronAlert),
         "ack": (
             MessageAck,
             ChatAck,

@@ -1,4 +1,5 @@
-"""The chats' jobs: the timers of waiting chats and transfer offers, the patrons'
+"""The chats' jobs: the timers of waiting chats, of active chats (dead air, silent patrons)
+and of transfer offers, the patrons'
 connections (kept alive by the process that holds them, swept when a process stops) and
 the waiting chats whose patron has gone, at every sweep; and the retention purge, one
 bounded batch at a time. Each is a conditional update on stored times: one process or
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from refdesk.accounts.actions import register_deactivation_step, register_departure_step
 from refdesk.chats.actions import (
+    do_alert_dead_air,
+    do_alert_silent_patrons,
     do_close_home_windows,
     do_end_chats_patron_gone,
     do_expire_transfer_offers,
@@ -60,6 +63,16 @@ def expire_transfer_offers() -> bool:
     return do_expire_transfer_offers(batch=BATCH) == BATCH
 
 
+def alert_dead_air() -> bool:
+    """Alert the holders of chats whose patron waited too long; True while more are due."""
+    return do_alert_dead_air(batch=BATCH) == BATCH
+
+
+def alert_silent_patrons() -> bool:
+    """Move silent patrons' chats to their next stage; True while more may be due."""
+    return do_alert_silent_patrons(batch=BATCH) >= BATCH
+
+
 # The newest chat event this process has told waiting patrons about. Each process keeps
 # its own: with several, a patron may hear their place once per process, which is
 # harmless; after a restart the first run starts from now (a patron who reconnects reads
@@ -91,3 +104,5 @@ def register_jobs() -> None:
     # A deactivated account's chats go back at once, saying so (reason "deactivated").
     register_deactivation_step(do_return_chats_of_departed)
     register_job("chats.queue_positions", every_seconds=0, step=publish_queue_positions)
+    register_job("chats.dead_air", every_seconds=0, step=alert_dead_air)
+    register_job("chats.silent_patrons", every_seconds=0, step=alert_silent_patrons)

@@ -79,6 +79,23 @@ class Chat(models.Model):
     # The patron's connection: when their last socket closed (null while one is open).
     patron_gone_at = models.DateTimeField(null=True, blank=True)
 
+    # The timers of an active chat (no dead air, silent patrons), kept by the message path
+    # in the same UPDATE that moves ``last_seq``:
+    # since when the patron's message waits for the librarian's reply (set at the claim and
+    # by the first unanswered patron message, cleared by a librarian message; a librarian
+    # who only types does not clear it), and when its dead-air alert was sent (the alert
+    # of a stretch is due while this is null or older than the stretch),
+    patron_waiting_since = models.DateTimeField(null=True, blank=True)
+    dead_air_alerted_at = models.DateTimeField(null=True, blank=True)
+    # the time of the librarian's latest message the patron has not answered (cleared by a
+    # patron message), when the patron was asked whether they are still there, and when
+    # ending the chat was suggested (both cleared by a patron message).
+    patron_silent_since = models.DateTimeField(null=True, blank=True)
+    silent_asked_at = models.DateTimeField(null=True, blank=True)
+    silent_end_at = models.DateTimeField(null=True, blank=True)
+    # No index on these: a message would pay for it, and the jobs read the few active chats
+    # through the (state, created_at) index.
+
     class Meta:
         indexes = [
             models.Index(fields=["state", "created_at"]),

@@ -57,6 +57,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
     """
     campus = chat.campus
     librarian = chat.librarian
+    active = chat.state == ChatState.ACTIVE
     return ChatSummary(
         id=chat.pk,
         state=cast(ChatStateName, chat.state),
@@ -83,6 +84,9 @@ def chat_summary(chat: Chat) -> ChatSummary:
         ticket_offer_at=_iso(chat.ticket_offer_at) if chat.state == ChatState.WAITING else None,
         offer_to_id=chat.offer_to_id if chat.state == ChatState.ACTIVE else None,
         offer_expires_at=_iso(chat.offer_expires_at) if chat.state == ChatState.ACTIVE else None,
+        patron_waiting_since=_iso(chat.patron_waiting_since) if active else None,
+        patron_silent_since=_iso(chat.patron_silent_since) if active else None,
+        silent_asked_at=_iso(chat.silent_asked_at) if active else None,
     )
 
 
@@ -133,6 +137,11 @@ def get_newest_chat_event_id() -> int:
     return ChatEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
+# The ``ChatEvent`` types of an active chat's timers (counted by the reports; they move no
+# queue).
+TIMER_EVENT_TYPES = ("chat.dead_air", "chat.silent_patron")
+
+
 def list_campuses_with_queue_changes(after_event: int) -> tuple[int, list[int]]:
     """The newest ``ChatEvent`` id, and the campuses of the chats with an event after
     ``after_event`` other than ``chat.created`` (a new chat joins the end of its queue and
@@ -143,7 +152,7 @@ def list_campuses_with_queue_changes(after_event: int) -> tuple[int, list[int]]:
         return newest, []
     campus_ids = (
         ChatEvent.objects.filter(pk__gt=after_event, pk__lte=newest)
-        .exclude(type__in=("chat.created", "chat.updated", "message"))
+        .exclude(type__in=("chat.created", "chat.updated", "message", *TIMER_EVENT_TYPES))
         .values_list("chat__campus_id", flat=True)
         .distinct()
     )

@@ -53,10 +53,23 @@ def console_show(request: HttpRequest) -> HttpResponse:
     campuses = list_campuses()
     # The console's away timer: no keyboard or pointer input this long sends presence.set.
     away_after_ms = round(settings.REFDESK["AWAY_AFTER_MINUTES"] * 60_000)
+    # The thresholds of an active chat's timers (console/timers.js).
+    desk = settings.REFDESK
+    timers = {
+        "dead_air_amber_ms": desk["DEAD_AIR_AMBER_SECONDS"] * 1000,
+        "dead_air_red_ms": desk["DEAD_AIR_RED_SECONDS"] * 1000,
+        "silent_ask_ms": round(desk["SILENT_PATRON_MINUTES"] * 60_000),
+        "silent_end_ms": round(desk["SILENT_PATRON_END_MINUTES"] * 60_000),
+    }
     return render(
         request,
         "console/console.html",
-        {"librarian": librarian, "campuses": campuses, "away_after_ms": away_after_ms},
+        {
+            "librarian": librarian,
+            "campuses": campuses,
+            "away_after_ms": away_after_ms,
+            "timers": timers,
+        },
     )
 
 

@@ -23,6 +23,8 @@ import { mountTicket } from "./console/views/ticket.js";
 import { mountTicketDesk } from "./console/views/ticketdesk.js";
 import { createSnippetActions } from "./console/snippetactions.js";
 import { mountMySnippets } from "./console/views/mysnippets.js";
+import { readThresholds } from "./console/timers.js";
+import { mountTimers } from "./console/views/timers.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -83,6 +85,8 @@ mountChats(store, actions);
 mountTransfers(store, actions);
 mountPatron(store, actions);
 mountPatronConnections(store);
+// After the chats and the transfers: it adds to the panes they build.
+mountTimers(store, actions, readThresholds(root.dataset));
 const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 // My snippets: the dialog for the librarian's own (views/mysnippets.js).

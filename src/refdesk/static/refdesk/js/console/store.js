@@ -31,9 +31,11 @@
 //   transfer    {id}                              a chat of mine: its transfer offer changed
 //   snippets    {}                                state.snippets (or the campuses) changed
 //   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
+//   timers      {id, alert}                       a chat of mine: an alert (dead air, silent patron)
 
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
+import { applyAlert, moveTimers } from "./timers.js";
 import { displayName, endNote, greeting, plural } from "./words.js";
 import { openingLine } from "./snippetrules.js";
 
@@ -363,6 +365,8 @@ export class Store {
     if (!chat || message.seq <= chat.lastSeq) return;
     chat.lastSeq = message.seq;
     chat.messages.push(message);
+    // The timers of an active chat (console/timers.js); a new tab's summary already has them.
+    if (!history) moveTimers(chat.summary, message);
     let arrived = false;
     if (message.sender === "patron") {
       chat.typing = false;
@@ -496,6 +500,15 @@ export class Store {
     chat.typing = false;
     this.emit("chats", { kind: "ended", id: chatId });
     this.say(`Chat with ${displayName(chat.summary)}: ${note}`);
+  }
+
+  // --- the timers of an active chat (console/timers.js) -----------------------
+
+  timerAlert(frame) {
+    const chat = this.state.chats.get(frame.chat_id);
+    if (!chat || chat.ended) return;
+    applyAlert(chat.summary, frame, this.now());
+    this.emit("timers", { id: chat.id, alert: frame });
   }
 
   // --- presence and the patron panel ----------------------------------------
@@ -648,6 +661,11 @@ export const handlers = {
 
   presence(store, frame) {
     store.setPresence([frame]);
+  },
+
+  // Dead air and silent patrons (console/views/timers.js draws them).
+  alert(store, frame) {
+    store.timerAlert(frame);
   },
 
   "patron.connection"(store, frame) {

@@ -3,7 +3,7 @@
 // at a time: a new line is one node appended, never a redrawn conversation, so that the
 // log's live region reads only what is new.
 import { el, formatClock, placeMessage, renderRichText } from "../../text.js";
-import { CLOSING_LINE, closedAlready, displayName, endNote, greeting } from "../words.js";
+import { CLOSING_LINE, closedAlready, displayName, endNote } from "../words.js";
 import { $, badge } from "./common.js";
 import { attachSnippets } from "./snippets.js";
 
@@ -105,7 +105,7 @@ export function mountChats(store, actions) {
       suggestions: el(
         "div",
         { class: "suggestions", role: "group", "aria-label": "Suggested lines" },
-        el("button", { type: "button", class: "button subtle", text: "Greeting", onclick: () => suggest(greeting(summary(), state.me)) }),
+        el("button", { type: "button", class: "button subtle", text: "Greeting", onclick: () => suggest(store.openingLine(summary())) }),
         el("button", { type: "button", class: "button subtle", text: "Still looking", onclick: () => suggest("Still looking, thanks for your patience!") }),
         el("button", { type: "button", class: "button subtle", text: "Closing line", onclick: () => suggest(CLOSING_LINE) })
       ),
