@@ -25,6 +25,8 @@ _MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 ]  # fmt: skip
+DAY_NAMES = tuple(_DAY_NAMES)
+MONTHS = tuple(_MONTHS)
 # How far ahead "when does it next open" looks: long enough for a winter break.
 _LOOK_AHEAD_DAYS = 60
 
@@ -143,6 +145,18 @@ def get_opening_status(campus: Campus, *, now: dt.datetime | None = None) -> Ope
                 when += f" on {_DAY_NAMES[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
             return OpeningStatus(open_now=False, opens_next=when)
     return OpeningStatus(open_now=False, opens_next=None)
+
+
+def get_open_until(campus: Campus, *, now: dt.datetime | None = None) -> str | None:
+    """When the period the campus is open in now ends, on its own clock ("10pm", "2am"),
+    or None when it is closed now. Uses prefetched hours like :func:`get_opening_status`."""
+    moment = (now or timezone.now()).astimezone(dt.UTC)
+    today = local_now(campus, moment).date()
+    for day in (today - dt.timedelta(days=1), today):
+        for start, end in _intervals(campus, day):
+            if start <= moment < end:
+                return _format_time(end.astimezone(ZoneInfo(campus.timezone)).time())
+    return None
 
 
 def get_weekly_hours(campus: Campus) -> list[tuple[str, str]]:
