@@ -6,6 +6,7 @@ No ``from __future__ import annotations`` here: see core/events.py.
 from typing import Literal, TypedDict
 
 from refdesk.accounts.events import Me, PresenceEntry
+from refdesk.campuses.events import CampusFacts
 from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
 from refdesk.tickets.events import TicketSummary
@@ -38,6 +39,10 @@ class Snapshot(TypedDict):
     tickets: list[TicketSummary]
     tickets_total: int
     tickets_by_campus: dict[str, int]
+    # The campus panel: every campus's facts, in display order.
+    campus_facts: list[CampusFacts]
+    # The reference-interview card's questions, in order.
+    interview_questions: list[str]
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})
