@@ -8,6 +8,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async
 
 from refdesk.accounts.models import Librarian
