@@ -67,6 +67,8 @@ export class Store {
       // countdowns to server times use store.now().
       clockOffset: 0,
       settings: { sound: true, filter: "", ...settings },
+      campusFacts: new Map(), // campus slug -> its facts (campus.facts)
+      interviewQuestions: [], // the reference-interview card's questions
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
@@ -537,6 +539,10 @@ export const handlers = {
     for (const id of [...state.offers.keys()]) if (!offered.has(id)) store.dropOffer(id);
     for (const offer of frame.transfer_offers) store.addOffer(offer);
     store.ticketdesk.resync();
+    // The campus panel's facts and the reference-interview card.
+    state.campusFacts = new Map((frame.campus_facts || []).map((facts) => [facts.campus, facts]));
+    state.interviewQuestions = frame.interview_questions || [];
+    store.emit("campus", {});
     store.setConnection("open");
   },
 
@@ -641,6 +647,12 @@ export const handlers = {
   "ticket.updated"(store, frame) {
     store.updateTicket(frame.ticket, frame.previous_state);
     store.ticketdesk.changed(frame.ticket);
+  },
+
+  // --- campus facts (the campus panel beside each chat) ---
+  "campus.facts"(store, frame) {
+    store.state.campusFacts.set(frame.facts.campus, frame.facts);
+    store.emit("campus", { campus: frame.facts.campus });
   },
 
   // Errors that answer a request go to it; these answer notifications (typing) or come
