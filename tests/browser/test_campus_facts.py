@@ -64,7 +64,7 @@ def hold_acks_until_the_next_message(page: Any) -> list[str]:
                 held.clear()
 
         server.on_message(from_server)
-        ws.on_message(lambda text: server.send(text))
+        ws.on_message(server.send)
 
     page.route_web_socket(re.compile(r".*/ws/patron/.*"), route)
     return got
@@ -86,7 +86,7 @@ def test_a_waiting_patron_asking_about_hours_gets_the_automatic_answer_in_order(
     expect(answer.locator(".who")).to_have_text("Automatic answer")
     hours = campus_today(desk, "north")["hours_today"]
     body = answer.locator(".body").inner_text()
-    assert body.startswith(f"North Campus Library's hours today (")
+    assert body.startswith("North Campus Library's hours today (")
     assert f"): {hours}." in body and body.endswith(STILL_QUEUED), body
     # The ack of the patron's line came after the answer, and the line still took its
     # place before it: every line once, in seq order, none left "sending…".
