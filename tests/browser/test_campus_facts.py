@@ -142,6 +142,17 @@ def test_the_campus_panel_and_the_interview_card_put_text_in_the_composer(
     expect(box).to_be_focused()
     assert box.evaluate("b => b.selectionStart") == len(f"Try the catalogue: {CATALOGUE} ")
 
+    # Facts past their changes_at are asked for again, and the panel shows the new ones.
+    console.evaluate(
+        """() => {
+            const { state, receive } = window.refdeskConsole;
+            const facts = state.campusFacts.get("north");
+            const past = "2000-01-01T00:00:00+00:00";
+            receive({ type: "campus.facts", facts: { ...facts, hours_today: "Stale", changes_at: past } });
+        }"""
+    )
+    expect(panel.locator(".facts-hours")).to_have_text(today["hours_today"])
+
     # The interview card: one click puts a question in; collapsed, it stays collapsed.
     card = pane.locator(".interview-card")
     box.fill("")

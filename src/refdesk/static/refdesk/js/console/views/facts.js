@@ -11,6 +11,8 @@ const COLLAPSED_KEY = "refdesk.interview";
 const EDITORS = new Set(["supervisor", "admin"]);
 // A timer longer than this is cut short (setTimeout's limit is about 24.8 days).
 const LONGEST_WAIT_MS = 6 * 60 * 60 * 1000;
+// A campus's facts are asked for at most this often, whatever the clocks say.
+const ASK_AGAIN_MS = 10 * 1000;
 
 function readCollapsed() {
   try {
@@ -48,6 +50,7 @@ export function mountFacts(store, socket) {
   const drawn = new Map(); // chat id -> the nodes of its panel and card
   let collapsed = readCollapsed();
   let refreshTimer = null;
+  const asked = new Map(); // campus slug -> when its facts were last asked for (store.now())
 
   const canEdit = () => EDITORS.has(state.me.role);
   // The chat's composer while it takes text (not once the chat ended).
@@ -65,9 +68,9 @@ export function mountFacts(store, socket) {
     parts.notesBox = el("textarea", { id: `campus-notes-${id}`, rows: "6", maxlength: "4000" });
     parts.notesError = el("p", { class: "notice error", role: "alert", hidden: true });
     parts.notesLabel = el("label", { for: `campus-notes-${id}`, text: "Staff notes" });
-    parts.editor = el(
-      "form",
-      { class: "notes-editor", hidden: true, onsubmit: (event) => saveNotes(event, id) },
+    // The form's fields are in the page only while it is open: the composer stays the
+    // pane's one text box otherwise.
+    parts.editorFields = [
       parts.notesLabel,
       parts.notesBox,
       parts.notesError,
@@ -76,8 +79,9 @@ export function mountFacts(store, socket) {
         { class: "notes-editor-buttons" },
         el("button", { type: "submit", class: "button primary", text: "Save notes" }),
         el("button", { type: "button", class: "button subtle", text: "Cancel", onclick: () => closeEditor(id) })
-      )
-    );
+      ),
+    ];
+    parts.editor = el("form", { class: "notes-editor", hidden: true, onsubmit: (event) => saveNotes(event, id) });
     parts.editButton = el("button", {
       type: "button",
       class: "button subtle edit-notes",
@@ -235,6 +239,7 @@ export function mountFacts(store, socket) {
     parts.notesBox.value = facts.notes;
     parts.notesError.hidden = true;
     parts.saved.textContent = "";
+    parts.editor.replaceChildren(...parts.editorFields);
     parts.editor.hidden = false;
     parts.editButton.hidden = true;
     parts.notesBox.focus();
@@ -244,6 +249,7 @@ export function mountFacts(store, socket) {
     const parts = drawn.get(id);
     if (!parts || parts.editor.hidden) return;
     parts.editor.hidden = true;
+    parts.editor.replaceChildren();
     parts.editButton.hidden = !canEdit();
     if (focus) parts.editButton.focus();
   }
@@ -276,6 +282,7 @@ export function mountFacts(store, socket) {
   }
 
   async function refresh(campus) {
+    asked.set(campus, store.now());
     try {
       const ack = await socket.request({ type: "campus.facts", campus });
       store.receive({ type: "campus.facts", facts: ack.facts });
@@ -294,8 +301,10 @@ export function mountFacts(store, socket) {
       const facts = state.campusFacts.get(campus);
       if (!facts) continue;
       const at = Date.parse(facts.changes_at);
-      if (at <= now) refresh(campus);
-      else next = Math.min(next, at);
+      const again = (asked.get(campus) ?? -Infinity) + ASK_AGAIN_MS;
+      if (at > now) next = Math.min(next, at);
+      else if (again <= now) refresh(campus);
+      else next = Math.min(next, again);
     }
     if (next !== Infinity) {
       // A second late, so that the server's clock is surely past the change.
