@@ -147,8 +147,8 @@ def test_the_campus_panel_and_the_interview_card_put_text_in_the_composer(
         """() => {
             const { state, receive } = window.refdeskConsole;
             const facts = state.campusFacts.get("north");
-            const past = "2000-01-01T00:00:00+00:00";
-            receive({ type: "campus.facts", facts: { ...facts, hours_today: "Stale", changes_at: past } });
+            const stale = { ...facts, hours_today: "Stale", changes_at: "2000-01-01T00:00:00Z" };
+            receive({ type: "campus.facts", facts: stale });
         }"""
     )
     expect(panel.locator(".facts-hours")).to_have_text(today["hours_today"])
