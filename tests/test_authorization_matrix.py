@@ -191,6 +191,22 @@ LIST_CELLS = [
     for actor, answer in zip(STAFF_ACTORS, answers, strict=True)
 ]
 
+# The campus panel's frames: every librarian reads a campus's facts; only supervisors and
+# admins set its staff notes.
+#   frame type:   librarian, holder, supervisor, admin
+NOTES_SET = Answer("ack", change="notes")
+CAMPUS_MATRIX: dict[str, tuple[Answer, Answer, Answer, Answer]] = {
+    "campus.facts": (READ,) * 4,
+    "campus.notes.set": (FORBIDDEN, FORBIDDEN, NOTES_SET, NOTES_SET),
+}
+MATRIX_NOTES = "Matrix notes."
+
+CAMPUS_CELLS = [
+    pytest.param(actor, frame_type, answer, id=f"{actor}-{frame_type}-{answer}")
+    for frame_type, answers in CAMPUS_MATRIX.items()
+    for actor, answer in zip(STAFF_ACTORS, answers, strict=True)
+]
+
 STAFF_CELLS = [
     pytest.param(actor, state, frame_type, answer, id=f"{actor}-{frame_type}-{state}-{answer}")
     for (frame_type, state), answers in STAFF_MATRIX.items()
@@ -792,6 +808,37 @@ async def test_a_list_frame_gets_exactly_its_cell_of_the_matrix(
         assert ([c["id"] for c in answer["waiting"]], answer["more"]) == ([world.waiting], False)
     else:
         assert ([t["id"] for t in answer["tickets"]], answer["more"]) == ([ticket_id], False)
+    assert await database_sync_to_async(snapshot)() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("actor", "frame_type", "expected"), CAMPUS_CELLS)
+async def test_a_campus_frame_gets_exactly_its_cell_of_the_matrix(
+    world: World, actor: str, frame_type: str, expected: Answer
+) -> None:
+    from refdesk.campuses.models import Campus
+
+    def notes_of_north() -> str:
+        return Campus.objects.get(slug=CAMPUS).staff_notes
+
+    before = await database_sync_to_async(snapshot)()
+    ws, _ = await open_staff(world.people[actor])
+    frame: dict[str, Any] = {"type": frame_type, "ref": "cell", "campus": CAMPUS}
+    if frame_type == "campus.notes.set":
+        frame["notes"] = MATRIX_NOTES
+    answers = await answers_to(ws, frame)
+    await ws.disconnect()
+
+    assert len(answers) == 1, answers
+    (answer,) = answers
+    assert (answer["ref"], answer["type"]) == ("cell", expected.kind), answer
+    if expected.kind == "error":
+        assert (answer["code"], "facts" in answer) == (expected.code, False), answer
+    else:
+        assert answer["facts"]["campus"] == CAMPUS
+    notes = MATRIX_NOTES if expected.change == "notes" else ""
+    assert answer.get("facts", {"notes": notes})["notes"] == notes
+    assert await database_sync_to_async(notes_of_north)() == notes
     assert await database_sync_to_async(snapshot)() == before
 
 

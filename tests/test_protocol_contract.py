@@ -26,6 +26,7 @@ from django.utils import timezone
 from refdesk.accounts.actions import do_end_grace_periods
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.accounts.models import Librarian
+from refdesk.campuses.events import CampusFacts, CampusLinkFacts
 from refdesk.chats import actions
 from refdesk.chats.events import (
     ChatSummary,
@@ -343,6 +344,8 @@ def test_the_nested_shapes_are_documented_field_by_field() -> None:
         TicketSummary,
         SnippetEntry,
         SnippetCampus,
+        CampusFacts,
+        CampusLinkFacts,
     ):
         for key in get_type_hints(shape):
             assert f"`{key}`" in text, f"docs/protocol.md never names {shape.__name__}.{key}"
@@ -635,6 +638,21 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await ben.send({"type": "ticket.list", "campus": "south", "state": "new", "ref": "t1"})
         tickets = await ben.until("ack")
         assert ([t["id"] for t in tickets["tickets"]], tickets["more"]) == ([ticket.pk], False)
+
+        # The campus panel: a supervisor sets a campus's staff notes and every console
+        # hears; a librarian may not; anyone reads a campus's facts.
+        notes = {"type": "campus.notes.set", "campus": "north", "notes": "Printing: kiosk."}
+        await ana.send({**notes, "ref": "n0"})
+        assert (await ana.until("error"))["code"] == "forbidden"
+        await ben.send({**notes, "ref": "n1"})
+        assert (await ben.until("ack"))["facts"]["notes"] == "Printing: kiosk."
+        changed = await ana.until("campus.facts")
+        assert (changed["facts"]["campus"], changed["facts"]["notes"]) == (
+            "north",
+            "Printing: kiosk.",
+        )
+        await ana.send({"type": "campus.facts", "campus": "south", "ref": "f1"})
+        assert (await ana.until("ack"))["facts"]["campus"] == "south"
 
         patron = keep(await patron_recorder(token, seen))
         assert (await patron.receive())["type"] == "chat.state"

@@ -237,6 +237,61 @@ def test_saving_a_campus_unchanged_writes_nothing(admin_client: Client) -> None:
     assert (audit_rows(), campus_rows()) == (before, rows)
 
 
+# ---------------------------------------------------------------------------
+# Staff notes (the campus panel's cheat sheet)
+# ---------------------------------------------------------------------------
+
+
+def _north_form(**fields: str) -> dict[str, str]:
+    """North's page as stored (every day 08:00-22:00), with ``fields`` replaced."""
+    return campus_form(
+        slug="north",
+        name="North Campus Library",
+        timezone="America/New_York",
+        website="",
+        position="0",
+        **dict.fromkeys(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+            "08:00-22:00",
+        ),
+        **fields,
+    )
+
+
+@pytest.mark.django_db
+def test_an_admin_sets_the_staff_notes_through_the_action_audited(admin_client: Client) -> None:
+    north = Campus.objects.get(slug="north")
+    before, rows = audit_rows(), campus_rows()
+    notes = "Laptops: 4-hour loans.\r\nGroup rooms: book online."
+    response = admin_client.post(change_url(north), _north_form(staff_notes=notes))
+    assert response.status_code == 302, errors_of(response)
+    north.refresh_from_db()
+    assert north.staff_notes == "Laptops: 4-hour loans.\nGroup rooms: book online."
+    assert campus_rows() == rows
+    assert audit_rows()[len(before) :] == [
+        (
+            "root",
+            "campus.staff_notes",
+            "North Campus Library (north)",
+            {"staff_notes": ["", "Laptops: 4-hour loans.\nGroup rooms: book online."]},
+        ),
+    ]
+    assert "Group rooms: book online." in admin_client.get(change_url(north)).content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_notes_over_the_limit_are_a_form_error_and_nothing_is_written(
+    admin_client: Client,
+) -> None:
+    north = Campus.objects.get(slug="north")
+    before, rows = audit_rows(), campus_rows()
+    response = admin_client.post(change_url(north), _north_form(staff_notes="x" * 4001))
+    assert response.status_code == 200
+    assert "4,001 characters; the limit is 4,000." in errors_of(response)
+    north.refresh_from_db()
+    assert (north.staff_notes, audit_rows(), campus_rows()) == ("", before, rows)
+
+
 @pytest.mark.django_db
 def test_an_admin_deletes_a_campus_nobody_uses(admin_client: Client, make_campus: Any) -> None:
     east = make_campus("east")

@@ -64,6 +64,12 @@ def test_a_patron_on_a_phone_and_two_librarians_go_from_the_name_box_to_the_clos
     expect(patron.locator("#question")).not_to_have_attribute("required", "")
     save_screenshot(patron, "ask-page.png", full_page=True)
     chat_id = submit_prechat(patron, patron)
+    # The question asks about hours: the desk answers it at once, marked automatic (its
+    # words depend on the hour; tests/chats/test_hours_answer.py pins them down).
+    automatic = patron.locator("#messages .message.automatic")
+    expect(automatic.locator(".who")).to_have_text("Automatic answer")
+    hours_answer = automatic.locator(".body").inner_text()
+    assert hours_answer.startswith("North Campus Library"), hours_answer
     # The shared desk may have other chats waiting at North: the place depends on them.
     expect(patron.locator("#status")).to_have_text("A librarian will be with you shortly.")
     expect(patron.locator("#queue-place")).to_have_text(
@@ -148,7 +154,7 @@ def test_a_patron_on_a_phone_and_two_librarians_go_from_the_name_box_to_the_clos
         expect(scope.locator(f"{selector} img, {selector} b")).to_have_count(0)
     save_screenshot(patron, "ask-chat.png")
 
-    conversation = [QUESTION, GREETING, "Sam", LINK_LINE, MARKUP, WORLD]
+    conversation = [QUESTION, hours_answer, GREETING, "Sam", LINK_LINE, MARKUP, WORLD]
     expect_each_once(patron, "#messages", conversation)
     expect_each_once(pane, ".messages", conversation)
 

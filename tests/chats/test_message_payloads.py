@@ -26,7 +26,9 @@ def test_bulk_payloads_equal_each_message_s_own_payload(
     new_chat: Callable[..., tuple[Chat, str]],
 ) -> None:
     first, _ = new_chat(name="Sam", question='Where are the "APA" guides? — ünïcödé 📚')
-    second, _ = new_chat(name="Ali", question="Opening hours?")
+    second, _ = new_chat(name="Ali", question="Do you have maps?")
+    # A question about hours is answered at once, by a line marked automatic.
+    third, _ = new_chat(name="Lee", question="Opening hours?")
     on_the_second = timezone.now().replace(microsecond=0)
     lines = [
         (first, Sender.PATRON, "a line\nwith a break", "c1", on_the_second),
@@ -49,9 +51,10 @@ def test_bulk_payloads_equal_each_message_s_own_payload(
 
     expected = {
         chat.pk: [message_payload(m) for m in chat.messages.order_by("seq")]
-        for chat in (first, second)
+        for chat in (first, second, third)
     }
-    assert list_message_payloads([second.pk, first.pk, 999_999]) == {
+    assert [m.get("automatic") for m in expected[third.pk]] == [None, True]
+    assert list_message_payloads([second.pk, first.pk, third.pk, 999_999]) == {
         **expected,
         999_999: [],
     }

@@ -26,9 +26,11 @@ from refdesk.campuses.models import (
     OpeningHours,
     SpecialHours,
 )
-from refdesk.campuses.selectors import colour_problem
+from refdesk.campuses.selectors import colour_problem, get_campus_facts
 from refdesk.core.actions import do_record_audit
 from refdesk.core.errors import ActionError
+from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
+from refdesk.core.text import clean_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -251,6 +253,7 @@ def do_set_weekly_hours(
             campus,
             {"before": _week_text(current), "after": _week_text(wanted)},
         )
+        _announce_facts(campus)
     return True
 
 
@@ -311,6 +314,7 @@ def do_set_closures(
             campus,
             {"before": _closure_text(current), "after": _closure_text(wanted)},
         )
+        _announce_facts(campus)
     return True
 
 
@@ -369,6 +373,7 @@ def do_set_special_hours(
             campus,
             {"before": _special_text(current), "after": _special_text(wanted)},
         )
+        _announce_facts(campus)
     return True
 
 
@@ -426,4 +431,52 @@ def do_set_links(
                 "after": [f"{t} <{u}>" for _, t, u in wanted],
             },
         )
+        _announce_facts(campus)
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Staff notes, and the console's campus panel
+# ---------------------------------------------------------------------------
+
+# A cheat sheet, not a manual: a few thousand characters.
+MAX_STAFF_NOTES_CHARS = 4000
+
+
+def _announce_facts(campus: Campus) -> None:
+    """Send every console the campus's facts as they are after this transaction's change
+    (``campus.facts``, to the staff group, after the commit)."""
+    facts = get_campus_facts(campus.slug)
+    if facts is not None:
+        send_event_on_commit([STAFF_GROUP], {"type": "campus.facts", "facts": facts})
+
+
+def clean_staff_notes(value: object) -> str:
+    """Staff notes as plain text of at most ``MAX_STAFF_NOTES_CHARS`` characters (line
+    breaks kept). Raises ``ActionError`` (``invalid`` or ``too_long``, field ``notes``)."""
+    return clean_text(value, field="notes", max_chars=MAX_STAFF_NOTES_CHARS)
+
+
+def do_set_staff_notes(
+    campus: Campus, notes: object, *, actor: AbstractBaseUser | None = None
+) -> bool:
+    """Replace the campus's staff notes; returns whether they changed. Writes a
+    ``campus.staff_notes`` audit entry and sends ``campus.facts`` to the staff group when
+    they did. Raises ``ActionError`` for notes :func:`clean_staff_notes` refuses."""
+    text = clean_staff_notes(notes)
+    with transaction.atomic():
+        current = (
+            Campus.objects.select_for_update()
+            .filter(pk=campus.pk)
+            .values_list("staff_notes", flat=True)
+            .first()
+        )
+        if current is None:
+            raise ActionError("not_found", "There is no such campus.", field="campus")
+        if current == text:
+            return False
+        Campus.objects.filter(pk=campus.pk).update(staff_notes=text)
+        campus.staff_notes = text
+        _audit(actor, "campus.staff_notes", campus, {"staff_notes": [current, text]})
+        _announce_facts(campus)
     return True

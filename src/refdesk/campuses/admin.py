@@ -74,11 +74,18 @@ class CampusForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Campus
-        fields = ("slug", "name", "colour", "timezone", "website", "position")
-        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+        fields = ("slug", "name", "colour", "timezone", "website", "position", "staff_notes")
+        widgets = {
+            "colour": forms.TextInput(attrs={"type": "color"}),
+            "staff_notes": forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        }
         help_texts = {
             "slug": "In the address /ask/<slug>/: lower-case letters, digits and hyphens.",
             "colour": "The campus's badge colour in the console; dark enough to read on white.",
+            "staff_notes": (
+                "A short cheat sheet for librarians answering this campus's chats, shown "
+                "beside each of them (plain text). Supervisors may also edit it in the console."
+            ),
         }
 
     monday = _day_field("Monday", _HOURS_HELP)
@@ -101,6 +108,12 @@ class CampusForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_name(self) -> str:
         return check_plain_text(self.cleaned_data["name"], field="name", max_chars=120)
+
+    def clean_staff_notes(self) -> str:
+        try:
+            return actions.clean_staff_notes(self.cleaned_data["staff_notes"])
+        except ActionError as error:
+            raise as_validation_error(error) from error
 
     def clean_website(self) -> str:
         return _http_only(self.cleaned_data["website"])
@@ -265,7 +278,7 @@ class LinkInline(SetupInline):
     verbose_name = "link"
 
 
-_DETAILS = ("slug", "name", "colour", "timezone", "website", "position")
+_DETAILS = ("slug", "name", "colour", "timezone", "website", "position", "staff_notes")
 
 
 @admin.register(Campus)
@@ -328,6 +341,7 @@ class CampusAdmin(SetupAdmin):
         )
         obj.pk = campus.pk
         actions.do_set_weekly_hours(campus, hours=form.weekly_hours, actor=actor_of(request))
+        actions.do_set_staff_notes(campus, data["staff_notes"], actor=actor_of(request))
 
     def save_related(
         self,

@@ -16,6 +16,9 @@ class Campus(models.Model):
     timezone = models.CharField(max_length=64, default="America/New_York")
     website = models.URLField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    # A short cheat sheet for librarians answering for this campus (plain text), shown in
+    # the campus panel beside each of its chats; supervisors and admins edit it.
+    staff_notes = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         ordering = ("position", "name")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from refdesk.campuses.models import Campus, Closure, SpecialHours
+from refdesk.campuses.models import Campus, CampusLink, Closure, SpecialHours
+
+if TYPE_CHECKING:
+    from refdesk.campuses.events import CampusFacts
 
 
 def _format_time(value: dt.time) -> str:
@@ -25,6 +28,8 @@ _MONTHS = [
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 ]  # fmt: skip
+DAY_NAMES = tuple(_DAY_NAMES)
+MONTHS = tuple(_MONTHS)
 # How far ahead "when does it next open" looks: long enough for a winter break.
 _LOOK_AHEAD_DAYS = 60
 
@@ -145,6 +150,18 @@ def get_opening_status(campus: Campus, *, now: dt.datetime | None = None) -> Ope
     return OpeningStatus(open_now=False, opens_next=None)
 
 
+def get_open_until(campus: Campus, *, now: dt.datetime | None = None) -> str | None:
+    """When the period the campus is open in now ends, on its own clock ("10pm", "2am"),
+    or None when it is closed now. Uses prefetched hours like :func:`get_opening_status`."""
+    moment = (now or timezone.now()).astimezone(dt.UTC)
+    today = local_now(campus, moment).date()
+    for day in (today - dt.timedelta(days=1), today):
+        for start, end in _intervals(campus, day):
+            if start <= moment < end:
+                return _format_time(end.astimezone(ZoneInfo(campus.timezone)).time())
+    return None
+
+
 def get_weekly_hours(campus: Campus) -> list[tuple[str, str]]:
     """(day name, hours) of the regular week, Monday to Sunday."""
     rows: list[tuple[str, str]] = []
@@ -245,3 +262,80 @@ def colour_problem(colour: str) -> str:
             f"colour needs {MIN_MARK_CONTRAST:.0f}:1). Choose a darker shade."
         )
     return ""
+
+
+# ---------------------------------------------------------------------------
+# The campus panel's facts
+# ---------------------------------------------------------------------------
+
+# How far ahead the panel lists days whose hours differ from the week's.
+FACTS_EXCEPTION_DAYS = 7
+
+
+def _facts_change_at(campus: Campus, moment: dt.datetime) -> dt.datetime:
+    """The next moment the facts change by the clock alone: an opening or a closing of
+    yesterday's to tomorrow's periods, or the campus's next midnight."""
+    zone = ZoneInfo(campus.timezone)
+    today = local_now(campus, moment).date()
+    tomorrow = today + dt.timedelta(days=1)
+    midnight = dt.datetime.combine(tomorrow, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    edges = [
+        edge
+        for day in (today - dt.timedelta(days=1), today, tomorrow)
+        for span in _intervals(campus, day)
+        for edge in span
+        if edge > moment
+    ]
+    return min([midnight, *edges])
+
+
+def campus_facts(campus: Campus, *, now: dt.datetime | None = None) -> CampusFacts:
+    """The campus panel's facts for ``campus`` now, on its own clock: today's hours, whether
+    it is open and until when or when it opens, the coming week's exceptions, its links
+    and its staff notes. Uses prefetched hours, exceptions and links when present."""
+    moment = (now or timezone.now()).astimezone(dt.UTC)
+    status = get_opening_status(campus, now=moment)
+    text = status.describe()
+    if status.open_now:
+        until = get_open_until(campus, now=moment)
+        text = f"Open now, until {until}" if until else text
+    links = sorted(_as_list(campus.links), key=lambda link: (link.position, link.pk))
+    return cast(
+        "CampusFacts",
+        {
+            "campus": campus.slug,
+            "name": campus.name,
+            "timezone": campus.timezone,
+            "date": local_now(campus, moment).date().isoformat(),
+            "hours_today": get_hours_today(campus, now=moment),
+            "open_now": status.open_now,
+            "status": text,
+            "exceptions": [
+                [day, hours]
+                for day, hours in get_coming_exceptions(
+                    campus, days=FACTS_EXCEPTION_DAYS, now=moment
+                )
+            ],
+            "links": [{"kind": k.kind, "title": k.title, "url": k.url} for k in links],
+            "notes": campus.staff_notes,
+            "changes_at": _facts_change_at(campus, moment).isoformat(),
+        },
+    )
+
+
+def _facts_prefetches() -> list[Prefetch[Any]]:
+    return [*_prefetches(), Prefetch("links", queryset=CampusLink.objects.order_by("position"))]
+
+
+def list_campus_facts(*, now: dt.datetime | None = None) -> list[CampusFacts]:
+    """Every campus's facts (:func:`campus_facts`), in display order; four queries."""
+    campuses = Campus.objects.prefetch_related(*_facts_prefetches()).order_by("position", "name")
+    return [campus_facts(campus, now=now) for campus in campuses]
+
+
+def get_campus_facts(slug: object, *, now: dt.datetime | None = None) -> CampusFacts | None:
+    """The facts of the campus with that slug, or None when no campus has it."""
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
+        return None
+    campus = Campus.objects.prefetch_related(*_facts_prefetches()).filter(slug=slug).first()
+    return campus_facts(campus, now=now) if campus else None

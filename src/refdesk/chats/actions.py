@@ -15,7 +15,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -61,6 +61,7 @@ from refdesk.chats.models import (
     ChatEvent,
     ChatState,
     EndReason,
+    InterviewQuestion,
     Message,
     PatronConnection,
     Sender,
@@ -77,6 +78,7 @@ from refdesk.chats.selectors import (
     message_payload,
     with_messages,
 )
+from refdesk.core.actions import do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
     STAFF_GROUP,
@@ -89,7 +91,11 @@ from refdesk.core.realtime import (
 )
 from refdesk.core.text import clean_email, clean_text, strip_query
 from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
+from refdesk.intake.hours_question import ask_about_hours, hours_answer
 from refdesk.intake.useragent import describe_browser
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 _EMAIL_VALIDATOR = EmailValidator()
 
@@ -235,6 +241,8 @@ def do_create_chat(
         send_event_on_commit(
             [STAFF_GROUP], ChatCreated(type="chat.created", event_id=event_id, chat=summary)
         )
+        # A chat that opens with a question about hours has its answer waiting for it.
+        do_answer_hours_question(chat.pk, question=question, now=now)
     return chat, token
 
 
@@ -1407,13 +1415,20 @@ def do_purge_expired_chats(
 # ---------------------------------------------------------------------------
 
 
-def _system_line(chat_id: int, body: str, now: dt.datetime) -> tuple[Chat, MessageEvent]:
+def _system_line(
+    chat_id: int, body: str, now: dt.datetime, *, automatic: bool = False
+) -> tuple[Chat, MessageEvent]:
     """Add a system line to a chat (both sides see it); the chat after it, and the line."""
     Chat.objects.filter(pk=chat_id).update(last_seq=F("last_seq") + 1)
     chat = get_chat_for_staff(chat_id)
     assert chat is not None  # noqa: S101 - the caller changed this row in its transaction
     line = Message.objects.create(
-        chat=chat, seq=chat.last_seq, sender=Sender.SYSTEM, body=body, created_at=now
+        chat=chat,
+        seq=chat.last_seq,
+        sender=Sender.SYSTEM,
+        body=body,
+        created_at=now,
+        automatic=automatic,
     )
     return chat, message_payload(line)
 
@@ -2036,3 +2051,143 @@ def _end_silent_chat(chat_id: int, due: Q) -> int:
     except ActionError:
         return 0
     return 1
+
+
+# ---------------------------------------------------------------------------
+# The automatic hours answer to a waiting patron
+# ---------------------------------------------------------------------------
+
+# A waiting chat is answered about hours at most once in this many minutes: a patron who
+# asks again straight away ("and sunday?") is answered too, one who repeats the question
+# while waiting is not answered over and over.
+HOURS_ANSWER_EVERY = dt.timedelta(minutes=5)
+
+
+def do_answer_hours_question(
+    chat_id: int, *, question: str, now: dt.datetime | None = None
+) -> MessageEvent | None:
+    """Answer a waiting patron's question about hours from the campus's hours; returns the
+    answer's ``message`` event, or None when there is nothing to answer.
+
+    Answers only when ``question`` asks about hours (``intake.hours_question``), the chat
+    still waits, and it was not answered in the last ``HOURS_ANSWER_EVERY``: one
+    conditional update on ``Chat.hours_answered_at`` decides, so that one answer is
+    written however many processes try. The answer is a system line with
+    ``automatic`` set, sent as ``message`` to the patron's chat group and the staff group;
+    the chat stays in its queue with its timers as they were.
+    """
+    ask = ask_about_hours(question)
+    if ask is None:
+        return None
+    moment = now or timezone.now()
+    with transaction.atomic():
+        won = (
+            Chat.objects.filter(pk=chat_id, state=ChatState.WAITING)
+            .filter(
+                Q(hours_answered_at__isnull=True)
+                | Q(hours_answered_at__lte=moment - HOURS_ANSWER_EVERY)
+            )
+            .update(hours_answered_at=moment)
+        )
+        if not won:
+            return None
+        campus = Chat.objects.select_related("campus").get(pk=chat_id).campus
+        body = hours_answer(campus, ask, now=moment)
+        _chat, line = _system_line(chat_id, body, moment, automatic=True)
+        send_event_on_commit([chat_group(chat_id), STAFF_GROUP], line)
+    return line
+
+
+# ---------------------------------------------------------------------------
+# The reference-interview card's questions
+# ---------------------------------------------------------------------------
+
+MAX_INTERVIEW_QUESTION_CHARS = 200
+
+
+def clean_interview_question(text: object) -> str:
+    """A question for the reference-interview card: one line of plain text, 1 to 200
+    characters. Raises ``ActionError`` (``invalid`` or ``too_long``, field ``text``)."""
+    return clean_text(
+        text,
+        field="text",
+        max_chars=MAX_INTERVIEW_QUESTION_CHARS,
+        required=True,
+        multiline=False,
+    )
+
+
+def _audit_question(
+    actor: AbstractBaseUser | None, action: str, question: InterviewQuestion, changes: Any
+) -> None:
+    do_record_audit(
+        actor,
+        action,
+        target_type="interview_question",
+        target_id=question.pk,
+        target_repr=question.text,
+        changes=changes,
+    )
+
+
+def do_add_interview_question(
+    text: object, *, position: int = 0, actor: AbstractBaseUser | None = None
+) -> InterviewQuestion:
+    """Add a question to the reference-interview card; audited as
+    ``interview_question.add``. Raises ``ActionError`` for text
+    :func:`clean_interview_question` refuses. Consoles read the card when they connect."""
+    clean = clean_interview_question(text)
+    with transaction.atomic():
+        question = InterviewQuestion.objects.create(text=clean, position=position)
+        _audit_question(
+            actor, "interview_question.add", question, {"text": clean, "position": position}
+        )
+    return question
+
+
+def do_change_interview_question(
+    question: InterviewQuestion,
+    *,
+    text: object,
+    position: int,
+    actor: AbstractBaseUser | None = None,
+) -> bool:
+    """Change a question's words or place; returns whether anything changed (audited as
+    ``interview_question.change`` with before and after). Raises ``ActionError`` for text
+    :func:`clean_interview_question` refuses."""
+    clean = clean_interview_question(text)
+    with transaction.atomic():
+        current = InterviewQuestion.objects.select_for_update().get(pk=question.pk)
+        changes = {
+            key: [getattr(current, key), value]
+            for key, value in (("text", clean), ("position", position))
+            if getattr(current, key) != value
+        }
+        if not changes:
+            return False
+        InterviewQuestion.objects.filter(pk=question.pk).update(text=clean, position=position)
+        question.text, question.position = clean, position
+        _audit_question(actor, "interview_question.change", question, changes)
+    return True
+
+
+def do_delete_interview_question(
+    question: InterviewQuestion, *, actor: AbstractBaseUser | None = None
+) -> None:
+    """Remove a question from the card; audited as ``interview_question.delete``."""
+    with transaction.atomic():
+        _audit_question(actor, "interview_question.delete", question, {"text": question.text})
+        InterviewQuestion.objects.filter(pk=question.pk).delete()
+
+
+def do_add_missing_interview_questions(
+    texts: list[str], *, actor: AbstractBaseUser | None = None
+) -> int:
+    """Give a desk whose card is empty these questions, in this order; a desk that has any
+    keeps its own. Returns how many were added."""
+    with transaction.atomic():
+        if InterviewQuestion.objects.exists():
+            return 0
+        for position, text in enumerate(texts):
+            do_add_interview_question(text, position=position, actor=actor)
+    return len(texts)

@@ -54,6 +54,9 @@ class MessageEvent(TypedDict):
     # The sender's own id for de-duplication; "" when none was given (system lines).
     client_id: str
     sent_at: str
+    # Only on a line the desk wrote by itself (the hours answer to a waiting patron):
+    # true, and both sides show it as "Automatic answer".
+    automatic: NotRequired[bool]
 
 
 class ChatSummary(TypedDict):

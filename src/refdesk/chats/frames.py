@@ -29,6 +29,7 @@ from refdesk.chats.selectors import (
     get_queue_position,
     list_active_chats_of,
     list_active_chats_with_messages,
+    list_interview_questions,
     list_messages,
     list_messages_json,
     list_recently_ended_chats,
@@ -48,6 +49,7 @@ from refdesk.core.frames import (
     staff_frame,
 )
 from refdesk.core.process import PROCESS_ID
+from refdesk.intake.hours_question import ask_about_hours
 
 
 def _with_messages(chat: Chat) -> dict[str, Any]:
@@ -76,6 +78,12 @@ def queue_and_my_chats(librarian: Librarian, after: int) -> dict[str, Any]:
         "ended": list_recently_ended_chats(librarian, after_event=after),
         "transfer_offers": list_transfer_offers(librarian),
     }
+
+
+@snapshot_part(order=45)
+def interview_card(librarian: Librarian, after: int) -> dict[str, Any]:
+    """The reference-interview card's questions, in order."""
+    return {"interview_questions": list_interview_questions()}
 
 
 @staff_frame("chat.claim")
@@ -338,7 +346,11 @@ async def send_as_patron(patron: Patron, frame: Frame) -> dict[str, Any]:
         clean_client_id(frame.get("client_id")),
         origin=patron.channel_name,
     )
-    return {"message": await get_pipeline().submit(message)}
+    stored = await get_pipeline().submit(message)
+    # A waiting patron's question about hours is answered at once, after their line.
+    if patron.chat_state == ChatState.WAITING and ask_about_hours(message.body) is not None:
+        await run_action(actions.do_answer_hours_question, patron.chat_id, question=message.body)
+    return {"message": stored}
 
 
 @patron_frame("typing")

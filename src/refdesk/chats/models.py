@@ -95,6 +95,9 @@ class Chat(models.Model):
     silent_end_at = models.DateTimeField(null=True, blank=True)
     # No index on these: a message would pay for it, and the jobs read the few active chats
     # through the (state, created_at) index.
+    # When the desk last answered a question about hours automatically while the chat
+    # waited: it answers again only some minutes later (``do_answer_hours_question``).
+    hours_answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -132,6 +135,8 @@ class Message(models.Model):
     # messages without one (system lines), which a unique index lets repeat.
     client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField()
+    # A system line the desk wrote by itself (the hours answer), shown as "Automatic answer".
+    automatic = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ("chat", "seq")
@@ -184,3 +189,17 @@ class PatronConnection(models.Model):
 
     def __str__(self) -> str:
         return f"chat {self.chat_id} on {self.process}"
+
+
+class InterviewQuestion(models.Model):
+    """A reference-interview question shown beside every chat, in the librarians' own
+    words ("What is it for?"), one click from the composer; set up in the admin."""
+
+    text = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "pk")
+
+    def __str__(self) -> str:
+        return self.text

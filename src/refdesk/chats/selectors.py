@@ -25,7 +25,7 @@ from refdesk.chats.events import (
     SenderName,
     TransferOffered,
 )
-from refdesk.chats.models import Chat, ChatEvent, ChatState, Message
+from refdesk.chats.models import Chat, ChatEvent, ChatState, InterviewQuestion, Message
 from refdesk.core.realtime import JSONText
 from refdesk.core.rows import load_related
 
@@ -168,9 +168,11 @@ def message_event(
     body: str,
     client_id: str | None,
     sent_at: dt.datetime,
+    automatic: bool = False,
 ) -> MessageEvent:
-    """The ``message`` event of one stored line: the one place its shape is made."""
-    return MessageEvent(
+    """The ``message`` event of one stored line: the one place its shape is made. Only a
+    line the desk wrote by itself carries ``automatic`` (true)."""
+    event = MessageEvent(
         type="message",
         chat_id=chat_id,
         seq=seq,
@@ -180,6 +182,9 @@ def message_event(
         client_id=client_id or "",
         sent_at=sent_at.isoformat(),
     )
+    if automatic:
+        event["automatic"] = True
+    return event
 
 
 def message_payload(message: Message) -> MessageEvent:
@@ -192,6 +197,7 @@ def message_payload(message: Message) -> MessageEvent:
         body=message.body,
         client_id=message.client_id,
         sent_at=message.created_at,
+        automatic=message.automatic,
     )
 
 
@@ -200,12 +206,14 @@ def message_payload(message: Message) -> MessageEvent:
 # per row (five times the time, all of it holding the lock). Stored times are UTC text,
 # "YYYY-MM-DD HH:MM:SS[.ffffff]", so their ISO form (``message_payload``'s) is a replace
 # away.
+# A line the desk wrote by itself carries ``"automatic": true``; others have no such key.
 _MESSAGES_SQLITE = (
-    "SELECT json_group_array(json_object('type', 'message', 'chat_id', chat_id, "
+    "SELECT json_group_array(json_patch(json_object('type', 'message', 'chat_id', chat_id, "
     "'seq', seq, 'sender', sender, 'sender_name', sender_name, 'body', body, "
     "'client_id', coalesce(client_id, ''), "
-    "'sent_at', replace(created_at, ' ', 'T') || '+00:00')) "
-    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at "
+    "'sent_at', replace(created_at, ' ', 'T') || '+00:00'), "
+    "CASE WHEN automatic THEN '{\"automatic\":true}' ELSE '{}' END)) "
+    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at, automatic "
     "FROM chats_message WHERE chat_id IN (SELECT value FROM json_each(%s)) AND seq > %s "
     "ORDER BY chat_id, seq)"
 )
@@ -236,11 +244,12 @@ def list_message_payloads(chat_ids: list[int], *, after: int = 0) -> dict[int, l
 # Each chat's messages as one JSON array, made by SQLite: one statement for all the chats,
 # each chat's array in ``seq`` order (an aggregate over an ordered subquery keeps its order).
 _MESSAGES_JSON_SQLITE = (
-    "SELECT c.value, (SELECT json_group_array(json_object('type', 'message', "
+    "SELECT c.value, (SELECT json_group_array(json_patch(json_object('type', 'message', "
     "'chat_id', m.chat_id, 'seq', m.seq, 'sender', m.sender, 'sender_name', m.sender_name, "
     "'body', m.body, 'client_id', coalesce(m.client_id, ''), "
-    "'sent_at', replace(m.created_at, ' ', 'T') || '+00:00')) "
-    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at "
+    "'sent_at', replace(m.created_at, ' ', 'T') || '+00:00'), "
+    "CASE WHEN m.automatic THEN '{\"automatic\":true}' ELSE '{}' END)) "
+    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at, automatic "
     "FROM chats_message WHERE chat_id = c.value AND seq > %s ORDER BY seq) AS m) "
     "FROM json_each(%s) AS c"
 )
@@ -425,3 +434,8 @@ def list_transfer_offers(librarian: Librarian) -> list[TransferOffered]:
             }
         )
     return offers
+
+
+def list_interview_questions() -> list[str]:
+    """The reference-interview card's questions, in order."""
+    return list(InterviewQuestion.objects.order_by("position", "pk").values_list("text", flat=True))

@@ -6,6 +6,7 @@ No ``from __future__ import annotations`` here: see core/events.py.
 from typing import Literal, TypedDict
 
 from refdesk.accounts.events import Me, PresenceEntry
+from refdesk.campuses.events import CampusFacts
 from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
@@ -43,6 +44,10 @@ class Snapshot(TypedDict):
     # personal ones), and each campus's name and today's hours for the placeholders.
     snippets: list[SnippetEntry]
     snippet_campuses: dict[str, SnippetCampus]
+    # The campus panel: every campus's facts, in display order.
+    campus_facts: list[CampusFacts]
+    # The reference-interview card's questions, in order.
+    interview_questions: list[str]
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from refdesk.accounts.models import Librarian
+from refdesk.campuses.actions import do_set_staff_notes
 from refdesk.campuses.models import Campus
+from refdesk.chats.actions import do_add_missing_interview_questions
 from refdesk.setup.actions import do_import_desk
 from refdesk.setup.deskfile import read_desk
 from refdesk.tickets.actions import (
@@ -62,6 +64,10 @@ class Command(BaseCommand):
             read_desk(DEMO_FILE.read_text(encoding="utf-8")), new_password=DEMO_PASSWORD
         )
         campuses = {c.slug: c for c in Campus.objects.filter(slug__in=report.campuses)}
+        do_add_missing_interview_questions(DEMO_INTERVIEW_QUESTIONS)
+        for slug, notes in DEMO_STAFF_NOTES.items():
+            if slug in campuses and not campuses[slug].staff_notes:
+                do_set_staff_notes(campuses[slug], notes)
         added = report.added
         made = 0 if options["no_tickets"] else _demo_tickets(campuses)
         if report.snippets_added:
@@ -77,6 +83,21 @@ class Command(BaseCommand):
             self.stdout.write(f"Left as they were: {', '.join(kept)}.")
         self.stdout.write(self.style.SUCCESS("The demo desk is ready."))
 
+
+# The reference-interview card, in the training notes' spirit: short, open, friendly.
+DEMO_INTERVIEW_QUESTIONS = [
+    "What is it for: a class assignment, a paper, something else?",
+    "How much do you need: a few sources, or everything on the topic?",
+    "What have you tried so far?",
+    "When do you need it by?",
+]
+
+# Each demo campus's cheat sheet, set while a campus has none.
+DEMO_STAFF_NOTES = {
+    "north": "Laptops lend for 4 hours at the ground-floor desk.\nGroup rooms: book online.",
+    "south": "Colour printer: by the lifts, ground floor.\nThe archive opens by appointment.",
+    "downtown": "Law reserve is on level 3; interlibrary loans take about a week.",
+}
 
 # A few tickets in every state, with threads, so that the Tickets view has something in
 # it: (campus, name, email, question, owner, thread of (kind, text), final state).

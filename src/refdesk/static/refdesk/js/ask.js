@@ -470,15 +470,20 @@ function showPlace(position) {
   box.hidden = !text;
 }
 
+// The desk's own answer (the hours, to a waiting patron) says that it is one.
+const AUTOMATIC_LABEL = "Automatic answer";
+
 function messageNode(message, pending) {
-  const who = message.sender === "patron" ? "You" : message.sender === "system" ? "" : message.sender_name || "Librarian";
+  const who = message.automatic
+    ? AUTOMATIC_LABEL
+    : message.sender === "patron" ? "You" : message.sender === "system" ? "" : message.sender_name || "Librarian";
   const body = el("div", { class: "body", dir: "auto" });
   renderRichText(body, message.body);
   // A div, not a list item: the conversation is a live log (role=log), not a list.
   return el(
     "div",
     {
-      class: `message from-${message.sender}${pending ? " pending" : ""}`,
+      class: `message from-${message.sender}${message.automatic ? " automatic" : ""}${pending ? " pending" : ""}`,
       "data-seq": message.seq || null,
       "data-client-id": message.client_id || null,
     },
@@ -495,13 +500,15 @@ function scrollToEnd(list) {
 }
 
 function addMessage(message) {
-  if (message.seq <= state.lastSeq) return;
-  state.lastSeq = message.seq;
   const list = $("messages");
   if (message.client_id && message.sender === "patron") {
     state.outbox.delete(message.client_id);
     list.querySelector(`.message.pending[data-client-id="${CSS.escape(message.client_id)}"]`)?.remove();
   }
+  // Drop a line already shown. One that comes after a later line (the ack of the patron's
+  // own line after the automatic answer to it) takes its place in seq order.
+  if (list.querySelector(`.message[data-seq="${Number(message.seq)}"]`)) return;
+  state.lastSeq = Math.max(state.lastSeq, message.seq);
   if (message.sender === "librarian") $("typing").textContent = "";
   placeMessage(list, messageNode(message, false), message.seq);
   scrollToEnd(list);

@@ -9,6 +9,7 @@ import { createActions } from "./console/actions.js";
 import { Store } from "./console/store.js";
 import { mountAwayTimer } from "./console/views/away.js";
 import { mountChats } from "./console/views/chats.js";
+import { mountFacts } from "./console/views/facts.js";
 import { mountTransfers } from "./console/views/transfer.js";
 import { mountNotices } from "./console/views/notices.js";
 import { mountPatron } from "./console/views/patron.js";
@@ -82,6 +83,9 @@ mountTickets(store, actions);
 mountPresence(store, actions);
 mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
+// The campus panel and the interview card beside each chat: after mountChats, which
+// makes the panes.
+mountFacts(store, socket);
 mountTransfers(store, actions);
 mountPatron(store, actions);
 mountPatronConnections(store);

@@ -75,6 +75,8 @@ export class Store {
       // today's hours for their placeholders (snapshot.snippet_campuses).
       snippets: [],
       snippetCampuses: {},
+      campusFacts: new Map(), // campus slug -> its facts (campus.facts)
+      interviewQuestions: [], // the reference-interview card's questions
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
@@ -571,6 +573,10 @@ export const handlers = {
     for (const offer of frame.transfer_offers) store.addOffer(offer);
     store.ticketdesk.resync();
     store.setSnippets(frame.snippets, frame.snippet_campuses);
+    // The campus panel's facts and the reference-interview card.
+    state.campusFacts = new Map((frame.campus_facts || []).map((facts) => [facts.campus, facts]));
+    state.interviewQuestions = frame.interview_questions || [];
+    store.emit("campus", {});
     store.setConnection("open");
   },
 
@@ -690,6 +696,12 @@ export const handlers = {
 
   "snippets.changed"(store, frame) {
     store.setSnippets([...store.state.snippets.filter((s) => s.mine), ...frame.snippets]);
+  },
+
+  // --- campus facts (the campus panel beside each chat) ---
+  "campus.facts"(store, frame) {
+    store.state.campusFacts.set(frame.facts.campus, frame.facts);
+    store.emit("campus", { campus: frame.facts.campus });
   },
 
   // Errors that answer a request go to it; these answer notifications (typing) or come

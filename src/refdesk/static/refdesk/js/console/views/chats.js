@@ -174,7 +174,9 @@ export function mountChats(store, actions) {
     renderRichText(body, message.body);
     return el(
       "div",
-      { class: `message from-${message.sender}`, "data-seq": message.seq },
+      { class: `message from-${message.sender}${message.automatic ? " automatic" : ""}`, "data-seq": message.seq },
+      // The desk's automatic hours answer to a waiting patron says that it is one.
+      message.automatic ? el("span", { class: "who", text: "Automatic answer" }) : null,
       message.sender === "system" ? null : el("span", { class: "who", text: message.sender === "patron" ? message.sender_name || "Patron" : message.sender_name }),
       body,
       el("time", { class: "when", datetime: message.sent_at, text: formatClock(message.sent_at) })

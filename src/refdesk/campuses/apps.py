@@ -1,0 +1,14 @@
+from importlib import import_module
+
+from django.apps import AppConfig
+
+
+class CampusesConfig(AppConfig):
+    name = "refdesk.campuses"
+    label = "campuses"
+
+    def ready(self) -> None:
+        # Importing events declares the app's shapes on the wire; importing frames
+        # registers its frames and its part of the console's snapshot.
+        import_module(f"{self.name}.events")
+        import_module(f"{self.name}.frames")
