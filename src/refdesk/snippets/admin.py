@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 
 from refdesk.core.admin import SetupAdmin, actor_of, as_validation_error
 from refdesk.core.errors import ActionError
@@ -83,19 +83,6 @@ class SnippetAdmin(SetupAdmin):
     @admin.display(description="for")
     def where(self, obj: Snippet) -> str:
         return obj.scope_label()
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ActionError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: Snippet, form: Any, change: bool) -> None:
         data = form.cleaned_data
