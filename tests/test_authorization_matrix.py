@@ -439,6 +439,62 @@ HTTP_MATRIX: dict[str, tuple[Request, tuple[Http, Http, Http, Http, Http]]] = {
         (LOGIN_FIRST, TO_CONSOLE, TO_CONSOLE, TO_CONSOLE, Http(403)),
     ),
     "GET /console/profile/": (Request("get", "/console/profile/"), (NOT_ALLOWED,) * 5),
+    # The supervisors' safety pages: a librarian (and an account without a profile) gets
+    # 403 on every page and every form.
+    "GET /console/safety/blocks/": (
+        Request("get", "/console/safety/blocks/"),
+        (Http(302, "/accounts/login/?next=/console/safety/blocks/"), Http(403), OK, OK, Http(403)),
+    ),
+    "GET /console/safety/incidents/": (
+        Request("get", "/console/safety/incidents/"),
+        (
+            Http(302, "/accounts/login/?next=/console/safety/incidents/"),
+            Http(403),
+            OK,
+            OK,
+            Http(403),
+        ),
+    ),
+    "GET /console/safety/incidents/<id>/ of none": (
+        Request("get", "/console/safety/incidents/999999/"),
+        (
+            Http(302, "/accounts/login/?next=/console/safety/incidents/999999/"),
+            Http(403),
+            Http(404),
+            Http(404),
+            Http(403),
+        ),
+    ),
+    "POST /console/safety/blocks/<id>/lift/ of none": (
+        Request("post", "/console/safety/blocks/999999/lift/", {"note": "ok"}),
+        (
+            Http(302, "/accounts/login/?next=/console/safety/blocks/999999/lift/"),
+            Http(403),
+            Http(404),
+            Http(404),
+            Http(403),
+        ),
+    ),
+    "POST /console/safety/incidents/<id>/close/ of none": (
+        Request("post", "/console/safety/incidents/999999/close/", {"note": "ok"}),
+        (
+            Http(302, "/accounts/login/?next=/console/safety/incidents/999999/close/"),
+            Http(403),
+            Http(404),
+            Http(404),
+            Http(403),
+        ),
+    ),
+    "POST /console/safety/incidents/<id>/follow-up/ of none": (
+        Request("post", "/console/safety/incidents/999999/follow-up/", {"follow_up": "ok"}),
+        (
+            Http(302, "/accounts/login/?next=/console/safety/incidents/999999/follow-up/"),
+            Http(403),
+            Http(404),
+            Http(404),
+            Http(403),
+        ),
+    ),
     "GET /accounts/login/": (
         Request("get", "/accounts/login/"),
         (OK, TO_CONSOLE, TO_CONSOLE, TO_CONSOLE, TO_CONSOLE),

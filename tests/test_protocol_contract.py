@@ -832,6 +832,31 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         for staff in (ana, ben):
             await staff.until("snippets.changed")
 
+        # A supervisor blocks an abusive patron and reports the incident; only the
+        # supervisors' consoles hear of the incident.
+        rude, _rude_token = await create(
+            campus_slug="north", name="", email="", question="abuse", address="203.0.113.50"
+        )
+        await ana.until("chat.created", lambda f: f["chat"]["id"] == rude.pk)
+        await ben.send(
+            {"type": "patron.block", "chat_id": rude.pk, "reason": "Abuse", "days": 1, "ref": "b1"}
+        )
+        assert (await ben.until("ack"))["ended_chat_ids"] == [rude.pk]
+        assert (await ana.until("chat.ended"))["reason"] == "blocked"
+        await ben.send(
+            {
+                "type": "incident.report",
+                "chat_id": rude.pk,
+                "kind": "abuse",
+                "what_happened": "Insults",
+                "actions_taken": "Blocked for a day",
+                "follow_up": "",
+                "ref": "i1",
+            }
+        )
+        reported = (await ben.until("ack"))["incident_id"]
+        assert (await ben.until("incident.created"))["incident"]["id"] == reported
+
         await ana.send({"type": "presence.set", "status": "away", "ref": "p1"})
         assert (await ana.until("ack"))["presence"]["status"] == "away"
         await ben.until("presence", lambda f: (f["display_name"], f["status"]) == ("Ana", "away"))
@@ -850,4 +875,4 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
 
     missing = every_declared_form() - seen
     assert not missing, f"the conversation never produced {sorted(missing)}"
-    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 5
+    assert await database_sync_to_async(Chat.objects.filter(state="ended").count)() == 6

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "refdesk.snippets.apps.SnippetsConfig",
     "refdesk.chats.apps.ChatsConfig",
     "refdesk.tickets.apps.TicketsConfig",
+    "refdesk.safety.apps.SafetyConfig",
     "refdesk.setup",
     "refdesk.widget",
     "refdesk.console.apps.ConsoleConfig",

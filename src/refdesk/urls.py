@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 
 from refdesk.campuses.views import campus_colours
-from refdesk.chats.views import chat_create
 from refdesk.core import views as core_views
 from refdesk.tickets import views as ticket_views
 from refdesk.widget import views as widget_views
@@ -15,7 +14,7 @@ urlpatterns = [
     path("healthz", core_views.health_show, name="health"),
     path("api/campuses", widget_views.campus_list, name="api-campuses"),
     path("campuses.css", campus_colours, name="campus-colours"),
-    path("api/chats", chat_create, name="api-chat-create"),
+    path("api/chats", widget_views.chat_create, name="api-chat-create"),
     path("api/tickets", ticket_views.ticket_create, name="api-ticket-create"),
     path("api/tickets/<str:token>", ticket_views.ticket_detail, name="api-ticket-detail"),
     path(

@@ -90,7 +90,12 @@ from refdesk.core.realtime import (
     send_events_on_commit,
 )
 from refdesk.core.text import clean_email, clean_text, strip_query
-from refdesk.intake.actions import clean_name_and_question, do_limit_patron, hash_address
+from refdesk.intake.actions import (
+    clean_name_and_question,
+    do_limit_patron,
+    hash_address,
+    hash_browser_id,
+)
 from refdesk.intake.hours_question import ask_about_hours, hours_answer
 from refdesk.intake.useragent import describe_browser
 
@@ -156,6 +161,7 @@ def check_create_chat(
         page_url=strip_query(page_url),
         browser=describe_browser(user_agent[:400]),
         ip_hash=hash_address(address),
+        browser_hash=hash_browser_id(browser_id),
     )
 
 
@@ -206,6 +212,7 @@ def do_create_chat(
     page_url: str = "",
     browser: str = "",
     ip_hash: str = "",
+    browser_hash: str = "",
 ) -> tuple[Chat, str]:
     """Create a waiting chat whose first message is the question; return it and its token.
 
@@ -224,6 +231,7 @@ def do_create_chat(
             page_url=page_url,
             browser=browser,
             ip_hash=ip_hash,
+            browser_hash=browser_hash,
             last_seq=1,
             created_at=now,
             **waiting_timers(now),
@@ -817,12 +825,42 @@ def do_end_chat(
         )
         send_event_on_commit(
             [chat_group(fresh.pk)],
-            PatronChatEnded(type="chat.ended", chat_id=fresh.pk, reason=ended_reason),
+            PatronChatEnded(
+                type="chat.ended", chat_id=fresh.pk, reason=_patron_reason(ended_reason)
+            ),
         )
         if fresh.librarian_id is not None:
             # The holder's number of active chats changed.
             do_broadcast_presence(fresh.librarian_id)
     return fresh
+
+
+def _patron_reason(reason: EndReasonName) -> EndReasonName:
+    """The end reason the patron is told: a blocked patron is told only that the chat was
+    closed, never that they were blocked (which could provoke them, or tell a shared
+    computer's next user about the last one)."""
+    return "closed" if reason == "blocked" else reason
+
+
+def do_end_chats_of_blocked_patron(
+    chat: Chat, *, acting_librarian: Librarian | None = None
+) -> list[int]:
+    """End ``chat`` and every other open chat from the same browser (``browser_hash``)
+    with the end reason ``blocked``, each as :func:`do_end_chat` does (the patron is told
+    a neutral ``closed``); returns the ids of the chats it ended. Chats of other people
+    from the same address are left alone: only new chats from it are refused."""
+    open_chats = Chat.objects.exclude(state=ChatState.ENDED)
+    same = Q(pk=chat.pk)
+    if chat.browser_hash:
+        same |= Q(browser_hash=chat.browser_hash)
+    ended: list[int] = []
+    for match in open_chats.filter(same).order_by("pk"):
+        try:
+            do_end_chat(match, reason=EndReason.BLOCKED, acting_librarian=acting_librarian)
+        except ActionError:
+            continue  # ended meanwhile
+        ended.append(match.pk)
+    return ended
 
 
 def _end_line(reason: str) -> str:
@@ -1400,6 +1438,7 @@ def do_purge_expired_chats(
                 page_url="",
                 browser="",
                 ip_hash="",
+                browser_hash="",
                 token_hash=Concat(Value("purged-"), Cast("id", CharField())),
                 purged_at=moment,
             )

@@ -46,6 +46,9 @@ class Chat(models.Model):
     # string, which can single a patron out, is never kept.
     browser = models.CharField(max_length=80, blank=True)
     ip_hash = models.CharField(max_length=64, blank=True)
+    # A salted hash of the widget's random browser id (``intake.actions.hash_browser_id``),
+    # so that a block reaches the same browser again; the id itself is never kept.
+    browser_hash = models.CharField(max_length=64, blank=True)
     librarian = models.ForeignKey(
         Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="chats"
     )

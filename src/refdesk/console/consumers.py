@@ -29,7 +29,12 @@ from refdesk.core.db import run_action, run_read
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import Frame, StaffFrame, build_snapshot, staff_frames
 from refdesk.core.process import PROCESS_ID
-from refdesk.core.realtime import STAFF_GROUP, EncodedEvent, librarian_group
+from refdesk.core.realtime import (
+    STAFF_GROUP,
+    SUPERVISORS_GROUP,
+    EncodedEvent,
+    librarian_group,
+)
 
 CLOSE_UNAUTHENTICATED = 4401
 
@@ -114,6 +119,9 @@ class StaffConsumer(FrameConsumer):
         # Subscribe before reading the snapshot: an event is then in it or after it.
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
+        if librarian.is_supervisor:
+            # What only supervisors are told (incidents) reaches every one of their consoles.
+            await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await run_action(
             do_open_console, librarian, channel_name=self.channel_name, process=PROCESS_ID
         )
@@ -131,6 +139,8 @@ class StaffConsumer(FrameConsumer):
         joined, self.joined, self.librarian = self.joined, None, None
         await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_discard(librarian_group(joined.pk), self.channel_name)
+        if joined.is_supervisor:
+            await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
         await run_action(do_close_console, joined, channel_name=self.channel_name)
 
     async def end_session(self, message: str = "Your session has ended; log in again.") -> None:

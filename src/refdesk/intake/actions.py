@@ -16,6 +16,10 @@ from refdesk.core.errors import ActionError
 from refdesk.core.text import clean_text
 from refdesk.intake.namebox import looks_like_question
 
+# The widget's browser id is a random UUID; anything that does not look like an id is
+# treated as no id (the address limit still counts it).
+_BROWSER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
 
 def hash_address(address: str) -> str:
     """A salted hash of a patron's IP address: the address itself is never stored."""
@@ -23,6 +27,15 @@ def hash_address(address: str) -> str:
         return ""
     salt = str(settings.REFDESK["IP_SALT"]).encode()
     return hmac.new(salt, address.encode(), hashlib.sha256).hexdigest()
+
+
+def hash_browser_id(browser_id: object) -> str:
+    """A salted hash of the widget's browser id, or empty for anything that does not look
+    like one: the id itself is never stored."""
+    if not isinstance(browser_id, str) or not _BROWSER_ID.fullmatch(browser_id):
+        return ""
+    salt = str(settings.REFDESK["IP_SALT"]).encode()
+    return hmac.new(salt, f"browser:{browser_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def clean_name_and_question(name: object, question: object) -> tuple[str, str, bool]:
@@ -58,11 +71,6 @@ def clean_name_and_question(name: object, question: object) -> tuple[str, str, b
     if not clean_question:
         raise ActionError("invalid", "Please type your question.", field="question")
     return clean_name, clean_question, name_was_question
-
-
-# The widget's browser id is a random UUID; anything that does not look like an id is
-# treated as no id (the address limit still counts it).
-_BROWSER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def do_limit_patron(

@@ -1,5 +1,6 @@
 """The patron's pages: the landing page, the ask page (standalone or framed by the
-widget), the embed script and an example campus page that embeds it."""
+widget), the embed script and an example campus page that embeds it; and the patron's
+JSON API for starting a chat, which refuses a blocked patron before anything else."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from refdesk.accounts.selectors import count_online_by_campus
 from refdesk.campuses.selectors import (
@@ -18,7 +20,12 @@ from refdesk.campuses.selectors import (
     get_weekly_hours,
     list_campuses,
 )
+from refdesk.chats.actions import check_create_chat
+from refdesk.core.errors import ActionError
+from refdesk.core.http import client_address, error_response, parse_json_body
 from refdesk.core.text import strip_query
+from refdesk.safety.actions import BLOCKED_MESSAGE, check_patron_may_chat
+from refdesk.safety.selectors import is_patron_blocked
 
 
 def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
@@ -32,6 +39,9 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
     if found is None:
         raise Http404("No such campus")
     embedded = request.GET.get("embed") == "1"
+    # A blocked address sees a neutral notice instead of the form (a blocked browser on
+    # another address is told when it tries to start: the page cannot know its id).
+    blocked = is_patron_blocked(address=client_address(request), browser_id="")
     response = render(
         request,
         "widget/ask.html",
@@ -45,6 +55,8 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
             "page_url": strip_query(request.GET.get("from", "")),
             "max_message_chars": settings.REFDESK["MAX_MESSAGE_CHARS"],
             "max_name_chars": settings.REFDESK["MAX_NAME_CHARS"],
+            "blocked": blocked,
+            "blocked_message": BLOCKED_MESSAGE,
         },
     )
     if embedded:
@@ -102,3 +114,36 @@ def campus_list(request: HttpRequest) -> JsonResponse:
             }
         )
     return JsonResponse({"campuses": campuses})
+
+
+@csrf_exempt  # cookie-less; see parse_json_body for how forgery is refused
+@require_POST
+def chat_create(request: HttpRequest) -> JsonResponse:
+    """``POST /api/chats`` → ``201 {chat_id, token}``, or a 4xx with ``{code, message}``;
+    ``403 {code: "blocked"}`` with a neutral message for a blocked browser or address."""
+    try:
+        data = parse_json_body(request)
+        address = client_address(request)
+        check_patron_may_chat(address=address, browser_id=data.get("browser"))
+        chat, token = check_create_chat(
+            campus_slug=data.get("campus"),
+            name=data.get("name"),
+            email=data.get("email"),
+            question=data.get("question"),
+            page_url=data.get("page_url"),
+            user_agent=request.headers.get("User-Agent", ""),
+            address=address,
+            browser_id=data.get("browser"),
+        )
+    except ActionError as exc:
+        return error_response(exc)
+    return JsonResponse(
+        {
+            "chat_id": chat.pk,
+            "token": token,
+            "patron_name": chat.patron_name,
+            "question": chat.question,
+            "name_was_question": chat.name_was_question,
+        },
+        status=201,
+    )

@@ -29,6 +29,7 @@ const state = {
   typingSentAt: 0,
   chatState: null, // the chat's state as the socket last told it
   deskOnline: true, // whether any librarian is online (chat.state, then desk.status)
+  unavailable: root.dataset.unavailable === "1", // the page said chat is not available
 };
 
 function store() {
@@ -113,6 +114,10 @@ async function startChat(event) {
       showOffline(data.hours_today);
       return;
     }
+    if (data.code === "blocked") {
+      showUnavailable(data.message);
+      return;
+    }
     setStatus("");
     showFormError(data.message || "Something went wrong. Please try again.", data.field);
   } catch {
@@ -121,6 +126,19 @@ async function startChat(event) {
   } finally {
     button.disabled = false;
   }
+}
+
+// The desk will not take chats from this browser or address for now: a neutral notice in
+// place of every form (the server's words, which never say why), and nothing to retry.
+function showUnavailable(message) {
+  state.unavailable = true;
+  setStatus("");
+  if (message) $("unavailable-text").textContent = message;
+  $("prechat").hidden = true;
+  $("offline").hidden = true;
+  $("chat").hidden = true;
+  $("unavailable").hidden = false;
+  $("unavailable-title").focus();
 }
 
 // The panel's heading says it all; after a submitted form it takes the focus, so that
@@ -625,6 +643,10 @@ async function leave() {
 }
 
 function resetToForm() {
+  if (state.unavailable) {
+    showUnavailable();
+    return;
+  }
   state.socket?.stop();
   state.socket = null;
   for (const kind of ["requested", "offer", "transcript"]) state.emailPanels?.close(kind);
@@ -674,7 +696,8 @@ const saved = (() => {
     return null;
   }
 })();
-if (saved?.token) openChat(saved.token);
+if (state.unavailable) store()?.removeItem(storageKey);
+else if (saved?.token) openChat(saved.token);
 else checkAvailabilityOnLoad();
 
 // For tests and for patrons' own debugging: drop the connection to see it resume.

@@ -23,6 +23,7 @@ import { createTicketActions } from "./console/ticketactions.js";
 import { mountTicket } from "./console/views/ticket.js";
 import { mountTicketDesk } from "./console/views/ticketdesk.js";
 import { createSnippetActions } from "./console/snippetactions.js";
+import { mountSafetyActions } from "./console/safetyactions.js";
 import { mountMySnippets } from "./console/views/mysnippets.js";
 import { readThresholds } from "./console/timers.js";
 import { mountTimers } from "./console/views/timers.js";
@@ -95,6 +96,9 @@ const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 // My snippets: the dialog for the librarian's own (views/mysnippets.js).
 mountMySnippets(store, createSnippetActions(store, socket), { where: document.querySelector(".console-tools") });
+
+// Block patron and Report incident dialogs; incidents reported reach supervisors here.
+mountSafetyActions(store, socket, { where: document.querySelector(".console-tools") });
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));

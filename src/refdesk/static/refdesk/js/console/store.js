@@ -698,6 +698,12 @@ export const handlers = {
     store.setSnippets([...store.state.snippets.filter((s) => s.mine), ...frame.snippets]);
   },
 
+  // --- safety (only supervisors' consoles get these) ---
+  "incident.created"(store, frame) {
+    store.state.incidents = [frame.incident, ...(store.state.incidents || [])].slice(0, 50);
+    store.emit("incident", { incident: frame.incident });
+  },
+
   // --- campus facts (the campus panel beside each chat) ---
   "campus.facts"(store, frame) {
     store.state.campusFacts.set(frame.facts.campus, frame.facts);

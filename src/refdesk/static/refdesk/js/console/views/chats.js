@@ -6,6 +6,7 @@ import { el, formatClock, placeMessage, renderRichText } from "../../text.js";
 import { CLOSING_LINE, closedAlready, displayName, endNote } from "../words.js";
 import { $, badge } from "./common.js";
 import { attachSnippets } from "./snippets.js";
+import { openBlockDialog, openIncidentDialog } from "../safetyactions.js";
 
 export function mountChats(store, actions) {
   const { state } = store;
@@ -109,6 +110,13 @@ export function mountChats(store, actions) {
         el("button", { type: "button", class: "button subtle", text: "Still looking", onclick: () => suggest("Still looking, thanks for your patience!") }),
         el("button", { type: "button", class: "button subtle", text: "Closing line", onclick: () => suggest(CLOSING_LINE) })
       ),
+      // Until the escalation panel offers them, the hard moments' actions sit here.
+      safety: el(
+        "div",
+        { class: "safety-tools", role: "group", "aria-label": "Hard moments" },
+        el("button", { type: "button", class: "button subtle", text: "Block patron…", onclick: () => openBlockDialog(id) }),
+        el("button", { type: "button", class: "button subtle", text: "Report incident…", onclick: () => openIncidentDialog(id, "abuse") })
+      ),
       error: el("p", { class: "notice error composer-error", role: "alert", hidden: true }),
       endedNote: el("p", { class: "ended-note", hidden: true }),
       closeTab: el("button", { type: "button", class: "button subtle close-tab", hidden: true, text: "Close tab", onclick: () => store.closeChat(id) }),
@@ -133,6 +141,7 @@ export function mountChats(store, actions) {
       parts.list,
       parts.typing,
       parts.suggestions,
+      parts.safety,
       composer,
       parts.error,
       parts.endedNote,
