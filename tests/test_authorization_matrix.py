@@ -377,6 +377,13 @@ ADMIN_PAGES: list[tuple[str, str, Http, Http]] = [
     ("get", "/admin/tickets/ticket/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
     ("post", "/admin/tickets/ticket/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
     ("get", "/admin/core/auditentry/", FORBIDDEN_PAGE, OK),
+    # The directory is a supervisor's to keep as well as an admin's.
+    ("get", "/admin/directory/contact/", OK, OK),
+    ("get", "/admin/directory/contact/add/", OK, OK),
+    ("post", "/admin/directory/contact/add/", OK, OK),
+    ("get", "/admin/directory/course/", OK, OK),
+    ("get", "/admin/directory/course/add/", OK, OK),
+    ("post", "/admin/directory/course/add/", OK, OK),
     ("post", "/admin/core/auditentry/add/", FORBIDDEN_PAGE, FORBIDDEN_PAGE),
 ]
 

@@ -43,6 +43,8 @@ from refdesk.core.errors import ActionError
 from refdesk.core.events import ErrorEvent
 from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.core.realtime import JSONText, chat_group, send_event
+from refdesk.directory.actions import check_contact_fields, do_add_contact
+from refdesk.directory.events import DirectoryContact, DirectoryCourse
 from refdesk.snippets.actions import check_snippet_text, do_add_snippet
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
@@ -346,6 +348,8 @@ def test_the_nested_shapes_are_documented_field_by_field() -> None:
         SnippetCampus,
         CampusFacts,
         CampusLinkFacts,
+        DirectoryContact,
+        DirectoryCourse,
     ):
         for key in get_type_hints(shape):
             assert f"`{key}`" in text, f"docs/protocol.md never names {shape.__name__}.{key}"
@@ -550,6 +554,12 @@ class Recorder:
 
 def add_a_global_snippet() -> None:
     do_add_snippet(check_snippet_text(title="Hello", body="Hello, {patron_name}!"), scope="global")
+
+
+def add_a_contact() -> None:
+    do_add_contact(
+        check_contact_fields(name="Crisis Text Line", category="crisis_line", phone="741741")
+    )
 
 
 def purge_a_year_later(ticket_id: int) -> None:
@@ -831,6 +841,10 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await database_sync_to_async(add_a_global_snippet)()
         for staff in (ana, ben):
             await staff.until("snippets.changed")
+        # A contact added in the admin reaches every console.
+        await database_sync_to_async(add_a_contact)()
+        for staff in (ana, ben):
+            await staff.until("directory.changed")
 
         # A supervisor blocks an abusive patron and reports the incident; only the
         # supervisors' consoles hear of the incident.

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     # app listed earlier wins a command's name.
     "refdesk.core.apps.CoreConfig",
     "refdesk.campuses",
+    "refdesk.directory.apps.DirectoryConfig",
     "refdesk.accounts.apps.AccountsConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -303,7 +303,11 @@ def test_ten_kinds_of_mistakes_are_all_reported_with_their_lines_and_nothing_cha
     errors = _errors(text)
 
     assert errors == [
-        (1, "Unknown section 'colours'; expected campuses, librarians and snippets."),
+        (
+            1,
+            "Unknown section 'colours'; expected campuses, librarians, snippets, contacts and "
+            "courses.",
+        ),
         (
             _line(text, 'slug = "North Campus"'),
             "slug is required: lower-case letters, digits and hyphens, at most 40.",

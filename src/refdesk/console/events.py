@@ -9,6 +9,7 @@ from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.campuses.events import CampusFacts
 from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
+from refdesk.directory.events import Directory
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.events import TicketSummary
 
@@ -48,6 +49,9 @@ class Snapshot(TypedDict):
     campus_facts: list[CampusFacts]
     # The reference-interview card's questions, in order.
     interview_questions: list[str]
+    # The directory: every active contact and course, for its search, the campus panel
+    # and the crisis panel.
+    directory: Directory
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})

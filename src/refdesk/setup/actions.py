@@ -1,5 +1,5 @@
-"""Applying a checked desk file, through the campuses', the librarians' and the snippets'
-own actions."""
+"""Applying a checked desk file, through the campuses', the librarians', the snippets' and
+the directory's own actions."""
 
 from __future__ import annotations
 
@@ -17,6 +17,15 @@ from refdesk.campuses.actions import (
     do_upsert_campus,
 )
 from refdesk.campuses.models import Campus
+from refdesk.directory.actions import (
+    check_contact_fields,
+    check_course_fields,
+    do_add_contact,
+    do_add_course,
+    do_change_contact,
+    do_change_course,
+)
+from refdesk.directory.models import Contact, Course
 from refdesk.setup.deskfile import Desk
 from refdesk.snippets.actions import check_snippet_text, do_add_snippet, do_change_snippet
 from refdesk.snippets.models import Scope, Snippet
@@ -30,6 +39,9 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     # The titles of the snippets the import added.
     snippets_added: list[str] = field(default_factory=list)
+    # The names of the contacts and the titles of the courses the import added.
+    contacts_added: list[str] = field(default_factory=list)
+    courses_added: list[str] = field(default_factory=list)
 
 
 def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportReport:
@@ -37,7 +49,9 @@ def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportRepo
     created or updated with its weekly hours, closures, special hours and links (each
     replaced whole; its position is its place in the file), every
     librarian created or updated, every snippet added or (found by its campus, or none,
-    and its title) updated, its position its place in the file. Nothing the file leaves
+    and its title) updated, its position its place in the file; every contact (found by
+    its campus, or none, and its name) and every course (by its title) likewise. Nothing
+    the file leaves
     out is removed, and existing passwords are left alone; new librarians get
     ``new_password`` (``None``: no usable password until one is set). Importing the same
     file twice changes nothing."""
@@ -59,9 +73,11 @@ def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportRepo
             do_set_links(campus, links=list(spec.links))
             campuses[spec.slug] = campus
             report.campuses.append(spec.slug)
-        wanted = {spec.campus for spec in desk.librarians} | {
-            spec.campus for spec in desk.snippets if spec.campus
-        }
+        wanted = (
+            {spec.campus for spec in desk.librarians}
+            | {spec.campus for spec in desk.snippets if spec.campus}
+            | {spec.campus for spec in desk.contacts if spec.campus}
+        )
         wanted -= set(campuses)
         campuses.update({c.slug: c for c in Campus.objects.filter(slug__in=wanted)})
         existing = {
@@ -95,7 +111,53 @@ def do_import_desk(desk: Desk, *, new_password: str | None = None) -> ImportRepo
             else:
                 report.unchanged.append(person.username)
         _import_snippets(desk, campuses, report)
+        _import_directory(desk, campuses, report)
     return report
+
+
+def _import_directory(desk: Desk, campuses: dict[str, Campus], report: ImportReport) -> None:
+    contacts = {
+        (contact.campus.slug if contact.campus is not None else "", contact.name): contact
+        for contact in Contact.objects.select_related("campus")
+    }
+    for position, spec in enumerate(desk.contacts):
+        fields = check_contact_fields(
+            name=spec.name,
+            role=spec.role,
+            campus=campuses[spec.campus] if spec.campus else None,
+            category=spec.category,
+            phone=spec.phone,
+            email=spec.email,
+            link=spec.link,
+            available=spec.available,
+            note=spec.note,
+            position=position,
+            active=spec.active,
+        )
+        current = contacts.get((spec.campus, spec.name))
+        if current is not None:
+            do_change_contact(current, fields)
+        else:
+            do_add_contact(fields)
+            report.contacts_added.append(spec.name)
+    courses = {course.title: course for course in Course.objects.all()}
+    for position, course_spec in enumerate(desk.courses):
+        course_fields = check_course_fields(
+            title=course_spec.title,
+            provider=course_spec.provider,
+            link=course_spec.link,
+            cost=course_spec.cost,
+            length=course_spec.length,
+            why=course_spec.why,
+            position=position,
+            active=course_spec.active,
+        )
+        known = courses.get(course_spec.title)
+        if known is not None:
+            do_change_course(known, course_fields)
+        else:
+            do_add_course(course_fields)
+            report.courses_added.append(course_spec.title)
 
 
 def _import_snippets(desk: Desk, campuses: dict[str, Campus], report: ImportReport) -> None:

@@ -1,5 +1,6 @@
 """The desk as a file: campuses with their weekly hours, closures, special hours and links,
-librarians, and the shared (global and campus) snippets, in TOML.
+librarians, the shared (global and campus) snippets, and the directory's contacts and
+courses, in TOML.
 
 ``read_desk`` checks a whole file and returns what it describes, or raises ``DeskFileError``
 with every mistake and its line; ``export_desk`` writes the desk as it is. Passwords are
@@ -43,6 +44,8 @@ from refdesk.campuses.models import (
 from refdesk.campuses.selectors import colour_problem
 from refdesk.core.errors import ActionError
 from refdesk.core.text import clean_text
+from refdesk.directory.actions import check_contact_fields, check_course_fields
+from refdesk.directory.models import Category, Contact, Course
 from refdesk.snippets.actions import check_snippet_text
 from refdesk.snippets.models import Purpose, Scope, Snippet
 
@@ -72,12 +75,26 @@ _SPECIAL_KEYS = ("date", "hours", "note")
 _LINK_KEYS = ("kind", "title", "url")
 _LIBRARIAN_KEYS = ("username", "display_name", "email", "campus", "role", "active")
 _SNIPPET_KEYS = ("title", "body", "shortcut", "purpose", "campus")
-_SECTIONS = ("campuses", "librarians", "snippets")
+_CONTACT_KEYS = (
+    "name",
+    "role",
+    "campus",
+    "category",
+    "phone",
+    "email",
+    "link",
+    "available",
+    "note",
+    "active",
+)
+_COURSE_KEYS = ("title", "provider", "link", "cost", "length", "why", "active")
+_SECTIONS = ("campuses", "librarians", "snippets", "contacts", "courses")
 
 HEADER = """\
 # The desk as a file: campuses with their weekly hours, closures, special hours and
-# links, librarians (never passwords), and the snippets everyone shares (global, or one
-# campus's; personal snippets are not in the file).
+# links, librarians (never passwords), the snippets everyone shares (global, or one
+# campus's; personal snippets are not in the file), and the directory's contacts
+# (a campus's, or consortium-wide without one) and courses.
 # Import it with `refdesk setup import FILE`; see docs/setup.md.
 
 """
@@ -117,10 +134,38 @@ class SnippetSpec:
 
 
 @dataclass(frozen=True)
+class ContactSpec:
+    name: str
+    role: str
+    # The campus's slug; "" for a consortium-wide contact.
+    campus: str
+    category: str
+    phone: str
+    email: str
+    link: str
+    available: str
+    note: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    title: str
+    provider: str
+    link: str
+    cost: str
+    length: str
+    why: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class Desk:
     campuses: list[CampusSpec]
     librarians: list[LibrarianSpec]
     snippets: list[SnippetSpec] = field(default_factory=list)
+    contacts: list[ContactSpec] = field(default_factory=list)
+    courses: list[CourseSpec] = field(default_factory=list)
 
 
 class DeskFileError(Exception):
@@ -523,6 +568,114 @@ def _check_snippet(
     return SnippetSpec(words["title"], words["body"], words["shortcut"], str(purpose), str(campus))
 
 
+# What a refused field becomes while the rest of its entry is checked: a value every
+# check accepts (the entry is not imported; the file has a mistake).
+_STAND_INS: dict[str, object] = {
+    "name": "x",
+    "title": "x",
+    "provider": "x",
+    "phone": "000",
+    "link": "https://example.org/",
+}
+
+
+def _directory_fields(
+    check: _Checker,
+    entry: dict[str, Any],
+    path: Path,
+    checker: Callable[..., Any],
+    defaults: dict[str, object],
+) -> Any:
+    """The entry checked as the admin checks it, each refusal at its key's line; a refused
+    field stands in for a good one, so that every other field is still checked."""
+    values: dict[str, object] = {key: entry.get(key, default) for key, default in defaults.items()}
+    reported: set[str] = set()
+    while True:
+        try:
+            checked = checker(**values)
+        except ActionError as exc:
+            key = str(exc.extra.get("field", ""))
+            if key in reported or key not in values:
+                return None
+            reported.add(key)
+            check.error((*path, key) if key in entry else path, exc.message)
+            values[key] = _STAND_INS.get(key, defaults[key])
+            continue
+        return None if reported else checked
+
+
+def _check_contact(
+    check: _Checker, entry: object, path: Path, campuses: set[str]
+) -> ContactSpec | None:
+    if not isinstance(entry, dict):
+        check.error(path, "Each contact is a [[contacts]] table.")
+        return None
+    check.unknown_keys(entry, path, _CONTACT_KEYS)
+    campus = entry.get("campus", "")
+    if campus != "" and (not isinstance(campus, str) or campus not in campuses):
+        check.error(
+            (*path, "campus"),
+            f"campus {campus!r} is neither in this file nor on the desk "
+            "(leave it out for a consortium-wide contact).",
+        )
+        campus = ""
+    # The category is checked first and alone: the other fields' checks need one.
+    category = entry.get("category")
+    if category not in Category.values:
+        check.error(
+            (*path, "category") if "category" in entry else path,
+            f"category is one of {', '.join(Category.values)}, not {category!r}.",
+        )
+        category = Category.LIBRARY_STAFF.value
+    defaults: dict[str, object] = dict.fromkeys(
+        ("name", "role", "phone", "email", "link", "available", "note"), ""
+    )
+    checked = _directory_fields(
+        check,
+        {**entry, "category": category},
+        path,
+        check_contact_fields,
+        {**defaults, "category": category, "active": True},
+    )
+    if checked is None:
+        return None
+    return ContactSpec(
+        checked.name,
+        checked.role,
+        str(campus),
+        checked.category,
+        checked.phone,
+        checked.email,
+        checked.link,
+        checked.available,
+        checked.note,
+        checked.active,
+    )
+
+
+def _check_course(check: _Checker, entry: object, path: Path) -> CourseSpec | None:
+    if not isinstance(entry, dict):
+        check.error(path, "Each course is a [[courses]] table.")
+        return None
+    check.unknown_keys(entry, path, _COURSE_KEYS)
+    defaults: dict[str, object] = {
+        **dict.fromkeys(("title", "provider", "link", "cost", "length", "why"), ""),
+        "active": True,
+    }
+    checked = _directory_fields(check, entry, path, check_course_fields, defaults)
+    if checked is None:
+        return None
+    return CourseSpec(
+        checked.title,
+        checked.provider,
+        checked.link,
+        checked.cost,
+        checked.length,
+        checked.why,
+        checked.active,
+    )
+
+
 def _duplicates(check: _Checker, values: list[str], section: str, key: str) -> None:
     seen: set[str] = set()
     for index, value in enumerate(values):
@@ -543,7 +696,9 @@ def read_desk(text: str) -> Desk:
     for key in data:
         if key not in _SECTIONS:
             check.error(
-                (key,), f"Unknown section {key!r}; expected campuses, librarians and snippets."
+                (key,),
+                f"Unknown section {key!r}; expected campuses, librarians, snippets, "
+                "contacts and courses.",
             )
     raw_campuses = data.get("campuses", [])
     raw_librarians = data.get("librarians", [])
@@ -557,6 +712,14 @@ def read_desk(text: str) -> Desk:
     if not isinstance(raw_snippets, list):
         check.error(("snippets",), "snippets are [[snippets]] tables.")
         raw_snippets = []
+    raw_contacts = data.get("contacts", [])
+    raw_courses = data.get("courses", [])
+    if not isinstance(raw_contacts, list):
+        check.error(("contacts",), "contacts are [[contacts]] tables.")
+        raw_contacts = []
+    if not isinstance(raw_courses, list):
+        check.error(("courses",), "courses are [[courses]] tables.")
+        raw_courses = []
     campuses = [
         spec
         for index, entry in enumerate(raw_campuses)
@@ -585,9 +748,39 @@ def read_desk(text: str) -> Desk:
                 f"title {snippet.title!r} appears twice in {where}.",
             )
         seen.add(place)
+    contacts = [
+        contact
+        for index, entry in enumerate(raw_contacts)
+        if (contact := _check_contact(check, entry, ("contacts", index), known)) is not None
+    ]
+    _duplicate_contacts(check, raw_contacts)
+    courses = [
+        course
+        for index, entry in enumerate(raw_courses)
+        if (course := _check_course(check, entry, ("courses", index))) is not None
+    ]
+    _duplicates(
+        check,
+        [" ".join(e.get("title", "").split()) if isinstance(e, dict) else "" for e in raw_courses],
+        "courses",
+        "title",
+    )
     if check.errors:
         raise DeskFileError(check.errors)
-    return Desk(campuses, librarians, snippets)
+    return Desk(campuses, librarians, snippets, contacts, courses)
+
+
+def _duplicate_contacts(check: _Checker, raw: list[Any]) -> None:
+    """A contact is known by its campus and name: the same pair twice is a mistake."""
+    seen: set[tuple[str, str]] = set()
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        place = (str(entry.get("campus", "")), " ".join(entry["name"].split()))
+        if place in seen:
+            where = f"campus {place[0]!r}" if place[0] else "the consortium-wide contacts"
+            check.error(("contacts", index, "name"), f"name {place[1]!r} appears twice in {where}.")
+        seen.add(place)
 
 
 # ---------------------------------------------------------------------------
@@ -672,8 +865,52 @@ def export_desk() -> str:
             *(_campus_text(entry) for entry in campuses),
             *(_table("librarians", p) for p in librarians),
             *(_table("snippets", item) for item in snippets),
+            *(_table("contacts", item) for item in _export_contacts()),
+            *(_table("courses", item) for item in _export_courses()),
         ]
     )
+
+
+def _export_contacts() -> list[dict[str, Any]]:
+    """Every contact, consortium-wide ones first, then by campus, position and name;
+    empty fields left out, and ``active`` only when false."""
+    rows = sorted(
+        Contact.objects.select_related("campus"),
+        key=lambda c: (
+            c.campus is not None,
+            (c.campus.position, c.campus.name) if c.campus is not None else (0, ""),
+            c.position,
+            c.name,
+            c.pk,
+        ),
+    )
+    entries = []
+    for contact in rows:
+        entry: dict[str, Any] = {"name": contact.name}
+        if contact.campus is not None:
+            entry["campus"] = contact.campus.slug
+        entry["category"] = contact.category
+        for key in ("role", "phone", "email", "link", "available", "note"):
+            if value := getattr(contact, key):
+                entry[key] = value
+        if not contact.active:
+            entry["active"] = False
+        entries.append(entry)
+    return entries
+
+
+def _export_courses() -> list[dict[str, Any]]:
+    """Every course by position and title; empty fields left out."""
+    entries = []
+    for course in Course.objects.order_by("position", "title", "pk"):
+        entry: dict[str, Any] = {"title": course.title}
+        for key in ("provider", "link", "cost", "length", "why"):
+            if value := getattr(course, key):
+                entry[key] = value
+        if not course.active:
+            entry["active"] = False
+        entries.append(entry)
+    return entries
 
 
 def _value(value: Any) -> str:

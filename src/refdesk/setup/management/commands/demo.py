@@ -73,6 +73,11 @@ class Command(BaseCommand):
         if report.snippets_added:
             count = len(report.snippets_added)
             self.stdout.write(f"Added {count} snippets from the training notes.")
+        if report.contacts_added or report.courses_added:
+            self.stdout.write(
+                f"Added {len(report.contacts_added)} contacts and "
+                f"{len(report.courses_added)} courses to the directory."
+            )
         self.stdout.write(f"Campuses: {', '.join(campuses)}.")
         if made:
             self.stdout.write(f"Added {made} tickets, new, open, pending and closed.")

@@ -25,6 +25,7 @@ import { mountTicketDesk } from "./console/views/ticketdesk.js";
 import { createSnippetActions } from "./console/snippetactions.js";
 import { mountSafetyActions } from "./console/safetyactions.js";
 import { mountMySnippets } from "./console/views/mysnippets.js";
+import { mountDirectory } from "./console/views/directory.js";
 import { readThresholds } from "./console/timers.js";
 import { mountTimers } from "./console/views/timers.js";
 
@@ -84,6 +85,8 @@ mountTickets(store, actions);
 mountPresence(store, actions);
 mountAwayTimer(store, actions, Number(root.dataset.awayAfterMs));
 mountChats(store, actions);
+// The directory (Alt+K): before the campus panel, which lists the campus's contacts.
+mountDirectory(store, { where: document.querySelector(".console-tools") });
 // The campus panel and the interview card beside each chat: after mountChats, which
 // makes the panes.
 mountFacts(store, socket);

@@ -32,6 +32,7 @@
 //   snippets    {}                                state.snippets (or the campuses) changed
 //   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
 //   timers      {id, alert}                       a chat of mine: an alert (dead air, silent patron)
+//   directory   {}                                state.directory (contacts and courses) changed
 
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
@@ -77,6 +78,8 @@ export class Store {
       snippetCampuses: {},
       campusFacts: new Map(), // campus slug -> its facts (campus.facts)
       interviewQuestions: [], // the reference-interview card's questions
+      // The directory: active contacts and courses (snapshot.directory, directory.changed).
+      directory: { contacts: [], courses: [] },
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
@@ -133,6 +136,11 @@ export class Store {
   openingLine(chat) {
     const { state } = this;
     return openingLine(state.snippets, chat, state.me, state.snippetCampuses, greeting(chat, state.me));
+  }
+
+  setDirectory(directory) {
+    this.state.directory = { contacts: directory?.contacts || [], courses: directory?.courses || [] };
+    this.emit("directory");
   }
 
   setSnippets(snippets, campuses = null) {
@@ -577,6 +585,7 @@ export const handlers = {
     state.campusFacts = new Map((frame.campus_facts || []).map((facts) => [facts.campus, facts]));
     state.interviewQuestions = frame.interview_questions || [];
     store.emit("campus", {});
+    store.setDirectory(frame.directory);
     store.setConnection("open");
   },
 
@@ -708,6 +717,11 @@ export const handlers = {
   "campus.facts"(store, frame) {
     store.state.campusFacts.set(frame.facts.campus, frame.facts);
     store.emit("campus", { campus: frame.facts.campus });
+  },
+
+  // --- the directory (its search, the campus panel, the crisis panel) ---
+  "directory.changed"(store, frame) {
+    store.setDirectory(frame);
   },
 
   // Errors that answer a request go to it; these answer notifications (typing) or come

@@ -1,10 +1,13 @@
 // Beside each chat: the campus panel (the chat's campus's hours today on its own clock,
-// whether it is open now, the coming week's exceptions, its links and its staff notes) and
+// whether it is open now, the coming week's exceptions, its links, its staff notes, and
+// the directory's contacts for it: counselling, security, IT, disability services and
+// writing, the campus's own and the consortium's) and
 // the reference-interview card. A link or a question is one click from the composer: it
 // goes in at the caret. Supervisors and admins edit the staff notes here. The facts come
 // with the snapshot and with every campus.facts event; they also change by the clock
 // alone, so the panel asks for a campus's facts again at its changes_at.
 import { el } from "../../text.js";
+import { CAMPUS_PANEL_CATEGORIES, renderContacts } from "./directory.js";
 
 // Whether the interview card is collapsed, kept across reloads where storage is allowed.
 const COLLAPSED_KEY = "refdesk.interview";
@@ -64,6 +67,7 @@ export function mountFacts(store, socket) {
     parts.title = el("h4", { class: "facts-title", id: `campus-facts-title-${id}` });
     parts.body = el("div", { class: "facts-body" });
     parts.notes = el("div", { class: "facts-notes-text" });
+    parts.contacts = el("div", { class: "facts-contacts", id: `campus-contacts-${id}` });
     parts.saved = el("p", { class: "facts-saved", role: "status" });
     parts.notesBox = el("textarea", { id: `campus-notes-${id}`, rows: "6", maxlength: "4000" });
     parts.notesError = el("p", { class: "notice error", role: "alert", hidden: true });
@@ -104,7 +108,9 @@ export function mountFacts(store, socket) {
       parts.notes,
       parts.editButton,
       parts.editor,
-      parts.saved
+      parts.saved,
+      el("h5", { class: "facts-subtitle", text: "Contacts" }),
+      parts.contacts
     );
 
     parts.toggle = el("button", {
@@ -139,6 +145,7 @@ export function mountFacts(store, socket) {
     const moved = parts.campus !== slug;
     parts.campus = slug;
     if (moved) closeEditor(id, { focus: false });
+    if (moved) renderContacts(parts.contacts, slug, CAMPUS_PANEL_CATEGORIES);
     parts.title.textContent = facts ? facts.name : chat.summary.campus_name;
     parts.editButton.hidden = !canEdit() || !facts || !parts.editor.hidden;
     if (!facts) {
