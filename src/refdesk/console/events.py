@@ -9,6 +9,7 @@ from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.campuses.events import CampusFacts
 from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
+from refdesk.safety.events import SafetyPart
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.events import TicketSummary
 
@@ -48,6 +49,8 @@ class Snapshot(TypedDict):
     campus_facts: list[CampusFacts]
     # The reference-interview card's questions, in order.
     interview_questions: list[str]
+    # The safety panels' guidance (escalation and crisis).
+    safety: SafetyPart
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})
