@@ -41,7 +41,7 @@ _INVISIBLE = re.compile(
 )
 _APOSTROPHES = re.compile("['\u2019\u2018`\u00b4]")
 # A symbol standing for a letter, when a letter or digit follows ("$hit", "b!tch", "@ss").
-_LEET_SYMBOLS = re.compile(r"[@$!|+](?=[^\W_])")
+_LEET_SYMBOLS = re.compile(r"[@$!|+](?=[@$!|+]*[^\W_])")
 _SYMBOL_LETTERS = {"@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
 _DIGIT_LETTERS = str.maketrans("01345789", "oieastbg")
 _DIGIT_LETTERS_L = str.maketrans("01345789", "oleastbg")
@@ -274,8 +274,9 @@ def _note(hits: dict[int, list[str]], kind_rank: int, text: str) -> None:
     if KINDS[kind_rank] == "exception":
         return
     found = hits.setdefault(kind_rank, [])
-    if text not in found:
-        found.append(text)
+    words = " ".join(text.split())
+    if words not in found:
+        found.append(words)
 
 
 @dataclass
