@@ -54,7 +54,8 @@ _SPACED = re.compile(
 )
 _SEPARATORS = re.compile(r"[ .\-_*\u00b7,/]")
 # A letter held for three or more: "kiiiill" is "kiill", which a term's pattern accepts.
-_HELD = re.compile(r"([^\W\d_])\1{2,}")
+_HELD = re.compile(r"(.)\1\1+")
+_DIGIT = re.compile(r"\d")
 
 
 def _strip_marks(text: str) -> str:
@@ -83,7 +84,7 @@ def normalise(text: str, *, one_as_l: bool = False) -> str:
     text = _APOSTROPHES.sub("", text)
     text = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), text)
     text = _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group(0)], text)
-    if any(c.isdigit() for c in text):
+    if _DIGIT.search(text):
         table = _DIGIT_LETTERS_L if one_as_l else _DIGIT_LETTERS
         text = _MIXED.sub(lambda m: _leet(m, table), text)
     return _HELD.sub(r"\1\1", text)
@@ -173,9 +174,9 @@ class Detector:
     "kil"), look up the terms whose first word it is (a dictionary), and only those are
     tried there, exceptions first and then the longer terms; a match moves on past its
     end, so an exception that starts at a term, or before it, swallows the term. Terms
-    whose first word is ``*...`` are tried over the whole text by one more expression, and
-    a message spelled out letter by letter ("k i l l y o u", read "killyou") by one
-    expression of every term, which finds terms inside a word too.
+    whose first word is ``*...`` are tried over the whole text by one more expression. In a
+    message with letters spelled out one by one ("k i l l y o u", read "killyou"), a term
+    may also start with the first part of a word.
     """
 
     def __init__(self, terms: Iterable[Term]) -> None:
@@ -204,12 +205,12 @@ class Detector:
                 self.exact.setdefault(_key(first), []).append(candidate)
         self.prefix_lengths = sorted({len(key) for key in self.prefixes})
         self.anywhere = re.compile("|".join(anywhere)) if anywhere else None
-        every = [f"(?P<k{rank_}_{i}>{regex})" for i, (rank_, _, regex, _) in enumerate(ordered)]
-        self.everything = re.compile("|".join(every)) if every else None
         self._memo: dict[str, list[_Candidate]] = {}
+        self._glued_memo: dict[str, list[_Candidate]] = {}
 
-    def _candidates(self, word: str) -> list[_Candidate]:
-        found = self._memo.get(word)
+    def _candidates(self, word: str, *, glued: bool = False) -> list[_Candidate]:
+        memo = self._glued_memo if glued else self._memo
+        found = memo.get(word)
         if found is not None:
             return found
         key = _key(word)
@@ -218,19 +219,28 @@ class Detector:
             if length > len(key):
                 break
             found.extend(self.prefixes.get(key[:length], ()))
+        if glued:
+            # Letters spelled out one by one run the words together ("killyou"): a term
+            # may start with any first part of the word.
+            for length in range(1, len(key)):
+                found.extend(self.exact.get(key[:length], ()))
         found.sort(key=lambda candidate: candidate[0])  # stable: longer first within a kind
-        if len(self._memo) >= _MEMO_MAX:
-            self._memo.clear()
-        self._memo[word] = found
+        if len(memo) >= _MEMO_MAX:
+            memo.clear()
+        memo[word] = found
         return found
 
-    def _read(self, text: str, hits: dict[int, list[str]]) -> None:
+    def _read(self, text: str, hits: dict[int, list[str]], *, glued: bool) -> None:
+        # Most messages hold no word that starts a term: one look per distinct word.
+        words = set(_TOKEN.findall(text))
+        if self.anywhere is None and not any(self._candidates(w, glued=glued) for w in words):
+            return
         covered_to = 0
         for token in _TOKEN.finditer(text):
             start = token.start()
             if start < covered_to:
                 continue
-            for kind_rank, pattern in self._candidates(token.group(0)):
+            for kind_rank, pattern in self._candidates(token.group(0), glued=glued):
                 match = pattern.match(text, start)
                 if match is not None:
                     covered_to = match.end()
@@ -240,20 +250,12 @@ class Detector:
             for match in self.anywhere.finditer(text):
                 _note(hits, _rank_of(match), match.group(0))
 
-    def _read_spelled(self, text: str, hits: dict[int, list[str]]) -> None:
-        if self.everything is None:
-            return
-        for match in self.everything.finditer(text):
-            _note(hits, _rank_of(match), match.group(0))
-
     def screen(self, body: str) -> Finding | None:
         hits: dict[int, list[str]] = {}
         variants = [False, True] if ("1" in body or "|" in body) else [False]
+        glued = _SPACED.search(body) is not None
         for one_as_l in variants:
-            text = normalise(body, one_as_l=one_as_l)
-            self._read(text, hits)
-            if _SPACED.search(body.casefold()):
-                self._read_spelled(text, hits)
+            self._read(normalise(body, one_as_l=one_as_l), hits, glued=glued)
         for kind in GRAVITY:
             found = hits.get(KINDS.index(kind))
             if found:
