@@ -20,7 +20,7 @@ from refdesk.safety.actions import check_watch_term, do_add_watch_term
 from refdesk.safety.models import WatchTerm
 from tests.support import ANY, assert_events_exactly, capture_events
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.engines]
 
 
 @pytest.fixture(autouse=True)

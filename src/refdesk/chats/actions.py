@@ -1435,7 +1435,7 @@ def do_purge_expired_chats(
                 purged_at=moment,
             )
             messages += Message.objects.filter(chat_id__in=ids).update(
-                body="", sender_name="", client_id=None
+                body="", sender_name="", client_id=None, flag=""
             )
             ChatEvent.objects.filter(chat_id__in=ids).update(data={})
     return PurgeResult(chats, messages)
