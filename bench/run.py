@@ -27,6 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import loadgen
+from bench.detector import measure as measure_detector
 from bench.harness import (
     ROOT,
     ServerProcess,
@@ -208,6 +209,9 @@ def run(options: Any) -> dict[str, Any]:
         },
         "mode": "scale: 2 processes, PostgreSQL + Redis" if options.scale else "1 process, SQLite",
         "seconds_per_phase": options.seconds,
+        # The desk screens every patron message (REFDESK_SAFETY_SCREENING is on by
+        # default); this is what one screen costs, measured apart from the load.
+        "detector": measure_detector(),
     }
     servers = [
         ServerProcess(env, work / f"server{i}.log").start()
@@ -250,6 +254,7 @@ def run(options: Any) -> dict[str, Any]:
     stored_per_s = desk["saturated"]["delivered_per_s"]
     baseline_per_s = base["saturated"]["delivered_per_s"]
     results["summary"] = {
+        "detector_us_per_message": results["detector"]["us_per_message"],
         "sockets": desk["sockets"],
         "stored_per_s": stored_per_s,
         "baseline_per_s": baseline_per_s,
@@ -356,7 +361,8 @@ def main() -> int:
     print(
         f"bench: sockets={s['sockets']} stored_per_s={s['stored_per_s']} "
         f"baseline_per_s={s['baseline_per_s']} ratio={s['ratio']} "
-        f"p99_ms_at_1000={s['p99_ms_at_1000']} p99_ms_with_reads={s['p99_ms_with_reads']}"
+        f"p99_ms_at_1000={s['p99_ms_at_1000']} p99_ms_with_reads={s['p99_ms_with_reads']} "
+        f"detector_us_per_message={s['detector_us_per_message']}"
     )
     return 0
 

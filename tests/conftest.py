@@ -104,6 +104,14 @@ def sent_events() -> Iterator[list[SentEvent]]:
 
 
 @pytest.fixture(autouse=True)
+def _forget_watched_terms() -> None:
+    """Each test's messages are screened with the terms of its own database."""
+    from refdesk.safety.detector import forget_terms
+
+    forget_terms()
+
+
+@pytest.fixture(autouse=True)
 def _forget_abandoned_consoles() -> Iterator[None]:
     """Consoles a test left open belong to that test's event loop: forget them after it."""
     yield

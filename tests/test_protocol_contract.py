@@ -45,6 +45,12 @@ from refdesk.core.frames import patron_frames, staff_frames
 from refdesk.core.realtime import JSONText, chat_group, send_event
 from refdesk.directory.actions import check_contact_fields, do_add_contact
 from refdesk.directory.events import DirectoryContact, DirectoryCourse
+from refdesk.safety.actions import (
+    check_guidance,
+    check_watch_term,
+    do_add_guidance,
+    do_add_watch_term,
+)
 from refdesk.snippets.actions import check_snippet_text, do_add_snippet
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.actions import check_create_ticket, do_purge_expired_tickets
@@ -562,6 +568,16 @@ def add_a_contact() -> None:
     )
 
 
+def watch_and_advise() -> None:
+    """A watched word, and a step of guidance that every console hears of."""
+    do_add_watch_term(
+        check_watch_term(language="en", kind="abuse", term="nincompoop*", is_pattern=True)
+    )
+    do_add_guidance(
+        check_guidance(kind="crisis", section="act", text="Alert a supervisor right away.")
+    )
+
+
 def purge_a_year_later(ticket_id: int) -> None:
     """Age a ticket past the retention of unfinished ones and run the purge."""
     Ticket.objects.filter(pk=ticket_id).update(created_at=timezone.now() - dt.timedelta(days=366))
@@ -729,6 +745,13 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         past_red = timezone.now() + dt.timedelta(minutes=5)
         await database_sync_to_async(actions.do_alert_dead_air)(now=past_red)
         assert (await ana.until("alert"))["kind"] == "dead_air"
+        # A flagged line alerts the holder (never the patron); a change of the panels'
+        # guidance reaches every console.
+        await database_sync_to_async(watch_and_advise)()
+        await ana.until("safety.changed")
+        await ben.until("safety.changed")
+        await patron.send({"type": "message.send", "client_id": "p2", "body": "You n1ncompoops!"})
+        assert (await ana.until("alert"))["kind"] == "abuse"
         await ana.send(
             {"type": "message.send", "chat_id": chat.pk, "client_id": "a2", "body": "Found it."}
         )

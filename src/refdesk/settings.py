@@ -359,6 +359,7 @@ class DeskSettings(TypedDict):
     SILENT_PATRON_MINUTES: float
     SILENT_PATRON_END_MINUTES: float
     SILENT_PATRON_AUTO: bool
+    SAFETY_SCREENING: bool
     PUBLIC_URL: str
 
 
@@ -461,6 +462,9 @@ REFDESK: DeskSettings = {
     "SILENT_PATRON_END_MINUTES": _env_minutes("SILENT_PATRON_END_MINUTES", 5),
     # With this on, the server itself asks the question and ends the chat as idle.
     "SILENT_PATRON_AUTO": _env_bool("SILENT_PATRON_AUTO"),
+    # Each patron message is screened for abusive, threatening and crisis language, and a
+    # hit alerts the librarian (docs/safety.md); off, messages are stored unscreened.
+    "SAFETY_SCREENING": _env_bool("SAFETY_SCREENING", default=True),
     # The desk's public address, the base of the links in emails to patrons.
     "PUBLIC_URL": _env("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
 }

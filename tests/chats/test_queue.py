@@ -187,7 +187,7 @@ def snapshot_queries(librarian: Librarian, assert_num_queries: Any, budget: int)
         staff_snapshot(librarian, 0)
 
 
-SNAPSHOT_BUDGET = 19
+SNAPSHOT_BUDGET = 20
 
 
 @pytest.mark.django_db

@@ -714,7 +714,7 @@ def test_snippet_mistakes_are_all_reported_with_their_lines_and_nothing_changes(
         (
             _line(text, 'purpose = "welcome"'),
             "purpose is one of greeting, ask_name, ask_email, identify, still_looking, "
-            "be_right_back, still_there, closing, not 'welcome'.",
+            "be_right_back, still_there, closing, warning, compassion, not 'welcome'.",
         ),
         (
             _line(text, 'campus = "west"'),

@@ -39,6 +39,7 @@ from refdesk.chats.events import (
     DeclineReason,
     EmailRequested,
     EndReasonName,
+    FlaggedAlert,
     MessageEvent,
     PatronChatClaimed,
     PatronChatEnded,
@@ -66,6 +67,7 @@ from refdesk.chats.models import (
     PatronConnection,
     Sender,
 )
+from refdesk.chats.screening import Finding, screen_patron_message
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
@@ -397,7 +399,7 @@ def do_send_message(message: NewMessage) -> Mapping[str, Any]:
 
 _INSERT = (
     "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
-    "client_id, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    "client_id, created_at, flag) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -504,10 +506,10 @@ _SET_SEQS_SQLITE = (
 )
 _INSERT_ROWS_SQLITE = (
     "INSERT INTO chats_message (chat_id, seq, sender, librarian_id, sender_name, body, "
-    "client_id, created_at) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), "
-    "json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]') "
-    "FROM json_each(%s)"
+    "client_id, created_at, flag) SELECT json_extract(value, '$[0]'), "
+    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+    "json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), "
+    "json_extract(value, '$[7]'), json_extract(value, '$[8]') FROM json_each(%s)"
 )
 _READ_CHATS_POSTGRES = (
     "SELECT id, last_seq, state, librarian_id, patron_name, patron_waiting_since, "
@@ -595,6 +597,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
     known, owners = _stored_copies(batch) if lookup else ({}, {})
     rows: list[tuple[Any, ...]] = []
     events: list[tuple[list[str], dict[str, Any], dict[str, Any] | None]] = []
+    flagged: list[tuple[int, int, Finding, int | None, str]] = []
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
@@ -622,6 +625,9 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
             seq, librarian_id, state, patron_name = bumped
             _move_timers(chats[message.chat_id], message.sender, stamp)
             sender_name = message.librarian_name if message.librarian_id else patron_name
+            finding = (
+                screen_patron_message(message.body) if message.sender == Sender.PATRON else None
+            )
             rows.append(
                 (
                     message.chat_id,
@@ -632,8 +638,11 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
                     message.body,
                     message.client_id or None,
                     stamp,
+                    finding.kind if finding else "",
                 )
             )
+            if finding is not None:
+                flagged.append((message.chat_id, seq, finding, librarian_id, state))
             payload = EncodedEvent.of(
                 message_event(
                     chat_id=message.chat_id,
@@ -655,8 +664,30 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
             results.append(payload)
         if rows:
             _write_batch(cursor, rows, chats)
+    events.extend(_flagged(line, now) for line in flagged)
     send_events_on_commit(events)
     return results
+
+
+def _flagged(
+    flagged: tuple[int, int, Finding, int | None, str], moment: dt.datetime
+) -> tuple[list[str], dict[str, Any], None]:
+    """Record a flagged patron line (a ``chat.flagged`` ``ChatEvent``: the chat, the kind
+    and the line's seq, never the words) and the ``alert`` for it: to the holder's
+    consoles when the chat is active, to every console while it waits."""
+    chat_id, seq, finding, librarian_id, state = flagged
+    ChatEvent.objects.create(
+        chat_id=chat_id,
+        type="chat.flagged",
+        data={"chat_id": chat_id, "kind": finding.kind, "seq": seq},
+        created_at=moment,
+    )
+    alert = FlaggedAlert(
+        type="alert", chat_id=chat_id, kind=finding.kind, seq=seq, terms=list(finding.terms)
+    )
+    if librarian_id is not None and state == ChatState.ACTIVE:
+        return [librarian_group(librarian_id)], dict(alert), None
+    return [STAFF_GROUP], dict(alert), None
 
 
 def _refusal(message: NewMessage, state: str | None) -> ActionError:
@@ -1443,7 +1474,7 @@ def do_purge_expired_chats(
                 purged_at=moment,
             )
             messages += Message.objects.filter(chat_id__in=ids).update(
-                body="", sender_name="", client_id=None
+                body="", sender_name="", client_id=None, flag=""
             )
             ChatEvent.objects.filter(chat_id__in=ids).update(data={})
     return PurgeResult(chats, messages)

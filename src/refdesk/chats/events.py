@@ -57,6 +57,9 @@ class MessageEvent(TypedDict):
     # Only on a line the desk wrote by itself (the hours answer to a waiting patron):
     # true, and both sides show it as "Automatic answer".
     automatic: NotRequired[bool]
+    # Only in staff payloads of stored lines (a console's snapshot, a transcript), and
+    # only on a patron's line the detector flagged: "abuse", "threat" or "crisis".
+    flag: NotRequired[str]
 
 
 class ChatSummary(TypedDict):
@@ -238,6 +241,19 @@ class SilentPatronAlert(TypedDict):
     kind: Literal["silent_patron"]
     stage: SilentStage
     since: str
+
+
+class FlaggedAlert(TypedDict):
+    """``alert`` of kind ``abuse``, ``threat`` or ``crisis``: the patron's line ``seq`` was
+    flagged by the screen (chats/screening.py); ``terms`` are the words that matched, as
+    the screen normalised them. To the holder's consoles, or to every console while the
+    chat waits; never to the patron."""
+
+    type: Literal["alert"]
+    chat_id: int
+    kind: str
+    seq: int
+    terms: list[str]
 
 
 class TicketOffer(TypedDict):
@@ -591,7 +607,7 @@ declare_sends(
         "chat.transfer.declined": (TransferDeclined,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
-        "alert": (DeadAirAlert, SilentPatronAlert),
+        "alert": (DeadAirAlert, SilentPatronAlert, FlaggedAlert),
         "ack": (
             MessageAck,
             ChatAck,

@@ -140,6 +140,9 @@ class Message(models.Model):
     created_at = models.DateTimeField()
     # A system line the desk wrote by itself (the hours answer), shown as "Automatic answer".
     automatic = models.BooleanField(default=False, db_default=False)
+    # A patron's line that the screen flagged (chats/screening.py): "abuse", "threat" or
+    # "crisis"; "" otherwise. Staff see it, the patron never does.
+    flag = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ("chat", "seq")

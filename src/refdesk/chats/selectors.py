@@ -220,11 +220,23 @@ _MESSAGES_SQLITE = (
 _by_seq = itemgetter("seq")
 
 
-def list_message_payloads(chat_ids: list[int], *, after: int = 0) -> dict[int, list[MessageEvent]]:
+def list_message_payloads(
+    chat_ids: list[int], *, after: int = 0, flags: bool = False
+) -> dict[int, list[MessageEvent]]:
     """The payloads (``message_payload``) of the messages of each chat, with ``seq``
-    above ``after``, in order; one query for all the chats."""
+    above ``after``, in order; one query for all the chats. With ``flags`` (for staff
+    alone), a flagged patron line carries its ``flag``."""
     by_chat: dict[int, list[MessageEvent]] = {chat_id: [] for chat_id in chat_ids}
     if not chat_ids:
+        return by_chat
+    if flags:
+        for message in Message.objects.filter(chat_id__in=chat_ids, seq__gt=after).order_by(
+            "chat_id", "seq"
+        ):
+            payload = message_payload(message)
+            if message.flag:
+                payload["flag"] = message.flag
+            by_chat[message.chat_id].append(payload)
         return by_chat
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -248,16 +260,18 @@ _MESSAGES_JSON_SQLITE = (
     "'chat_id', m.chat_id, 'seq', m.seq, 'sender', m.sender, 'sender_name', m.sender_name, "
     "'body', m.body, 'client_id', coalesce(m.client_id, ''), "
     "'sent_at', replace(m.created_at, ' ', 'T') || '+00:00'), "
-    "CASE WHEN m.automatic THEN '{\"automatic\":true}' ELSE '{}' END)) "
-    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at, automatic "
-    "FROM chats_message WHERE chat_id = c.value AND seq > %s ORDER BY seq) AS m) "
+    "CASE WHEN m.automatic THEN '{\"automatic\":true}' "
+    "WHEN m.flag != '' THEN json_object('flag', m.flag) ELSE '{}' END)) "
+    "FROM (SELECT chat_id, seq, sender, sender_name, body, client_id, created_at, automatic, "
+    "flag FROM chats_message WHERE chat_id = c.value AND seq > %s ORDER BY seq) AS m) "
     "FROM json_each(%s) AS c"
 )
 
 
 def list_messages_json(chat_ids: list[int], *, after: int = 0) -> dict[int, JSONText]:
     """What :func:`list_message_payloads` reads, as each chat's JSON array, for a frame to
-    carry as it is: a snapshot or a transcript is then neither parsed nor encoded again."""
+    carry as it is: a snapshot or a transcript is then neither parsed nor encoded again.
+    For staff only: a flagged patron line carries its ``flag``."""
     if not chat_ids:
         return {}
     if connection.vendor == "sqlite":
@@ -266,7 +280,7 @@ def list_messages_json(chat_ids: list[int], *, after: int = 0) -> dict[int, JSON
             return {chat_id: JSONText(text) for chat_id, text in cursor.fetchall()}
     return {
         chat_id: JSONText(json.dumps(payloads, ensure_ascii=False, separators=(",", ":")))
-        for chat_id, payloads in list_message_payloads(chat_ids, after=after).items()
+        for chat_id, payloads in list_message_payloads(chat_ids, after=after, flags=True).items()
     }
 
 

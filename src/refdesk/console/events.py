@@ -10,6 +10,7 @@ from refdesk.campuses.events import CampusFacts
 from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
 from refdesk.core.protocol import declare_sends
 from refdesk.directory.events import Directory
+from refdesk.safety.events import SafetyPart
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.events import TicketSummary
 
@@ -52,6 +53,8 @@ class Snapshot(TypedDict):
     # The directory: every active contact and course, for its search, the campus panel
     # and the crisis panel.
     directory: Directory
+    # The safety panels' guidance (escalation and crisis).
+    safety: SafetyPart
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})

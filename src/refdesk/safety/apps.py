@@ -9,8 +9,10 @@ class SafetyConfig(AppConfig):
     verbose_name = "Safety"
 
     def ready(self) -> None:
-        # Importing events declares the app's shapes on the wire and its error codes;
-        # importing frames registers its frames; the jobs purge what retention allows.
+        # Importing events declares the app's shapes on the wire; importing frames
+        # registers its part of the console's snapshot.
         import_module(f"{self.name}.events")
         import_module(f"{self.name}.frames")
         import_module(f"{self.name}.jobs").register_jobs()
+        screening = import_module("refdesk.chats.screening")
+        screening.register_screen(import_module(f"{self.name}.detector").screen)

@@ -1,12 +1,15 @@
-"""The safety app's part of the console: ``patron.block`` and ``incident.report``."""
+"""The safety app's part of the console: ``patron.block``, ``incident.report`` and the
+panels' guidance in the snapshot.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from refdesk.accounts.models import Librarian
-from refdesk.core.frames import Frame, staff_frame
+from refdesk.core.frames import Frame, snapshot_part, staff_frame
 from refdesk.safety.actions import check_block_patron, check_report_incident
+from refdesk.safety.selectors import list_guidance
 
 
 @staff_frame("patron.block")
@@ -34,3 +37,9 @@ def report_incident(librarian: Librarian, frame: Frame) -> dict[str, Any]:
         follow_up=frame.get("follow_up", ""),
     )
     return {"incident_id": incident.pk}
+
+
+@snapshot_part(order=45)
+def safety_part(librarian: Librarian, after: int) -> dict[str, Any]:
+    """``safety`` of the console's snapshot: ``{guidance}``."""
+    return {"safety": {"guidance": list_guidance()}}

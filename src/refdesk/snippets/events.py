@@ -20,6 +20,8 @@ SnippetPurpose = Literal[
     "be_right_back",
     "still_there",
     "closing",
+    "warning",
+    "compassion",
 ]
 
 

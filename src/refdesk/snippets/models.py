@@ -32,6 +32,9 @@ class Purpose(models.TextChoices):
     BE_RIGHT_BACK = "be_right_back", "Be right back"
     STILL_THERE = "still_there", "Are you still there?"
     CLOSING = "closing", "Closing line"
+    # Offered by the safety panels beside a flagged chat.
+    WARNING = "warning", "Warning (abusive or threatening patron)"
+    COMPASSION = "compassion", "Compassion (patron in crisis)"
 
 
 class Snippet(models.Model):

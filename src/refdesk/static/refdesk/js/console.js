@@ -28,6 +28,7 @@ import { mountMySnippets } from "./console/views/mysnippets.js";
 import { mountDirectory } from "./console/views/directory.js";
 import { readThresholds } from "./console/timers.js";
 import { mountTimers } from "./console/views/timers.js";
+import { mountSafety } from "./console/views/safety.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -95,6 +96,8 @@ mountPatron(store, actions);
 mountPatronConnections(store);
 // After the chats and the transfers: it adds to the panes they build.
 mountTimers(store, actions, readThresholds(root.dataset));
+// After the campus panel: the safety panel opens at the top of the aside it builds.
+mountSafety(store, actions);
 const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 // My snippets: the dialog for the librarian's own (views/mysnippets.js).

@@ -33,6 +33,9 @@
 //   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
 //   timers      {id, alert}                       a chat of mine: an alert (dead air, silent patron)
 //   directory   {}                                state.directory (contacts and courses) changed
+//   safety      {kind: "flagged", id, seq, flag} | {kind: "guidance"}
+//                                                 a patron's line was flagged (abuse, threat,
+//                                                 crisis), or the panels' guidance changed
 
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
@@ -42,6 +45,8 @@ import { openingLine } from "./snippetrules.js";
 
 // A claimed chat stays in the queue, marked with who has it, for this long.
 const CLAIMED_LINGER_MS = 30000;
+// The alert kinds of a flagged patron line.
+const FLAGS = new Set(["abuse", "threat", "crisis"]);
 // A lost "stopped typing" must not leave the line up for ever.
 const TYPING_SHOWN_MS = 8000;
 
@@ -80,6 +85,10 @@ export class Store {
       interviewQuestions: [], // the reference-interview card's questions
       // The directory: active contacts and courses (snapshot.directory, directory.changed).
       directory: { contacts: [], courses: [] },
+      // The safety panels' guidance (snapshot.safety, safety.changed), and each chat's
+      // flagged lines: chat id -> Map(seq -> "abuse" | "threat" | "crisis").
+      safetyGuidance: { escalation: [], crisis: [] },
+      flags: new Map(),
     };
     this.listeners = new Map();
     this.typingTimers = new Map();
@@ -521,6 +530,22 @@ export class Store {
     this.emit("timers", { id: chat.id, alert: frame });
   }
 
+  // --- flagged lines (console/views/safety.js) -----------------------------------
+
+  // A patron's line was flagged: by an alert, or in the stored lines of a chat.
+  flagLine(chatId, seq, flag, { fresh = false } = {}) {
+    if (!this.state.flags.has(chatId)) this.state.flags.set(chatId, new Map());
+    const lines = this.state.flags.get(chatId);
+    if (lines.has(seq) && !fresh) return;
+    lines.set(seq, flag);
+    this.emit("safety", { kind: "flagged", id: chatId, seq, flag, fresh });
+  }
+
+  setSafetyGuidance(guidance) {
+    this.state.safetyGuidance = guidance || { escalation: [], crisis: [] };
+    this.emit("safety", { kind: "guidance" });
+  }
+
   // --- presence and the patron panel ----------------------------------------
 
   setPresence(entries) {
@@ -586,6 +611,10 @@ export const handlers = {
     state.interviewQuestions = frame.interview_questions || [];
     store.emit("campus", {});
     store.setDirectory(frame.directory);
+    store.setSafetyGuidance(frame.safety?.guidance);
+    for (const chat of [...frame.active, ...frame.ended]) {
+      for (const line of chat.messages || []) if (line.flag) store.flagLine(chat.id, line.seq, line.flag);
+    }
     store.setConnection("open");
   },
 
@@ -678,9 +707,15 @@ export const handlers = {
     store.setPresence([frame]);
   },
 
-  // Dead air and silent patrons (console/views/timers.js draws them).
+  // Dead air and silent patrons (console/views/timers.js draws them); a flagged line
+  // (console/views/safety.js opens its panel).
   alert(store, frame) {
-    store.timerAlert(frame);
+    if (FLAGS.has(frame.kind)) store.flagLine(frame.chat_id, frame.seq, frame.kind, { fresh: true });
+    else store.timerAlert(frame);
+  },
+
+  "safety.changed"(store, frame) {
+    store.setSafetyGuidance(frame.guidance);
   },
 
   "patron.connection"(store, frame) {
