@@ -7,7 +7,7 @@ from typing import Literal, TypedDict
 
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.campuses.events import CampusFacts
-from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
+from refdesk.chats.events import ChatSummary, ChatWithMessages, NoteEvent, TransferOffered
 from refdesk.core.protocol import declare_sends
 from refdesk.snippets.events import SnippetCampus, SnippetEntry
 from refdesk.tickets.events import TicketSummary
@@ -48,6 +48,8 @@ class Snapshot(TypedDict):
     campus_facts: list[CampusFacts]
     # The reference-interview card's questions, in order.
     interview_questions: list[str]
+    # The internal notes of my active chats, oldest first.
+    notes: list[NoteEvent]
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})

@@ -29,6 +29,9 @@ from django.db import transaction
 STAFF_GROUP = "staff"
 # Every patron socket, for what concerns every patron at once (whether anyone is online).
 PATRONS_GROUP = "patrons"
+# Every console of a supervisor or an admin, for what only they are told (a librarian's
+# call for a supervisor).
+SUPERVISORS_GROUP = "supervisors"
 # The layer message type that consumers forward to their socket as-is.
 RELAY_TYPE = "relay.event"
 
@@ -48,6 +51,26 @@ def chat_group(chat_id: int) -> str:
 def librarian_group(librarian_id: int) -> str:
     """The group of every console socket of one librarian."""
     return f"librarian.{librarian_id}"
+
+
+def watch_group(chat_id: int) -> str:
+    """The group of the consoles that watch one chat, for what only staff see of it (its
+    internal notes). A watching console also joins the chat's own group for its lines."""
+    return f"watch.{chat_id}"
+
+
+async def join_groups(channel_name: str, groups: Iterable[str]) -> None:
+    """Add one socket's channel to ``groups`` (a console starting to watch a chat)."""
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_add(group, channel_name)
+
+
+async def leave_groups(channel_name: str, groups: Iterable[str]) -> None:
+    """Take one socket's channel out of ``groups``."""
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_discard(group, channel_name)
 
 
 # One encoder for every frame: json.dumps with options builds a new encoder per call.

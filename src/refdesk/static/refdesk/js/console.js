@@ -26,6 +26,7 @@ import { createSnippetActions } from "./console/snippetactions.js";
 import { mountMySnippets } from "./console/views/mysnippets.js";
 import { readThresholds } from "./console/timers.js";
 import { mountTimers } from "./console/views/timers.js";
+import { mountSupervise } from "./console/supervise.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -95,6 +96,9 @@ const ticketActions = createTicketActions(store, socket);
 mountTicket(store, ticketActions, mountTicketDesk(store, ticketActions));
 // My snippets: the dialog for the librarian's own (views/mysnippets.js).
 mountMySnippets(store, createSnippetActions(store, socket), { where: document.querySelector(".console-tools") });
+
+// Supervision: "Alert a supervisor" for everyone; alerts, watching and notes for supervisors.
+mountSupervise(store, socket, sound, { where: document.querySelector(".console-tools") });
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));

@@ -32,6 +32,9 @@
 //   snippets    {}                                state.snippets (or the campuses) changed
 //   view, ticketdesk, ticket                      the Tickets view's: see console/ticketdesk.js
 //   timers      {id, alert}                       a chat of mine: an alert (dead air, silent patron)
+//   notes       {id}                              state.notes of chat id changed
+//   supervisor  {alert}                           a librarian calls for a supervisor
+//   watched     {id}                              state.watched of chat id changed
 
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
@@ -361,6 +364,21 @@ export class Store {
   }
 
   // A stored line: shown once, however often it comes (by seq).
+  // Internal notes by chat id, each once (the holder's own note comes back as an event).
+  addNotes(notes) {
+    const { state } = this;
+    state.notes ||= new Map();
+    const changed = new Set();
+    for (const note of notes) {
+      const list = state.notes.get(note.chat_id) || [];
+      if (list.some((known) => known.id === note.id)) continue;
+      list.push(note);
+      state.notes.set(note.chat_id, list);
+      changed.add(note.chat_id);
+    }
+    for (const id of changed) this.emit("notes", { id });
+  }
+
   addMessage(chatId, message, { history = false } = {}) {
     const { state } = this;
     const chat = state.chats.get(chatId);
@@ -555,6 +573,8 @@ export const handlers = {
     state.lastEventId = Math.max(state.lastEventId, frame.event_id);
     state.countedThrough = frame.event_id;
     store.setRole(frame.me.role);
+    store.state.notes = new Map();
+    store.addNotes(frame.notes || []);
     store.setServerTime(frame.server_time);
     // The selection and the older pages fetched before belong to the old connection.
     store.clearSelection();
@@ -658,7 +678,21 @@ export const handlers = {
   },
 
   message(store, frame) {
+    const watched = store.state.watched?.get(frame.chat_id);
+    if (watched) {
+      if (frame.seq > watched.lastSeq) {
+        watched.lastSeq = frame.seq;
+        watched.messages.push(frame);
+        store.emit("watched", { id: frame.chat_id });
+      }
+      return;
+    }
     store.addMessage(frame.chat_id, frame);
+  },
+
+  // Internal notes: staff only (console/supervise.js draws them).
+  note(store, frame) {
+    store.addNotes([frame]);
   },
 
   typing(store, frame) {
@@ -670,8 +704,10 @@ export const handlers = {
   },
 
   // Dead air and silent patrons (console/views/timers.js draws them).
+  // A librarian's call for a supervisor goes to console/supervise.js.
   alert(store, frame) {
-    store.timerAlert(frame);
+    if (frame.kind === "supervisor") store.emit("supervisor", { alert: frame });
+    else store.timerAlert(frame);
   },
 
   "patron.connection"(store, frame) {
