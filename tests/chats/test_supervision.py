@@ -14,7 +14,7 @@ from refdesk.accounts.models import ConsoleConnection, Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, ChatNote, Message
 from refdesk.core.errors import ActionError
-from tests.support import ANY, assert_events_exactly, capture_events
+from tests.support import ANY, assert_events_exactly, capture_events, presence_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -334,3 +334,58 @@ def test_only_the_holder_alerts_for_an_active_chat_and_anyone_for_a_waiting_one(
         == "chat_ended"
     )
     assert ChatEvent.objects.filter(type="chat.supervisor_alerted").count() == 1
+
+
+# ---------------------------------------------------------------------------
+# What a watching console leaves out
+# ---------------------------------------------------------------------------
+
+
+def test_what_the_chat_s_group_carries_for_the_patron_alone_is_marked_so(
+    desk: dict[str, Any],
+) -> None:
+    """A watching console sits in the chat's group: the layer meta tells it what is the
+    patron's (and the lines, which it shows, carry no mark)."""
+    chat, ana = desk["chat"], desk["ana"]
+    with capture_events() as events:
+        actions.check_ask_email(chat.pk, acting_librarian=ana)
+    assert_events_exactly(
+        events,
+        [
+            (
+                f"chat.{chat.pk}",
+                {"type": "email.requested", "chat_id": chat.pk},
+                {"patron_only": True},
+            )
+        ],
+    )
+    seq = Chat.objects.get(pk=chat.pk).last_seq
+    with capture_events() as events:
+        actions.do_end_chat(Chat.objects.get(pk=chat.pk), reason="closed")
+    assert_events_exactly(
+        events,
+        [
+            (
+                (f"chat.{chat.pk}", f"librarian.{ana.pk}"),
+                line(chat, seq + 1, "The librarian ended the chat."),
+                None,
+            ),
+            (
+                "staff",
+                {
+                    "type": "chat.ended",
+                    "event_id": ANY,
+                    "chat_id": chat.pk,
+                    "reason": "closed",
+                    "chat": ANY,
+                },
+                None,
+            ),
+            (
+                f"chat.{chat.pk}",
+                {"type": "chat.ended", "chat_id": chat.pk, "reason": "closed"},
+                {"patron_only": True},
+            ),
+            (*presence_event(ana, active_chats=0), None),
+        ],
+    )

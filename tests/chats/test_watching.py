@@ -165,3 +165,42 @@ async def test_a_call_for_a_supervisor_reaches_two_supervisor_consoles_and_no_li
     refused = await answer_to(other, {"type": "chat.alert_supervisor", "chat_id": chat.pk})
     assert refused["code"] == "not_yours"
     await close(holder, other, first, second)
+
+
+async def test_a_watcher_of_a_waiting_chat_gets_the_staff_claim_and_not_the_patron_s(
+    make_librarian: Callable[..., Librarian], new_chat: Callable[..., tuple[Chat, str]]
+) -> None:
+    def setup() -> tuple[Librarian, Librarian, Chat, str]:
+        ana = make_librarian("ana")
+        dee = make_librarian("dee", role="supervisor", display_name="Dee")
+        chat, token = new_chat()
+        return ana, dee, chat, token
+
+    ana, dee, chat, token = await database_sync_to_async(setup)()
+    holder, _ = await open_staff(ana)
+    watcher, _ = await open_staff(dee)
+    patron, _ = await open_patron(token)
+    watched = await answer_to(watcher, {"type": "chat.watch", "chat_id": chat.pk})
+    assert watched["chat"]["state"] == "waiting"
+    claimed = await answer_to(holder, {"type": "chat.claim", "chat_id": chat.pk})
+    assert claimed["type"] == "ack"
+    # The patron gets their form of the claim; the watcher only the staff form, once.
+    assert (await receive_until(patron, "chat.claimed")) == {
+        "type": "chat.claimed",
+        "chat_id": chat.pk,
+        "by": "Ana",
+    }
+    sent = await answer_to(patron, {"type": "message.send", "client_id": "p1", "body": "Hi"})
+    frames = []
+    frame = await watcher.receive_json_from()
+    while frame["type"] != "message":
+        frames.append(frame)
+        frame = await watcher.receive_json_from()
+    assert frame == sent["message"]
+    assert [item["type"] for item in frames if item["type"] != "presence"] == ["chat.claimed"]
+    assert (frames[0]["chat_id"], frames[0]["by_id"], "event_id" in frames[0]) == (
+        chat.pk,
+        ana.pk,
+        True,
+    )
+    await close(holder, watcher, patron)

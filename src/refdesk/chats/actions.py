@@ -85,10 +85,12 @@ from refdesk.chats.selectors import (
 from refdesk.core.actions import do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
+    FOR_PATRON,
     STAFF_GROUP,
     SUPERVISORS_GROUP,
     EncodedEvent,
     chat_group,
+    for_patron,
     librarian_group,
     send_event,
     send_event_on_commit,
@@ -301,7 +303,7 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
             PatronChatClaimed(
                 type="chat.claimed", chat_id=chat.pk, by=acting_librarian.display_name
             ),
-            meta={"librarian_id": acting_librarian.pk},
+            meta=for_patron({"librarian_id": acting_librarian.pk}),
         )
         # Their number of active chats changed.
         do_broadcast_presence(acting_librarian.pk)
@@ -684,7 +686,7 @@ async def do_send_typing(
         if librarian_id is not None:
             await send_event([librarian_group(librarian_id)], event)
     else:
-        await send_event([chat_group(chat_id)], event)
+        await send_event([chat_group(chat_id)], event, meta=FOR_PATRON)
 
 
 # ---------------------------------------------------------------------------
@@ -828,6 +830,7 @@ def do_end_chat(
         send_event_on_commit(
             [chat_group(fresh.pk)],
             PatronChatEnded(type="chat.ended", chat_id=fresh.pk, reason=ended_reason),
+            meta=FOR_PATRON,
         )
         if fresh.librarian_id is not None:
             # The holder's number of active chats changed.
@@ -856,7 +859,9 @@ def check_ask_email(chat_id: int, *, acting_librarian: Librarian) -> Chat:
     """
     chat = access_chat(acting_librarian, chat_id, for_="end")
     send_event_on_commit(
-        [chat_group(chat.pk)], EmailRequested(type="email.requested", chat_id=chat.pk)
+        [chat_group(chat.pk)],
+        EmailRequested(type="email.requested", chat_id=chat.pk),
+        meta=FOR_PATRON,
     )
     return chat
 
@@ -1027,7 +1032,7 @@ def do_publish_queue_positions(*, after_event: int) -> int:
                 (
                     [chat_group(chat_id)],
                     QueuePositionEvent(type="queue.position", chat_id=chat_id, position=place),
-                    None,
+                    FOR_PATRON,
                 )
                 for chat_id, place in places.items()
             ]
@@ -1146,7 +1151,7 @@ def do_dismiss_chats(
             )
             for chat_id, payload in zip(dismissed, payloads, strict=True)
         )
-        outgoing: list[tuple[list[str], Mapping[str, Any], None]] = []
+        outgoing: list[tuple[list[str], Mapping[str, Any], Mapping[str, Any] | None]] = []
         for chat_id, line, payload, row in zip(dismissed, lines, payloads, rows, strict=True):
             patron = [chat_group(chat_id)]
             # A waiting chat has no holder: the line goes to the patron alone.
@@ -1160,7 +1165,7 @@ def do_dismiss_chats(
             )
             outgoing.append(([STAFF_GROUP], staff_event, None))
             patron_event = PatronChatEnded(type="chat.ended", chat_id=chat_id, reason=reason)
-            outgoing.append((patron, patron_event, None))
+            outgoing.append((patron, patron_event, FOR_PATRON))
         send_events_on_commit(outgoing)
     return dismissed, skipped
 
@@ -1493,7 +1498,9 @@ def do_offer_tickets(*, now: dt.datetime | None = None, batch: int = 100) -> int
 
     def offered(chat_id: int) -> None:
         send_event_on_commit(
-            [chat_group(chat_id)], TicketOffer(type="chat.ticket_offer", chat_id=chat_id)
+            [chat_group(chat_id)],
+            TicketOffer(type="chat.ticket_offer", chat_id=chat_id),
+            meta=FOR_PATRON,
         )
 
     return _fire_due_timers(
@@ -1607,7 +1614,7 @@ def do_return_chat_to_queue(
             PatronChatTransferred(
                 type="chat.transferred", chat_id=chat_id, to=None, campus_name=campus.name
             ),
-            meta={"librarian_id": None, "state": ChatState.WAITING},
+            meta=for_patron({"librarian_id": None, "state": ChatState.WAITING}),
         )
         if before.librarian_id is not None:
             # The holder has one active chat fewer.
@@ -1776,7 +1783,7 @@ def _announce_hand_over(
             to=to.display_name,
             campus_name=chat.campus.name,
         ),
-        meta={"librarian_id": to.pk, "state": ChatState.ACTIVE},
+        meta=for_patron({"librarian_id": to.pk, "state": ChatState.ACTIVE}),
     )
     if sender is not None:
         do_broadcast_presence(sender.pk)

@@ -261,32 +261,11 @@ async def librarian_typing(console: Console, frame: Frame) -> None:
 # A watching console joins the chat's own group (the patron's: every line of the chat
 # goes there already) and ``watch.<id>`` (its internal notes). The message path sends to
 # the same groups whether anyone watches or not, so watching costs it nothing. What the
-# chat's group carries in the patron's words (``chat.claimed`` without an event id,
-# ``queue.position``, ...) and the holder's typing is not for a console:
-# :func:`watcher_hears` leaves it out (the console has the staff forms from the staff
-# group).
+# chat's group carries for the patron alone (the patron's forms of ``chat.claimed``,
+# ``chat.ended`` and ``chat.transferred``, ``queue.position``, a librarian's typing, ...)
+# is marked so in its layer meta (``core.realtime.for_patron``), and a watching console
+# drops it: it has the staff forms from the staff group.
 # ---------------------------------------------------------------------------
-
-# Events that the chat's group carries for the patron alone.
-_PATRON_ONLY = frozenset({"queue.position", "chat.ticket_offer", "email.requested"})
-# Events that the staff group carries too, in their staff form (which has an event id).
-_TWO_FORMS = frozenset({"chat.claimed", "chat.ended", "chat.transferred"})
-
-
-def watcher_hears(event_type: str, text: str) -> bool:
-    """Whether a console that watches chats forwards this event (its JSON ``text``).
-
-    Frames are encoded in the order their shapes list their keys, and the staff forms of
-    the two-form events put ``event_id`` right after ``type``; a librarian's typing only
-    ever reaches a console through a watched chat's group.
-    """
-    if event_type in _PATRON_ONLY:
-        return False
-    if event_type in _TWO_FORMS:
-        return text.startswith(f'{{"type":"{event_type}","event_id":')
-    if event_type == "typing":
-        return '"sender":"librarian"' not in text
-    return True
 
 
 def watch_ended(event_type: str, text: str) -> int | None:

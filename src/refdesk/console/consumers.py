@@ -24,13 +24,14 @@ from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.events import ACCOUNT_DEACTIVATED
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import get_librarian_for_session_key, get_live_names
-from refdesk.chats.frames import watch_ended, watcher_hears
+from refdesk.chats.frames import watch_ended
 from refdesk.core.consumers import FrameConsumer, Handler
 from refdesk.core.db import run_action, run_read
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import Frame, StaffFrame, build_snapshot, staff_frames
 from refdesk.core.process import PROCESS_ID
 from refdesk.core.realtime import (
+    PATRON_ONLY,
     STAFF_GROUP,
     SUPERVISORS_GROUP,
     EncodedEvent,
@@ -176,10 +177,11 @@ class StaffConsumer(FrameConsumer):
             await self.end_session("Your account has been deactivated.")
             return
         if self.watching:
-            event_type, text = message.get("event_type", ""), message.get("text", "")
-            if not watcher_hears(event_type, text):
+            # A watched chat's group also carries what is for its patron alone.
+            meta = message.get("meta")
+            if meta is not None and meta.get(PATRON_ONLY):
                 return
-            ended = watch_ended(event_type, text)
+            ended = watch_ended(message.get("event_type", ""), message.get("text", ""))
             if ended in self.watching:
                 await self.unwatch(ended)
         await super().relay_event(message)

@@ -34,6 +34,17 @@ PATRONS_GROUP = "patrons"
 SUPERVISORS_GROUP = "supervisors"
 # The layer message type that consumers forward to their socket as-is.
 RELAY_TYPE = "relay.event"
+# The meta of an event that a chat's group carries for the patron alone (the patron's
+# form of an event staff get in another form, their queue place, a librarian's typing):
+# a console that watches the chat sits in that group too, and drops what carries it.
+PATRON_ONLY = "patron_only"
+FOR_PATRON: Mapping[str, Any] = {PATRON_ONLY: True}
+
+
+def for_patron(meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``meta`` (facts for the patron's socket) marked as for the patron alone."""
+    return {**(meta or {}), PATRON_ONLY: True}
+
 
 Outgoing = tuple[tuple[str, ...], dict[str, Any]]
 
@@ -235,9 +246,11 @@ async def publish(items: Iterable[Outgoing]) -> None:
             await layer.group_send(group, message)
 
 
-async def send_event(groups: Iterable[str], event: Mapping[str, Any]) -> None:
+async def send_event(
+    groups: Iterable[str], event: Mapping[str, Any], *, meta: Mapping[str, Any] | None = None
+) -> None:
     """Send an event that records nothing (typing) from async code, at once."""
-    await publish([(tuple(groups), layer_message(event))])
+    await publish([(tuple(groups), layer_message(event, meta))])
 
 
 async def layer_round_trip() -> None:
