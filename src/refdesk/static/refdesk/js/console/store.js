@@ -575,6 +575,11 @@ export const handlers = {
     store.setRole(frame.me.role);
     store.state.notes = new Map();
     store.addNotes(frame.notes || []);
+    // A new connection watches nothing: the old one's groups went with it.
+    if (store.state.watched?.size) {
+      store.state.watched.clear();
+      store.emit("watched", {});
+    }
     store.setServerTime(frame.server_time);
     // The selection and the older pages fetched before belong to the old connection.
     store.clearSelection();
@@ -625,6 +630,8 @@ export const handlers = {
     if (!frame.chat.claimed_at) store.tallyQueue(frame, -1);
     store.dropFromQueue(frame.chat_id);
     store.markEnded(frame.chat_id, frame.reason);
+    // A watched chat that ends is watched no more (the server left its groups).
+    if (store.state.watched?.delete(frame.chat_id)) store.emit("watched", { id: frame.chat_id });
   },
 
   // A chat's details changed (the patron's name or email, its home window closed, a
@@ -683,7 +690,7 @@ export const handlers = {
       if (frame.seq > watched.lastSeq) {
         watched.lastSeq = frame.seq;
         watched.messages.push(frame);
-        store.emit("watched", { id: frame.chat_id });
+        store.emit("watched", { id: frame.chat_id, message: frame });
       }
       return;
     }
