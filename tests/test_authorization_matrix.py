@@ -40,7 +40,7 @@ from django.test import Client
 from refdesk.accounts.models import ConsoleConnection, Librarian
 from refdesk.campuses.models import Campus
 from refdesk.chats import actions, pipeline
-from refdesk.chats.models import Chat, ChatEvent, Message
+from refdesk.chats.models import Chat, ChatEvent, ChatNote, Message
 from refdesk.tickets.models import Ticket, TicketEvent
 from tests.support import (
     TIMEOUT,
@@ -100,6 +100,9 @@ DISMISSED = Answer("ack", change="dismissed")
 SKIPPED = Answer("ack", change="skipped")
 UPDATED = Answer("ack", change="updated")
 REQUEUED = Answer("ack", change="requeued")
+NOTED = Answer("ack", change="noted")
+JOINED = Answer("ack", change="joined")
+ALERTED = Answer("ack", change="alerted")
 SILENT = Answer("silent")
 
 
@@ -114,6 +117,7 @@ ALREADY_CLAIMED = refused("already_claimed")
 CHAT_ENDED = refused("chat_ended")
 FORBIDDEN = refused("forbidden")
 NO_OFFER = refused("no_offer")
+NOT_JOINED = refused("not_joined")
 
 # Where the holder's transfer puts a chat back: the queue of the campus it is in.
 CAMPUS, CAMPUS_NAME = "north", "North Campus Library"
@@ -176,7 +180,38 @@ STAFF_MATRIX: dict[tuple[str, str], tuple[Answer, Answer, Answer, Answer]] = {
     ("chat.dismiss", ACTIVE_OTHER): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
     ("chat.dismiss", ACTIVE_MINE): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
     ("chat.dismiss", ENDED_STATE): (FORBIDDEN, FORBIDDEN, SKIPPED, SKIPPED),
+    # Watching is a supervisor's or an admin's, read-only, of an open chat not their own.
+    ("chat.watch", WAITING): (FORBIDDEN, FORBIDDEN, READ, READ),
+    ("chat.watch", ACTIVE_OTHER): (FORBIDDEN, FORBIDDEN, READ, READ),
+    ("chat.watch", ACTIVE_MINE): (FORBIDDEN, FORBIDDEN, INVALID, INVALID),
+    ("chat.watch", ENDED_STATE): (FORBIDDEN, FORBIDDEN, CHAT_ENDED, CHAT_ENDED),
+    # Stopping a watch only takes this socket out of groups: anyone, any chat.
+    ("chat.unwatch", WAITING): (READ,) * 4,
+    ("chat.unwatch", ACTIVE_OTHER): (READ,) * 4,
+    ("chat.unwatch", ACTIVE_MINE): (READ,) * 4,
+    ("chat.unwatch", ENDED_STATE): (READ,) * 4,
+    # An internal note: the holder's, or a supervisor's or an admin's on any open chat.
+    ("chat.note", WAITING): (NOT_YOURS, NOT_YOURS, NOTED, NOTED),
+    ("chat.note", ACTIVE_OTHER): (NOT_YOURS, NOT_YOURS, NOTED, NOTED),
+    ("chat.note", ACTIVE_MINE): (NOTED,) * 4,
+    ("chat.note", ENDED_STATE): (CHAT_ENDED,) * 4,
+    # Joining is a supervisor's or an admin's, into an active chat someone else holds.
+    ("chat.join", WAITING): (FORBIDDEN, FORBIDDEN, INVALID, INVALID),
+    ("chat.join", ACTIVE_OTHER): (FORBIDDEN, FORBIDDEN, JOINED, JOINED),
+    ("chat.join", ACTIVE_MINE): (FORBIDDEN, FORBIDDEN, INVALID, INVALID),
+    ("chat.join", ENDED_STATE): (FORBIDDEN, FORBIDDEN, CHAT_ENDED, CHAT_ENDED),
+    # Only who joined leaves (a supervisor demoted since may still leave); nobody has here.
+    ("chat.leave_join", WAITING): (NOT_JOINED,) * 4,
+    ("chat.leave_join", ACTIVE_OTHER): (NOT_JOINED,) * 4,
+    ("chat.leave_join", ACTIVE_MINE): (NOT_JOINED,) * 4,
+    ("chat.leave_join", ENDED_STATE): (CHAT_ENDED,) * 4,
+    # The call for a supervisor: the holder's, or anyone's for a waiting chat.
+    ("chat.alert_supervisor", WAITING): (ALERTED,) * 4,
+    ("chat.alert_supervisor", ACTIVE_OTHER): (NOT_YOURS,) * 4,
+    ("chat.alert_supervisor", ACTIVE_MINE): (ALERTED,) * 4,
+    ("chat.alert_supervisor", ENDED_STATE): (CHAT_ENDED,) * 4,
 }
+MATRIX_NOTE = "Matrix note."
 
 # Frames that name no one chat: every librarian reads every queue and every ticket list.
 #   frame type:   librarian, holder, supervisor, admin
@@ -625,11 +660,18 @@ def snapshot() -> dict[str, Any]:
     """Everything a refused frame or request must leave alone."""
     return {
         "chats": {
-            pk: {"state": state, "librarian": lib, "end_reason": reason, "last_seq": seq}
-            for pk, state, lib, reason, seq in Chat.objects.values_list(
-                "pk", "state", "librarian_id", "end_reason", "last_seq"
+            pk: {
+                "state": state,
+                "librarian": lib,
+                "end_reason": reason,
+                "last_seq": seq,
+                "joined": joined,
+            }
+            for pk, state, lib, reason, seq, joined in Chat.objects.values_list(
+                "pk", "state", "librarian_id", "end_reason", "last_seq", "joined_id"
             )
         },
+        "notes": list(ChatNote.objects.order_by("pk").values_list("chat_id", "author_id", "body")),
         "messages": list(
             Message.objects.order_by("chat_id", "seq").values_list(
                 "chat_id", "seq", "sender", "body"
@@ -663,6 +705,16 @@ def expected_after(
         add_message("librarian" if actor else "patron", LIBRARIAN_BODY if actor else PATRON_BODY)
     elif change == "updated":
         after["events"].append((chat_id, "chat.updated"))
+    elif change == "noted":
+        assert actor is not None
+        after["notes"].append((chat_id, actor.pk, MATRIX_NOTE))
+    elif change == "joined":
+        assert actor is not None
+        add_message("system", f"{actor.display_name} joined")
+        chat["joined"] = actor.pk
+        after["events"].append((chat_id, "chat.joined"))
+    elif change == "alerted":
+        after["events"].append((chat_id, "chat.supervisor_alerted"))
     elif change == "requeued":
         assert actor is not None
         add_message(
@@ -725,16 +777,26 @@ def check_answer(
         assert answer["code"] == expected.code, answer
         assert answer["message"]
         assert answer["code"] != "internal"
-        if expected.code == "invalid":
+        if expected.code == "invalid" and "field" not in answer:
+            # A well-formed id of a chat the frame cannot act on (your own, to watch).
+            assert answer["chat_id"] == chat_id, answer
+            assert frame_type in {"chat.watch", "chat.join"}, answer
+        elif expected.code == "invalid":
             assert answer["field"] == ("chat_ids" if frame_type == "chat.dismiss" else "chat_id")
         elif expected.code == "forbidden":
             assert "chat_id" not in answer
         elif chat_id is not None:
             assert answer["chat_id"] == chat_id, answer
         return
-    if frame_type in {"chat.claim", "chat.fetch"}:
+    if frame_type in {"chat.claim", "chat.fetch", "chat.watch"}:
         assert answer["chat"]["id"] == chat_id
         assert answer["chat"]["messages"]
+    elif frame_type == "chat.unwatch":
+        assert answer == {"type": "ack", "ref": "cell", "chat_id": chat_id}
+    elif frame_type == "chat.note":
+        assert (answer["note"]["chat_id"], answer["note"]["body"]) == (chat_id, MATRIX_NOTE)
+    elif frame_type == "chat.join":
+        assert answer == {"type": "ack", "ref": "cell", "chat_id": chat_id, "joined": True}
     elif frame_type == "chat.patron":
         assert (answer["chat"]["id"], answer["chat"]["patron_name"]) == (chat_id, "Sam Matrix")
     elif frame_type == "chat.transfer":
@@ -773,6 +835,8 @@ def staff_frame(frame_type: str, chat_id: Any) -> dict[str, Any]:
         frame["name"] = "Sam Matrix"
     elif frame_type == "chat.transfer":
         frame["to_campus"] = CAMPUS
+    elif frame_type == "chat.note":
+        frame.update(client_id="matrix-note", body=MATRIX_NOTE)
     return frame
 
 
@@ -796,6 +860,10 @@ async def test_a_staff_frame_gets_exactly_its_cell_of_the_matrix(
         assert answers[0]["end_reason"] == "closed"
     if expected == CLAIMED:
         assert answers[0]["chat"]["claimed_by_id"] == me.pk
+    if expected == ALERTED:
+        # The actor's own console is the one open: it counts if theirs is a supervisor's.
+        reached = 1 if actor in {SUPERVISOR, ADMIN} else 0
+        assert answers[0] == {"type": "ack", "ref": "cell", "supervisors_online": reached}
     if expected == STORED:
         sent = answers[0]["message"]
         assert (sent["sender"], sent["body"], sent["sender_name"]) == (
@@ -1134,6 +1202,25 @@ async def test_a_supervisor_demoted_mid_socket_can_no_longer_end_another_librari
     answers = await answers_to(ws, staff_frame("chat.end", world.held[HOLDER]))
     await ws.disconnect()
     check_answer(answers, NOT_YOURS, frame_type="chat.end", chat_id=world.held[HOLDER])
+    assert await database_sync_to_async(snapshot)() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("frame_type", "expected"),
+    [("chat.watch", FORBIDDEN), ("chat.join", FORBIDDEN), ("chat.note", NOT_YOURS)],
+)
+async def test_a_supervisor_demoted_mid_socket_can_no_longer_watch_join_or_note(
+    world: World, frame_type: str, expected: Answer
+) -> None:
+    dee = world.people[SUPERVISOR]
+    ws, _ = await open_staff(dee)
+    await database_sync_to_async(Librarian.objects.filter(pk=dee.pk).update)(role="librarian")
+    await recheck_console_sessions()
+    before = await database_sync_to_async(snapshot)()
+    answers = await answers_to(ws, staff_frame(frame_type, world.held[HOLDER]))
+    await ws.disconnect()
+    check_answer(answers, expected, frame_type=frame_type, chat_id=world.held[HOLDER])
     assert await database_sync_to_async(snapshot)() == before
 
 

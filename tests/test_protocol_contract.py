@@ -813,6 +813,22 @@ async def test_every_frame_of_a_whole_conversation_has_exactly_the_declared_keys
         await asking.until("chat.state")
         await ana.send({"type": "chat.claim", "chat_id": asker.pk, "ref": "c3"})
         await ana.until("ack")
+        # Supervision: Ben (a supervisor) watches, writes a note, joins and leaves; Ana
+        # calls for a supervisor.
+        await ben.send({"type": "chat.watch", "chat_id": asker.pk, "ref": "w1"})
+        assert (await ben.until("ack"))["chat"]["id"] == asker.pk
+        await ben.send({"type": "chat.note", "chat_id": asker.pk, "body": "Hi", "ref": "w2"})
+        await ben.until("ack")
+        await ana.until("note")
+        await ben.send({"type": "chat.join", "chat_id": asker.pk, "ref": "w3"})
+        assert (await ben.until("ack"))["joined"] is True
+        await ben.send({"type": "chat.leave_join", "chat_id": asker.pk, "ref": "w4"})
+        assert (await ben.until("ack"))["joined"] is False
+        await ben.send({"type": "chat.unwatch", "chat_id": asker.pk, "ref": "w5"})
+        await ben.until("ack")
+        await ana.send({"type": "chat.alert_supervisor", "chat_id": asker.pk, "ref": "w6"})
+        assert (await ana.until("ack"))["supervisors_online"] == 1
+        await ben.until("alert")
         await ana.send({"type": "chat.ask_email", "chat_id": asker.pk, "ref": "e1"})
         assert (await ana.until("ack"))["chat_id"] == asker.pk
         await asking.until("email.requested")

@@ -228,7 +228,7 @@ def test_deactivating_ends_sessions_presence_chats_and_ticket_ownership_in_one_c
                     "to": None,
                     "campus_name": "South Campus Library",
                 },
-                {"librarian_id": None, "state": "waiting"},
+                {"librarian_id": None, "state": "waiting", "patron_only": True},
             ),
             # A chat fewer, already offline: both are how she is at the commit.
             presence_event(ana, status="offline", active_chats=0),

@@ -213,7 +213,7 @@ def test_claim_makes_the_chat_active_and_tells_staff_and_patron(
             (
                 f"chat.{chat.pk}",
                 {"type": "chat.claimed", "chat_id": chat.pk, "by": "Ana"},
-                {"librarian_id": ana.pk},
+                {"librarian_id": ana.pk, "patron_only": True},
             ),
             # Every console sees that Ana holds one more chat (she has no console: offline).
             presence_event(ana, active_chats=1),

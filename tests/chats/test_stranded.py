@@ -132,7 +132,7 @@ def test_a_departed_librarian_s_chats_wait_out_the_grace_period_then_go_back_to_
                     "to": None,
                     "campus_name": "South Campus Library",
                 },
-                {"librarian_id": None, "state": "waiting"},
+                {"librarian_id": None, "state": "waiting", "patron_only": True},
             ),
             # One chat fewer, then offline: both are how she is at the commit.
             presence_event(ana, status="offline", active_chats=0),
@@ -223,7 +223,7 @@ def test_a_supervisor_takes_over_an_active_chat_and_everyone_is_told(
                     "to": "Dee",
                     "campus_name": "South Campus Library",
                 },
-                {"librarian_id": dee.pk, "state": "active"},
+                {"librarian_id": dee.pk, "state": "active", "patron_only": True},
             ),
             presence_event(ana, status="online", active_chats=0),
             presence_event(dee, status="online", active_chats=1),

@@ -173,7 +173,7 @@ def test_an_accept_makes_the_chat_the_targets_and_the_old_holder_can_no_longer_s
                     "to": "Ben",
                     "campus_name": chat.campus.name,
                 },
-                {"librarian_id": ben.pk, "state": "active"},
+                {"librarian_id": ben.pk, "state": "active", "patron_only": True},
             ),
             # Every console sees one chat fewer for Ana and one more for Ben.
             presence_event(ana, status="online", active_chats=0),
@@ -376,7 +376,7 @@ def test_a_transfer_to_a_campus_queue_waits_there_ringing_for_that_campus_first(
                     "to": None,
                     "campus_name": "North Campus Library",
                 },
-                {"librarian_id": None, "state": "waiting"},
+                {"librarian_id": None, "state": "waiting", "patron_only": True},
             ),
             presence_event(ana, status="online", active_chats=0),
         ],

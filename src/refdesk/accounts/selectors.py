@@ -18,7 +18,7 @@ from django.utils.crypto import constant_time_compare
 
 from refdesk.accounts import throttle
 from refdesk.accounts.events import PresenceEntry, PresenceStatus
-from refdesk.accounts.models import ConsoleConnection, Librarian, Status
+from refdesk.accounts.models import ConsoleConnection, Librarian, Role, Status
 from refdesk.core.rows import load_related
 from refdesk.core.selectors import get_recent_counts
 
@@ -77,6 +77,14 @@ def is_anyone_online() -> bool:
 def count_operators() -> int:
     """How many operators are online."""
     return _operators().count()
+
+
+def count_supervisors_at_desk() -> int:
+    """How many supervisors and admins have a fresh console open, online or away: those
+    whose consoles a call for a supervisor reaches."""
+    return Librarian.objects.filter(
+        _fresh_connection(), role__in=(Role.SUPERVISOR, Role.ADMIN), user__is_active=True
+    ).count()
 
 
 def count_online_by_campus() -> dict[int, int]:

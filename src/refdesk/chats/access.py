@@ -60,3 +60,24 @@ def access_chat(librarian: Librarian, chat_id: int, *, for_: Purpose) -> Chat:
         if chat.state == ChatState.ENDED:
             raise ActionError("chat_ended", "That chat has already ended.", chat_id=chat_id)
     return chat
+
+
+def access_chat_to_watch(librarian: Librarian, chat_id: int) -> Chat:
+    """The chat ``chat_id`` if the supervisor (or admin) ``librarian`` may watch it: a
+    waiting or active chat that is not their own.
+
+    Raises ``ActionError`` (``forbidden`` for a librarian without the role, ``not_found``,
+    ``chat_ended``, ``invalid`` for a chat they hold: it is in their console already).
+    """
+    if not librarian.is_supervisor:
+        raise ActionError("forbidden", "Only a supervisor or an admin can watch a chat.")
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+    if chat.state == ChatState.ENDED:
+        raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+    if chat.librarian_id == librarian.pk:
+        raise ActionError(
+            "invalid", "That chat is yours: it is in your console already.", chat_id=chat_id
+        )
+    return chat

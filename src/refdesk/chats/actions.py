@@ -28,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from refdesk.accounts.actions import do_broadcast_presence
 from refdesk.accounts.models import Librarian
-from refdesk.accounts.selectors import is_anyone_online, is_operator
+from refdesk.accounts.selectors import count_supervisors_at_desk, is_anyone_online, is_operator
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_by_slug, get_hours_today
 from refdesk.chats.access import access_chat
@@ -41,6 +41,7 @@ from refdesk.chats.events import (
     EndReasonName,
     FlaggedAlert,
     MessageEvent,
+    NoteEvent,
     PatronChatClaimed,
     PatronChatEnded,
     PatronChatTransferred,
@@ -51,6 +52,7 @@ from refdesk.chats.events import (
     StaffChatClaimed,
     StaffChatEnded,
     StaffChatTransferred,
+    SupervisorAlert,
     TicketOffer,
     TransferDeclined,
     TransferOffered,
@@ -60,6 +62,7 @@ from refdesk.chats.events import (
 from refdesk.chats.models import (
     Chat,
     ChatEvent,
+    ChatNote,
     ChatState,
     EndReason,
     InterviewQuestion,
@@ -78,18 +81,23 @@ from refdesk.chats.selectors import (
     list_queue_places,
     message_event,
     message_payload,
+    note_payload,
     with_messages,
 )
 from refdesk.core.actions import do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import (
+    FOR_PATRON,
     STAFF_GROUP,
+    SUPERVISORS_GROUP,
     EncodedEvent,
     chat_group,
+    for_patron,
     librarian_group,
     send_event,
     send_event_on_commit,
     send_events_on_commit,
+    watch_group,
 )
 from refdesk.core.text import clean_email, clean_text, strip_query
 from refdesk.intake.actions import (
@@ -305,7 +313,7 @@ def do_claim_chat(chat_id: int, *, acting_librarian: Librarian) -> Chat:
             PatronChatClaimed(
                 type="chat.claimed", chat_id=chat.pk, by=acting_librarian.display_name
             ),
-            meta={"librarian_id": acting_librarian.pk},
+            meta=for_patron({"librarian_id": acting_librarian.pk}),
         )
         # Their number of active chats changed.
         do_broadcast_presence(acting_librarian.pk)
@@ -493,7 +501,7 @@ def _as_datetime(value: object) -> dt.datetime:
 # step then waits for the event loop to give it back.
 _READ_CHATS_SQLITE = (
     "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name, "
-    "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at)) "
+    "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at, joined_id)) "
     "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
 )
 _SET_SEQS_SQLITE = (
@@ -513,7 +521,7 @@ _INSERT_ROWS_SQLITE = (
 )
 _READ_CHATS_POSTGRES = (
     "SELECT id, last_seq, state, librarian_id, patron_name, patron_waiting_since, "
-    "patron_silent_since, silent_asked_at, silent_end_at FROM chats_chat "
+    "patron_silent_since, silent_asked_at, silent_end_at, joined_id FROM chats_chat "
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
 _SET_SEQS_POSTGRES = (
@@ -525,8 +533,9 @@ _SET_SEQS_POSTGRES = (
 )
 
 # A chat as the batch sees it: [last_seq, state, librarian_id, patron_name,
-# patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at] (the times as
-# the database gives them, and as it takes them back).
+# patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at, joined_id]
+# (the times as the database gives them, and as it takes them back; the joined
+# supervisor may write beside the holder).
 _ChatRow = list[Any]
 
 
@@ -546,7 +555,7 @@ def _write_batch(cursor: Any, rows: list[tuple[Any, ...]], chats: dict[int, _Cha
     """Move each chat's seq to its last new message, store its timers (see
     :func:`_move_timers`) in the same UPDATE, and insert the rows."""
     changed = [
-        [chat_id, chats[chat_id][0], *chats[chat_id][4:]]
+        [chat_id, chats[chat_id][0], *chats[chat_id][4:8]]
         for chat_id in sorted({row[0] for row in rows})
     ]
     if connection.vendor == "sqlite":
@@ -571,10 +580,13 @@ def _move_timers(chat: _ChatRow, sender: str, stamp: Any) -> None:
         chat[5] = stamp
 
 
-def _may_send(message: NewMessage, state: str, librarian_id: int | None) -> bool:
-    """The chat is open, and a librarian holds the chat they write to."""
+def _may_send(
+    message: NewMessage, state: str, librarian_id: int | None, joined_id: int | None = None
+) -> bool:
+    """The chat is open, and a librarian holds the chat they write to (or joined it as a
+    supervisor)."""
     if message.sender == Sender.LIBRARIAN:
-        return state == ChatState.ACTIVE and librarian_id == message.librarian_id
+        return state == ChatState.ACTIVE and message.librarian_id in (librarian_id, joined_id)
     return state in (ChatState.WAITING, ChatState.ACTIVE)
 
 
@@ -586,7 +598,7 @@ def _bump(
     chat = chats.get(message.chat_id)
     if chat is None:
         return _refusal(message, None)
-    if not _may_send(message, chat[1], chat[2]):
+    if not _may_send(message, chat[1], chat[2], chat[8]):
         return _refusal(message, chat[1])
     chat[0] += 1
     return chat[0], chat[2], chat[1], chat[3]
@@ -713,7 +725,7 @@ async def do_send_typing(
         if librarian_id is not None:
             await send_event([librarian_group(librarian_id)], event)
     else:
-        await send_event([chat_group(chat_id)], event)
+        await send_event([chat_group(chat_id)], event, meta=FOR_PATRON)
 
 
 # ---------------------------------------------------------------------------
@@ -859,6 +871,7 @@ def do_end_chat(
             PatronChatEnded(
                 type="chat.ended", chat_id=fresh.pk, reason=_patron_reason(ended_reason)
             ),
+            meta=FOR_PATRON,
         )
         if fresh.librarian_id is not None:
             # The holder's number of active chats changed.
@@ -915,7 +928,9 @@ def check_ask_email(chat_id: int, *, acting_librarian: Librarian) -> Chat:
     """
     chat = access_chat(acting_librarian, chat_id, for_="end")
     send_event_on_commit(
-        [chat_group(chat.pk)], EmailRequested(type="email.requested", chat_id=chat.pk)
+        [chat_group(chat.pk)],
+        EmailRequested(type="email.requested", chat_id=chat.pk),
+        meta=FOR_PATRON,
     )
     return chat
 
@@ -1086,7 +1101,7 @@ def do_publish_queue_positions(*, after_event: int) -> int:
                 (
                     [chat_group(chat_id)],
                     QueuePositionEvent(type="queue.position", chat_id=chat_id, position=place),
-                    None,
+                    FOR_PATRON,
                 )
                 for chat_id, place in places.items()
             ]
@@ -1205,7 +1220,7 @@ def do_dismiss_chats(
             )
             for chat_id, payload in zip(dismissed, payloads, strict=True)
         )
-        outgoing: list[tuple[list[str], Mapping[str, Any], None]] = []
+        outgoing: list[tuple[list[str], Mapping[str, Any], Mapping[str, Any] | None]] = []
         for chat_id, line, payload, row in zip(dismissed, lines, payloads, rows, strict=True):
             patron = [chat_group(chat_id)]
             # A waiting chat has no holder: the line goes to the patron alone.
@@ -1219,7 +1234,7 @@ def do_dismiss_chats(
             )
             outgoing.append(([STAFF_GROUP], staff_event, None))
             patron_event = PatronChatEnded(type="chat.ended", chat_id=chat_id, reason=reason)
-            outgoing.append((patron, patron_event, None))
+            outgoing.append((patron, patron_event, FOR_PATRON))
         send_events_on_commit(outgoing)
     return dismissed, skipped
 
@@ -1440,7 +1455,8 @@ def do_purge_expired_chats(
     ends first, see :func:`do_end_abandoned_chats`).
 
     Blanks the patron's name, email, question, page, browser and hashed address, the
-    text and sender names of every message, and the details in the chat's events; the
+    text and sender names of every message, and the details in the chat's events, and
+    deletes its internal notes; the
     token stops opening the chat. Keeps the anonymous facts the statistics use: campus,
     times, states, end reasons, who answered, and how many messages each side sent and
     when. Idempotent; works in batches of ``batch`` chats, at most ``rounds`` of them (all,
@@ -1477,6 +1493,8 @@ def do_purge_expired_chats(
                 body="", sender_name="", client_id=None, flag=""
             )
             ChatEvent.objects.filter(chat_id__in=ids).update(data={})
+            # Internal notes are staff text about the patron: gone with the chat's text.
+            ChatNote.objects.filter(chat_id__in=ids).delete()
     return PurgeResult(chats, messages)
 
 
@@ -1550,7 +1568,9 @@ def do_offer_tickets(*, now: dt.datetime | None = None, batch: int = 100) -> int
 
     def offered(chat_id: int) -> None:
         send_event_on_commit(
-            [chat_group(chat_id)], TicketOffer(type="chat.ticket_offer", chat_id=chat_id)
+            [chat_group(chat_id)],
+            TicketOffer(type="chat.ticket_offer", chat_id=chat_id),
+            meta=FOR_PATRON,
         )
 
     return _fire_due_timers(
@@ -1664,7 +1684,7 @@ def do_return_chat_to_queue(
             PatronChatTransferred(
                 type="chat.transferred", chat_id=chat_id, to=None, campus_name=campus.name
             ),
-            meta={"librarian_id": None, "state": ChatState.WAITING},
+            meta=for_patron({"librarian_id": None, "state": ChatState.WAITING}),
         )
         if before.librarian_id is not None:
             # The holder has one active chat fewer.
@@ -1833,7 +1853,7 @@ def _announce_hand_over(
             to=to.display_name,
             campus_name=chat.campus.name,
         ),
-        meta={"librarian_id": to.pk, "state": ChatState.ACTIVE},
+        meta=for_patron({"librarian_id": to.pk, "state": ChatState.ACTIVE}),
     )
     if sender is not None:
         do_broadcast_presence(sender.pk)
@@ -2261,3 +2281,214 @@ def do_add_missing_interview_questions(
         for position, text in enumerate(texts):
             do_add_interview_question(text, position=position, actor=actor)
     return len(texts)
+
+
+# ---------------------------------------------------------------------------
+# Supervision: internal notes, joining a chat, alerting a supervisor
+# ---------------------------------------------------------------------------
+
+MAX_ALERT_NOTE_CHARS = 500
+
+
+def clean_note_body(body: object) -> str:
+    """An internal note: plain text, 1 to 4,000 characters after the cleaning of a
+    message."""
+    return clean_text(
+        body, field="note", max_chars=settings.REFDESK["MAX_MESSAGE_CHARS"], required=True
+    )
+
+
+def check_add_chat_note(
+    chat_id: int, *, acting_librarian: Librarian, body: object, client_id: object
+) -> NoteEvent:
+    """Validate a note's text and id, then :func:`do_add_chat_note`."""
+    return do_add_chat_note(
+        chat_id,
+        acting_librarian=acting_librarian,
+        body=clean_note_body(body),
+        client_id=clean_client_id(client_id),
+    )
+
+
+def do_add_chat_note(
+    chat_id: int, *, acting_librarian: Librarian, body: str, client_id: str = ""
+) -> NoteEvent:
+    """Store an internal note on an open chat by its holder, or by a supervisor or admin.
+
+    Sends ``note`` to the holder's consoles and to the chat's watchers (``watch.<id>``),
+    never to the patron. A resend with the same ``client_id`` is answered with the stored
+    note and sent to nobody again. Raises ``not_found``, ``chat_ended``, ``not_yours``.
+    """
+    with transaction.atomic():
+        chat = get_chat_for_staff(chat_id)
+        if chat is None:
+            raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+        if chat.state == ChatState.ENDED:
+            raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+        if chat.librarian_id != acting_librarian.pk and not acting_librarian.is_supervisor:
+            raise ActionError(
+                "not_yours",
+                "Only the librarian on the chat or a supervisor can add a note.",
+                chat_id=chat_id,
+            )
+        if client_id:
+            stored = ChatNote.objects.filter(
+                chat_id=chat_id, author=acting_librarian, client_id=client_id
+            ).first()
+            if stored is not None:
+                return note_payload(stored)
+        note = ChatNote.objects.create(
+            chat=chat,
+            author=acting_librarian,
+            author_name=acting_librarian.display_name,
+            body=body,
+            client_id=client_id or None,
+            created_at=timezone.now(),
+        )
+        payload = note_payload(note)
+        groups = [watch_group(chat.pk)]
+        if chat.librarian_id is not None:
+            groups.append(librarian_group(chat.librarian_id))
+        send_event_on_commit(groups, payload)
+    return payload
+
+
+def joined_line(name: str) -> str:
+    """The line both sides see when a supervisor joins a chat."""
+    return f"{name} joined"
+
+
+def left_line(name: str) -> str:
+    """The line both sides see when a joined supervisor leaves a chat."""
+    return f"{name} left"
+
+
+def _not_joinable(chat_id: int, librarian: Librarian) -> ActionError:
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        return ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+    if chat.state == ChatState.ENDED:
+        return ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+    if chat.state == ChatState.WAITING:
+        return ActionError(
+            "invalid", "Only an active chat can be joined; claim a waiting one.", chat_id=chat_id
+        )
+    if chat.librarian_id == librarian.pk:
+        return ActionError("invalid", "That chat is yours already.", chat_id=chat_id)
+    return ActionError(
+        "already_joined",
+        "You have joined that chat already."
+        if chat.joined_id == librarian.pk
+        else "Another supervisor has joined that chat.",
+        chat_id=chat_id,
+    )
+
+
+def do_join_chat(chat_id: int, *, acting_librarian: Librarian) -> MessageEvent:
+    """A supervisor or admin joins an active chat held by someone else, to write to the
+    patron beside the holder (who stays the holder). One supervisor at a time.
+
+    The conditional update (active, nobody joined, not theirs) decides; then a system line
+    "<name> joined" goes to the patron, the holder and the watchers (the chat's group and
+    the holder's), and a ``chat.joined`` ``ChatEvent`` is written. Returns the line.
+    Raises ``not_found``, ``chat_ended``, ``invalid``, ``already_joined``; the role is the
+    caller's check.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        won = (
+            Chat.objects.filter(pk=chat_id, state=ChatState.ACTIVE, joined__isnull=True)
+            .exclude(librarian=acting_librarian)
+            .update(joined=acting_librarian)
+        )
+        if not won:
+            raise _not_joinable(chat_id, acting_librarian)
+        chat, line = _system_line(chat_id, joined_line(acting_librarian.display_name), now)
+        _record_event(
+            chat,
+            "chat.joined",
+            {"chat_id": chat.pk, "by": acting_librarian.display_name, "by_id": acting_librarian.pk},
+            actor=acting_librarian,
+        )
+        groups = [chat_group(chat.pk)]
+        if chat.librarian_id is not None:
+            groups.append(librarian_group(chat.librarian_id))
+        send_event_on_commit(groups, line)
+    return line
+
+
+def do_leave_joined_chat(chat_id: int, *, acting_librarian: Librarian) -> MessageEvent:
+    """A joined supervisor stops writing to the patron: "<name> left", to the same
+    groups as the joined line, and a ``chat.join_left`` ``ChatEvent``. Raises
+    ``not_found``, ``chat_ended``, ``not_joined``."""
+    now = timezone.now()
+    with transaction.atomic():
+        won = Chat.objects.filter(
+            pk=chat_id, state=ChatState.ACTIVE, joined=acting_librarian
+        ).update(joined=None)
+        if not won:
+            chat = get_chat_for_staff(chat_id)
+            if chat is None:
+                raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+            if chat.state == ChatState.ENDED:
+                raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+            raise ActionError("not_joined", "You have not joined that chat.", chat_id=chat_id)
+        chat, line = _system_line(chat_id, left_line(acting_librarian.display_name), now)
+        _record_event(
+            chat,
+            "chat.join_left",
+            {"chat_id": chat.pk, "by": acting_librarian.display_name, "by_id": acting_librarian.pk},
+            actor=acting_librarian,
+        )
+        groups = [chat_group(chat.pk)]
+        if chat.librarian_id is not None:
+            groups.append(librarian_group(chat.librarian_id))
+        send_event_on_commit(groups, line)
+    return line
+
+
+def check_alert_supervisor(chat_id: int, *, acting_librarian: Librarian, note: object) -> int:
+    """A librarian calls for a supervisor on a chat they hold, or on any waiting chat.
+
+    Validates the note (one line, up to 500 characters), then
+    :func:`do_alert_supervisor`. Raises ``not_found``, ``chat_ended``, ``not_yours``.
+    """
+    note_text = clean_text(note, field="note", max_chars=MAX_ALERT_NOTE_CHARS, multiline=False)
+    chat = get_chat_for_staff(chat_id)
+    if chat is None:
+        raise ActionError("not_found", "There is no such chat.", chat_id=chat_id)
+    if chat.state == ChatState.ENDED:
+        raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
+    if chat.state == ChatState.ACTIVE and chat.librarian_id != acting_librarian.pk:
+        raise ActionError(
+            "not_yours", "Only the librarian on the chat can call a supervisor.", chat_id=chat_id
+        )
+    return do_alert_supervisor(chat, acting_librarian=acting_librarian, note=note_text)
+
+
+def do_alert_supervisor(chat: Chat, *, acting_librarian: Librarian, note: str) -> int:
+    """Send ``alert`` (kind ``supervisor``) to every console of every supervisor and admin
+    (the ``supervisors`` group) and write a ``chat.supervisor_alerted`` ``ChatEvent``.
+    Returns how many supervisors and admins have a console open to receive it."""
+    now = timezone.now()
+    with transaction.atomic():
+        _record_event(
+            chat,
+            "chat.supervisor_alerted",
+            {"chat_id": chat.pk, "by": acting_librarian.display_name, "note": note},
+            actor=acting_librarian,
+        )
+        send_event_on_commit(
+            [SUPERVISORS_GROUP],
+            SupervisorAlert(
+                type="alert",
+                kind="supervisor",
+                chat_id=chat.pk,
+                campus=chat.campus.slug,
+                from_librarian_id=acting_librarian.pk,
+                from_name=acting_librarian.display_name,
+                note=note,
+                at=now.isoformat(),
+            ),
+        )
+        return count_supervisors_at_desk()

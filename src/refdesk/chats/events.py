@@ -28,6 +28,8 @@ declare_error_codes(
         "offer_pending": 409,
         "no_offer": 409,
         "offer_expired": 409,
+        "already_joined": 409,
+        "not_joined": 409,
     }
 )
 
@@ -349,7 +351,7 @@ class ActiveChatsAck(TypedDict):
 
 
 class ChatIdAck(TypedDict):
-    """``ack`` of ``chat.transfer.decline`` and ``chat.ask_email``."""
+    """``ack`` of ``chat.transfer.decline``, ``chat.ask_email`` and ``chat.unwatch``."""
 
     type: Literal["ack"]
     ref: Ref | None
@@ -429,6 +431,117 @@ class DismissAck(TypedDict):
     ref: Ref | None
     dismissed: list[int]
     skipped: list[int]
+
+
+# ---------------------------------------------------------------------------
+# Supervision: watching, internal notes, joining, alerting a supervisor
+# ---------------------------------------------------------------------------
+
+
+class NoteEvent(TypedDict):
+    """``note``: an internal note on a chat, to its holder's consoles and its watchers.
+    Staff only: never sent to the patron, never in their transcript."""
+
+    type: Literal["note"]
+    chat_id: int
+    id: int
+    author_id: int | None
+    author_name: str
+    body: str
+    created_at: str
+
+
+class SupervisorAlert(TypedDict):
+    """``alert`` of kind ``supervisor``, to every console of every supervisor and admin: a
+    librarian asks for a supervisor on a chat (``note`` may be "")."""
+
+    type: Literal["alert"]
+    kind: Literal["supervisor"]
+    chat_id: int
+    campus: str
+    from_librarian_id: int
+    from_name: str
+    note: str
+    at: str
+
+
+class WatchAck(TypedDict):
+    """``ack`` of ``chat.watch``: the chat with its staff history (its messages and its
+    internal notes); from now on the console gets the chat's lines and notes live."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat: ChatWithMessages
+    notes: list[NoteEvent]
+    # Whether this supervisor has joined the chat (and may write to the patron).
+    joined: bool
+
+
+class NoteAck(TypedDict):
+    """``ack`` of ``chat.note``: the note as stored."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    note: NoteEvent
+
+
+class JoinAck(TypedDict):
+    """``ack`` of ``chat.join`` (``joined`` true) and ``chat.leave_join`` (false)."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    chat_id: int
+    joined: bool
+
+
+class SupervisorAlertAck(TypedDict):
+    """``ack`` of ``chat.alert_supervisor``: how many supervisors and admins have a console
+    open to receive it (0: nobody is there to call)."""
+
+    type: Literal["ack"]
+    ref: Ref | None
+    supervisors_online: int
+
+
+class StaffChatWatch(TypedDict):
+    type: Literal["chat.watch"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class StaffChatUnwatch(TypedDict):
+    type: Literal["chat.unwatch"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class StaffChatNote(TypedDict):
+    type: Literal["chat.note"]
+    ref: NotRequired[Ref]
+    chat_id: int
+    client_id: NotRequired[str]
+    # Plain text, 1 to 4,000 characters (cleaned as a message is).
+    body: str
+
+
+class StaffChatJoin(TypedDict):
+    type: Literal["chat.join"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class StaffChatLeaveJoin(TypedDict):
+    type: Literal["chat.leave_join"]
+    ref: NotRequired[Ref]
+    chat_id: int
+
+
+class StaffChatAlertSupervisor(TypedDict):
+    type: Literal["chat.alert_supervisor"]
+    ref: NotRequired[Ref]
+    chat_id: int
+    # What the supervisor should know: one line, up to 500 characters.
+    note: NotRequired[str | None]
 
 
 # ---------------------------------------------------------------------------
@@ -607,7 +720,8 @@ declare_sends(
         "chat.transfer.declined": (TransferDeclined,),
         "message": (MessageEvent,),
         "typing": (TypingEvent,),
-        "alert": (DeadAirAlert, SilentPatronAlert, FlaggedAlert),
+        "alert": (DeadAirAlert, SilentPatronAlert, FlaggedAlert, SupervisorAlert),
+        "note": (NoteEvent,),
         "ack": (
             MessageAck,
             ChatAck,
@@ -619,6 +733,10 @@ declare_sends(
             ChatIdAck,
             ActiveChatsAck,
             ChatPatronAck,
+            WatchAck,
+            NoteAck,
+            JoinAck,
+            SupervisorAlertAck,
         ),
     },
 )
@@ -648,5 +766,11 @@ declare_accepts(
         "chat.take_over": StaffChatTakeOver,
         "chat.transfer.decline": StaffTransferDecline,
         "chat.ask_email": StaffChatAskEmail,
+        "chat.watch": StaffChatWatch,
+        "chat.unwatch": StaffChatUnwatch,
+        "chat.note": StaffChatNote,
+        "chat.join": StaffChatJoin,
+        "chat.leave_join": StaffChatLeaveJoin,
+        "chat.alert_supervisor": StaffChatAlertSupervisor,
     },
 )

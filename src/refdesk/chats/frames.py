@@ -6,6 +6,7 @@ faces find them in ``core.frames``' registries. See docs/protocol.md for every f
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import is_anyone_online
 from refdesk.campuses.selectors import get_campus_id
 from refdesk.chats import actions
-from refdesk.chats.access import access_chat
+from refdesk.chats.access import access_chat, access_chat_to_watch
 from refdesk.chats.actions import NewMessage, clean_client_id, clean_message_body
 from refdesk.chats.models import Chat, ChatState, EndReason, Sender
 from refdesk.chats.pipeline import get_pipeline
@@ -32,6 +33,8 @@ from refdesk.chats.selectors import (
     list_interview_questions,
     list_messages,
     list_messages_json,
+    list_notes,
+    list_notes_of_active_chats,
     list_recently_ended_chats,
     list_transfer_offers,
     list_waiting_page,
@@ -49,6 +52,7 @@ from refdesk.core.frames import (
     staff_frame,
 )
 from refdesk.core.process import PROCESS_ID
+from refdesk.core.realtime import EncodedEvent
 from refdesk.intake.hours_question import ask_about_hours
 
 
@@ -249,6 +253,111 @@ async def librarian_typing(console: Console, frame: Frame) -> None:
     await actions.do_send_typing(
         chat_id, sender=Sender.LIBRARIAN, active=active, librarian_id=console.librarian_id
     )
+
+
+# ---------------------------------------------------------------------------
+# Supervision: watching, internal notes, joining, alerting a supervisor
+#
+# A watching console joins the chat's own group (the patron's: every line of the chat
+# goes there already) and ``watch.<id>`` (its internal notes). The message path sends to
+# the same groups whether anyone watches or not, so watching costs it nothing. What the
+# chat's group carries for the patron alone (the patron's forms of ``chat.claimed``,
+# ``chat.ended`` and ``chat.transferred``, ``queue.position``, a librarian's typing, ...)
+# is marked so in its layer meta (``core.realtime.for_patron``), and a watching console
+# drops it: it has the staff forms from the staff group.
+# ---------------------------------------------------------------------------
+
+
+def watch_ended(event_type: str, text: str) -> int | None:
+    """The chat whose watch a forwarded staff ``chat.ended`` ends, else None."""
+    if event_type != "chat.ended":
+        return None
+    chat_id = json.loads(text).get("chat_id")
+    return chat_id if isinstance(chat_id, int) else None
+
+
+def _may_watch(session_key: str, librarian_id: int, chat_id: int) -> None:
+    access_chat_to_watch(access_librarian(session_key, librarian_id), chat_id)
+
+
+def _watch_history(session_key: str, librarian_id: int, chat_id: int) -> dict[str, Any]:
+    librarian = access_librarian(session_key, librarian_id)
+    chat = access_chat_to_watch(librarian, chat_id)
+    return EncodedEvent.of(
+        {
+            "chat": _with_messages(chat),
+            "notes": list_notes([chat.pk]),
+            "joined": chat.joined_id == librarian.pk,
+        }
+    )
+
+
+@staff_frame("chat.watch", role="supervisor", lane=None)
+async def watch(console: Console, frame: Frame) -> dict[str, Any]:
+    """A supervisor watches a waiting or active chat, read-only: the ack is its staff
+    history; its lines and notes follow live until ``chat.unwatch`` or its end."""
+    chat_id = require_int(frame, "chat_id")
+    # The role and the chat first: nobody else's socket may sit in the chat's group even
+    # for a moment. Then subscribe before the history is read, so that a line is in the
+    # history or comes after it.
+    await run_read(_may_watch, console.session_key, console.librarian_id, chat_id)
+    await console.watch(chat_id)
+    try:
+        history: dict[str, Any] = await run_read(
+            _watch_history, console.session_key, console.librarian_id, chat_id
+        )
+    except ActionError:
+        await console.unwatch(chat_id)
+        raise
+    return history
+
+
+@staff_frame("chat.unwatch", lane=None)
+async def unwatch(console: Console, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    await console.unwatch(chat_id)
+    return {"chat_id": chat_id}
+
+
+@staff_frame("chat.note")
+def note(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    stored = actions.check_add_chat_note(
+        chat_id,
+        acting_librarian=librarian,
+        body=frame.get("body"),
+        client_id=frame.get("client_id"),
+    )
+    return {"note": stored}
+
+
+@staff_frame("chat.join", role="supervisor")
+def join(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    actions.do_join_chat(chat_id, acting_librarian=librarian)
+    return {"chat_id": chat_id, "joined": True}
+
+
+@staff_frame("chat.leave_join")
+def leave_join(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    actions.do_leave_joined_chat(chat_id, acting_librarian=librarian)
+    return {"chat_id": chat_id, "joined": False}
+
+
+@staff_frame("chat.alert_supervisor")
+def alert_supervisor(librarian: Librarian, frame: Frame) -> dict[str, Any]:
+    chat_id = require_int(frame, "chat_id")
+    online = actions.check_alert_supervisor(
+        chat_id, acting_librarian=librarian, note=frame.get("note")
+    )
+    return {"supervisors_online": online}
+
+
+@snapshot_part(order=46)
+def chat_notes(librarian: Librarian, after: int) -> dict[str, Any]:
+    """The internal notes of my active chats."""
+    return {"notes": list_notes_of_active_chats(librarian)}
 
 
 # ---------------------------------------------------------------------------

@@ -79,6 +79,12 @@ class Chat(models.Model):
     )
     offer_expires_at = models.DateTimeField(null=True, blank=True)
 
+    # A supervisor (or admin) who joined the chat to write to the patron beside its holder;
+    # the message path reads it with its locked read of the chat, so it costs no query.
+    joined = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
     # The patron's connection: when their last socket closed (null while one is open).
     patron_gone_at = models.DateTimeField(null=True, blank=True)
 
@@ -155,6 +161,33 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chat_id}#{self.seq} {self.sender}"
+
+
+class ChatNote(models.Model):
+    """An internal note on a chat: written by its holder or a supervisor, read by staff
+    only. Never sent to the patron, never in their transcript; the retention purge deletes
+    it with the chat's text."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=120, blank=True)
+    body = models.TextField()
+    # The writing console's own id for the note, so that a resend is stored once.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("chat", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chat", "author", "client_id"], name="chat_note_client_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on chat {self.chat_id}"
 
 
 class ChatEvent(models.Model):

@@ -21,11 +21,19 @@ from refdesk.chats.events import (
     ChatWithMessages,
     EndReasonName,
     MessageEvent,
+    NoteEvent,
     PatronChatView,
     SenderName,
     TransferOffered,
 )
-from refdesk.chats.models import Chat, ChatEvent, ChatState, InterviewQuestion, Message
+from refdesk.chats.models import (
+    Chat,
+    ChatEvent,
+    ChatNote,
+    ChatState,
+    InterviewQuestion,
+    Message,
+)
 from refdesk.core.realtime import JSONText
 from refdesk.core.rows import load_related
 
@@ -140,6 +148,8 @@ def get_newest_chat_event_id() -> int:
 # The ``ChatEvent`` types of an active chat's timers (counted by the reports; they move no
 # queue).
 TIMER_EVENT_TYPES = ("chat.dead_air", "chat.silent_patron")
+# The ``ChatEvent`` types of supervision (for the record; they move no queue either).
+SUPERVISION_EVENT_TYPES = ("chat.joined", "chat.join_left", "chat.supervisor_alerted")
 
 
 def list_campuses_with_queue_changes(after_event: int) -> tuple[int, list[int]]:
@@ -152,7 +162,15 @@ def list_campuses_with_queue_changes(after_event: int) -> tuple[int, list[int]]:
         return newest, []
     campus_ids = (
         ChatEvent.objects.filter(pk__gt=after_event, pk__lte=newest)
-        .exclude(type__in=("chat.created", "chat.updated", "message", *TIMER_EVENT_TYPES))
+        .exclude(
+            type__in=(
+                "chat.created",
+                "chat.updated",
+                "message",
+                *TIMER_EVENT_TYPES,
+                *SUPERVISION_EVENT_TYPES,
+            )
+        )
         .values_list("chat__campus_id", flat=True)
         .distinct()
     )
@@ -453,3 +471,36 @@ def list_transfer_offers(librarian: Librarian) -> list[TransferOffered]:
 def list_interview_questions() -> list[str]:
     """The reference-interview card's questions, in order."""
     return list(InterviewQuestion.objects.order_by("position", "pk").values_list("text", flat=True))
+
+
+def note_payload(note: ChatNote) -> NoteEvent:
+    """The ``note`` event of one internal note: the one place its shape is made."""
+    return NoteEvent(
+        type="note",
+        chat_id=note.chat_id,
+        id=note.pk,
+        author_id=note.author_id,
+        author_name=note.author_name,
+        body=note.body,
+        created_at=note.created_at.isoformat(),
+    )
+
+
+def list_notes(chat_ids: list[int]) -> list[NoteEvent]:
+    """The internal notes of the chats, oldest first, in one query."""
+    if not chat_ids:
+        return []
+    return [
+        note_payload(note) for note in ChatNote.objects.filter(chat_id__in=chat_ids).order_by("id")
+    ]
+
+
+def list_notes_of_active_chats(librarian: Librarian) -> list[NoteEvent]:
+    """The internal notes of the librarian's active chats, oldest first (their console's
+    snapshot)."""
+    return [
+        note_payload(note)
+        for note in ChatNote.objects.filter(
+            chat__state=ChatState.ACTIVE, chat__librarian=librarian
+        ).order_by("id")
+    ]

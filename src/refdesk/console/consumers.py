@@ -24,16 +24,22 @@ from refdesk.accounts.actions import do_close_console, do_open_console
 from refdesk.accounts.events import ACCOUNT_DEACTIVATED
 from refdesk.accounts.models import Librarian
 from refdesk.accounts.selectors import get_librarian_for_session_key, get_live_names
+from refdesk.chats.frames import watch_ended
 from refdesk.core.consumers import FrameConsumer, Handler
 from refdesk.core.db import run_action, run_read
 from refdesk.core.errors import ActionError
 from refdesk.core.frames import Frame, StaffFrame, build_snapshot, staff_frames
 from refdesk.core.process import PROCESS_ID
 from refdesk.core.realtime import (
+    PATRON_ONLY,
     STAFF_GROUP,
     SUPERVISORS_GROUP,
     EncodedEvent,
+    chat_group,
+    join_groups,
+    leave_groups,
     librarian_group,
+    watch_group,
 )
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -97,6 +103,11 @@ class StaffConsumer(FrameConsumer):
     librarian: Librarian | None = None
     joined: Librarian | None = None
     session_key: str = ""
+    # Whether this console is in the supervisors' group (decided at connect: a change of
+    # role counts for the groups at the next connect; every frame re-reads the role).
+    supervising: bool = False
+    # The chats this console watches (``chat.watch``); empty for almost every console.
+    watching: frozenset[int] = frozenset()
 
     @property
     def librarian_id(self) -> int:
@@ -120,7 +131,9 @@ class StaffConsumer(FrameConsumer):
         await self.channel_layer.group_add(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_add(librarian_group(librarian.pk), self.channel_name)
         if librarian.is_supervisor:
-            # What only supervisors are told (incidents) reaches every one of their consoles.
+            # What only supervisors are told (incidents, calls for a supervisor) reaches every
+            # one of their consoles.
+            self.supervising = True
             await self.channel_layer.group_add(SUPERVISORS_GROUP, self.channel_name)
         await run_action(
             do_open_console, librarian, channel_name=self.channel_name, process=PROCESS_ID
@@ -139,8 +152,11 @@ class StaffConsumer(FrameConsumer):
         joined, self.joined, self.librarian = self.joined, None, None
         await self.channel_layer.group_discard(STAFF_GROUP, self.channel_name)
         await self.channel_layer.group_discard(librarian_group(joined.pk), self.channel_name)
-        if joined.is_supervisor:
+        if self.supervising:
+            self.supervising = False
             await self.channel_layer.group_discard(SUPERVISORS_GROUP, self.channel_name)
+        for chat_id in self.watching:
+            await self.unwatch(chat_id)
         await run_action(do_close_console, joined, channel_name=self.channel_name)
 
     async def end_session(self, message: str = "Your session has ended; log in again.") -> None:
@@ -162,7 +178,26 @@ class StaffConsumer(FrameConsumer):
             # are gone already; close now rather than at the next session sweep.
             await self.end_session("Your account has been deactivated.")
             return
+        if self.watching:
+            # A watched chat's group also carries what is for its patron alone.
+            meta = message.get("meta")
+            if meta is not None and meta.get(PATRON_ONLY):
+                return
+            ended = watch_ended(message.get("event_type", ""), message.get("text", ""))
+            if ended in self.watching:
+                await self.unwatch(ended)
         await super().relay_event(message)
+
+    async def watch(self, chat_id: int) -> None:
+        """Join a chat's group and its watchers' group (see ``chats.frames``)."""
+        if chat_id not in self.watching:
+            self.watching = self.watching | {chat_id}
+            await join_groups(self.channel_name, (chat_group(chat_id), watch_group(chat_id)))
+
+    async def unwatch(self, chat_id: int) -> None:
+        if chat_id in self.watching:
+            self.watching = self.watching - {chat_id}
+            await leave_groups(self.channel_name, (chat_group(chat_id), watch_group(chat_id)))
 
     def _me(self) -> Librarian:
         if self.librarian is None:  # pragma: no cover - connect closed the socket

@@ -7,7 +7,7 @@ from typing import Literal, TypedDict
 
 from refdesk.accounts.events import Me, PresenceEntry
 from refdesk.campuses.events import CampusFacts
-from refdesk.chats.events import ChatSummary, ChatWithMessages, TransferOffered
+from refdesk.chats.events import ChatSummary, ChatWithMessages, NoteEvent, TransferOffered
 from refdesk.core.protocol import declare_sends
 from refdesk.directory.events import Directory
 from refdesk.safety.events import SafetyPart
@@ -55,6 +55,8 @@ class Snapshot(TypedDict):
     directory: Directory
     # The safety panels' guidance (escalation and crisis).
     safety: SafetyPart
+    # The internal notes of my active chats, oldest first.
+    notes: list[NoteEvent]
 
 
 declare_sends("staff", {"snapshot": (Snapshot,)})

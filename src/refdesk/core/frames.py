@@ -47,6 +47,12 @@ class Console(Protocol):
     @property
     def librarian_name(self) -> str: ...
 
+    async def watch(self, chat_id: int) -> None:
+        """Start getting a chat's lines and staff-only events (its groups)."""
+
+    async def unwatch(self, chat_id: int) -> None:
+        """Stop watching a chat; nothing when it was not watched."""
+
 
 class Patron(Protocol):
     """What a patron frame handler knows of the patron socket it came from: the chat the

@@ -31,8 +31,22 @@ STAFF_GROUP = "staff"
 SUPERVISORS_GROUP = "supervisors"
 # Every patron socket, for what concerns every patron at once (whether anyone is online).
 PATRONS_GROUP = "patrons"
+# Every console of a supervisor or an admin, for what only they are told (a librarian's
+# call for a supervisor).
+SUPERVISORS_GROUP = "supervisors"
 # The layer message type that consumers forward to their socket as-is.
 RELAY_TYPE = "relay.event"
+# The meta of an event that a chat's group carries for the patron alone (the patron's
+# form of an event staff get in another form, their queue place, a librarian's typing):
+# a console that watches the chat sits in that group too, and drops what carries it.
+PATRON_ONLY = "patron_only"
+FOR_PATRON: Mapping[str, Any] = {PATRON_ONLY: True}
+
+
+def for_patron(meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``meta`` (facts for the patron's socket) marked as for the patron alone."""
+    return {**(meta or {}), PATRON_ONLY: True}
+
 
 Outgoing = tuple[tuple[str, ...], dict[str, Any]]
 
@@ -50,6 +64,26 @@ def chat_group(chat_id: int) -> str:
 def librarian_group(librarian_id: int) -> str:
     """The group of every console socket of one librarian."""
     return f"librarian.{librarian_id}"
+
+
+def watch_group(chat_id: int) -> str:
+    """The group of the consoles that watch one chat, for what only staff see of it (its
+    internal notes). A watching console also joins the chat's own group for its lines."""
+    return f"watch.{chat_id}"
+
+
+async def join_groups(channel_name: str, groups: Iterable[str]) -> None:
+    """Add one socket's channel to ``groups`` (a console starting to watch a chat)."""
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_add(group, channel_name)
+
+
+async def leave_groups(channel_name: str, groups: Iterable[str]) -> None:
+    """Take one socket's channel out of ``groups``."""
+    layer = get_channel_layer()
+    for group in groups:
+        await layer.group_discard(group, channel_name)
 
 
 # One encoder for every frame: json.dumps with options builds a new encoder per call.
@@ -214,9 +248,11 @@ async def publish(items: Iterable[Outgoing]) -> None:
             await layer.group_send(group, message)
 
 
-async def send_event(groups: Iterable[str], event: Mapping[str, Any]) -> None:
+async def send_event(
+    groups: Iterable[str], event: Mapping[str, Any], *, meta: Mapping[str, Any] | None = None
+) -> None:
     """Send an event that records nothing (typing) from async code, at once."""
-    await publish([(tuple(groups), layer_message(event))])
+    await publish([(tuple(groups), layer_message(event, meta))])
 
 
 async def layer_round_trip() -> None:

@@ -29,6 +29,7 @@ import { mountDirectory } from "./console/views/directory.js";
 import { readThresholds } from "./console/timers.js";
 import { mountTimers } from "./console/views/timers.js";
 import { mountSafety } from "./console/views/safety.js";
+import { mountSupervise } from "./console/supervise.js";
 
 // Settings survive a reload where the browser allows storage; elsewhere they are per page.
 function readSetting(key) {
@@ -105,6 +106,8 @@ mountMySnippets(store, createSnippetActions(store, socket), { where: document.qu
 
 // Block patron and Report incident dialogs; incidents reported reach supervisors here.
 mountSafetyActions(store, socket, { where: document.querySelector(".console-tools") });
+// Supervision: "Alert a supervisor" for everyone; alerts, watching and notes for supervisors.
+mountSupervise(store, socket, sound, { where: document.querySelector(".console-tools") });
 
 filter.addEventListener("change", () => store.setFilter(filter.value));
 document.addEventListener("visibilitychange", () => store.setPageHidden(document.hidden));

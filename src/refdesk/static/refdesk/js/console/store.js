@@ -36,6 +36,9 @@
 //   safety      {kind: "flagged", id, seq, flag} | {kind: "guidance"}
 //                                                 a patron's line was flagged (abuse, threat,
 //                                                 crisis), or the panels' guidance changed
+//   notes       {id}                              state.notes of chat id changed
+//   supervisor  {alert}                           a librarian calls for a supervisor
+//   watched     {id}                              state.watched of chat id changed
 
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
@@ -378,6 +381,21 @@ export class Store {
   }
 
   // A stored line: shown once, however often it comes (by seq).
+  // Internal notes by chat id, each once (the holder's own note comes back as an event).
+  addNotes(notes) {
+    const { state } = this;
+    state.notes ||= new Map();
+    const changed = new Set();
+    for (const note of notes) {
+      const list = state.notes.get(note.chat_id) || [];
+      if (list.some((known) => known.id === note.id)) continue;
+      list.push(note);
+      state.notes.set(note.chat_id, list);
+      changed.add(note.chat_id);
+    }
+    for (const id of changed) this.emit("notes", { id });
+  }
+
   addMessage(chatId, message, { history = false } = {}) {
     const { state } = this;
     const chat = state.chats.get(chatId);
@@ -588,6 +606,13 @@ export const handlers = {
     state.lastEventId = Math.max(state.lastEventId, frame.event_id);
     state.countedThrough = frame.event_id;
     store.setRole(frame.me.role);
+    store.state.notes = new Map();
+    store.addNotes(frame.notes || []);
+    // A new connection watches nothing: the old one's groups went with it.
+    if (store.state.watched?.size) {
+      store.state.watched.clear();
+      store.emit("watched", {});
+    }
     store.setServerTime(frame.server_time);
     // The selection and the older pages fetched before belong to the old connection.
     store.clearSelection();
@@ -643,6 +668,8 @@ export const handlers = {
     if (!frame.chat.claimed_at) store.tallyQueue(frame, -1);
     store.dropFromQueue(frame.chat_id);
     store.markEnded(frame.chat_id, frame.reason);
+    // A watched chat that ends is watched no more (the server left its groups).
+    if (store.state.watched?.delete(frame.chat_id)) store.emit("watched", { id: frame.chat_id });
   },
 
   // A chat's details changed (the patron's name or email, its home window closed, a
@@ -696,7 +723,21 @@ export const handlers = {
   },
 
   message(store, frame) {
+    const watched = store.state.watched?.get(frame.chat_id);
+    if (watched) {
+      if (frame.seq > watched.lastSeq) {
+        watched.lastSeq = frame.seq;
+        watched.messages.push(frame);
+        store.emit("watched", { id: frame.chat_id, message: frame });
+      }
+      return;
+    }
     store.addMessage(frame.chat_id, frame);
+  },
+
+  // Internal notes: staff only (console/supervise.js draws them).
+  note(store, frame) {
+    store.addNotes([frame]);
   },
 
   typing(store, frame) {
@@ -708,9 +749,11 @@ export const handlers = {
   },
 
   // Dead air and silent patrons (console/views/timers.js draws them); a flagged line
-  // (console/views/safety.js opens its panel).
+  // (console/views/safety.js opens its panel); a librarian's call for a supervisor
+  // (console/supervise.js).
   alert(store, frame) {
     if (FLAGS.has(frame.kind)) store.flagLine(frame.chat_id, frame.seq, frame.kind, { fresh: true });
+    else if (frame.kind === "supervisor") store.emit("supervisor", { alert: frame });
     else store.timerAlert(frame);
   },
 

@@ -4,6 +4,7 @@
 import { el } from "../../text.js";
 import { plural } from "../words.js";
 import { $ } from "./common.js";
+import { watchButton } from "../supervise.js";
 
 const ORDER = { online: 0, away: 1, offline: 2 };
 
@@ -120,7 +121,9 @@ export function mountPresence(store, actions) {
                 status.textContent = error.message || "Could not take the chat over.";
               }
             },
-          })
+          }),
+          " ",
+          watchButton(store, chat, `${chat.patron_name || "the patron"} (${p.display_name})`)
         )
       )
     );

@@ -5,6 +5,7 @@ import { homeLeftMs, homeWindowOver } from "../ringing.js";
 import { displayName, firstLine, plural } from "../words.js";
 import { $, badge } from "./common.js";
 import { ListView } from "./list.js";
+import { watchButton } from "../supervise.js";
 
 // What a queue row shows; a change of any of it redraws the row.
 function rowChanged(before, after) {
@@ -93,6 +94,7 @@ export function mountQueue(store, actions) {
           ? el("span", { class: "wait", text: `Waited ${formatWait(((chat.claimed_ms || Date.now()) - Date.parse(chat.created_at)) / 1000)}` })
           : el("span", { class: "wait", "data-since": chat.created_at, text: formatWait((Date.now() - Date.parse(chat.created_at)) / 1000) }),
         select,
+        watchButton(store, chat, name),
         claimed
           ? el("p", { class: "claimed-by", text: `Claimed by ${chat.claimed_by}` })
           : el("button", {

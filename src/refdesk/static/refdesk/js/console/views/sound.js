@@ -123,5 +123,5 @@ export function mountSound(store) {
   });
   setInterval(tick, TICK_MS);
 
-  return { rings, blocked, state: () => (audio ? audio.state : "none") };
+  return { rings, blocked, play, state: () => (audio ? audio.state : "none") };
 }
