@@ -7,7 +7,6 @@
 // crisis panels, and the chat's own toolbar, call:
 //   openBlockDialog(chatId)           -> the Block patron dialog for that chat
 //   openIncidentDialog(chatId, kind)  -> the Report incident dialog, kind preselected
-//   alertSupervisor(chatId)           -> reserved: filled in by the supervisors' module
 // Every text from people is set with textContent.
 
 import { el } from "../text.js";
@@ -187,16 +186,6 @@ export function openIncidentDialog(chatId, kind = "abuse") {
   dialog.querySelector("#incident-who").textContent = `Chat with ${chatName(chatId)}`;
   dialog.showModal();
   what.focus();
-}
-
-// Alert every online supervisor about a chat. Reserved: the supervisors' module replaces
-// this with its own (setAlertSupervisor) when it is mounted; until then it does nothing.
-let alertImpl = null;
-export function alertSupervisor(chatId) {
-  return alertImpl ? alertImpl(chatId) : undefined;
-}
-export function setAlertSupervisor(impl) {
-  alertImpl = impl;
 }
 
 // A supervisor's console: each reported incident as a live notice with a link to it.

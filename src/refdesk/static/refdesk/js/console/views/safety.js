@@ -10,7 +10,9 @@
 import { el } from "../../text.js";
 import { insertAtCaret } from "./facts.js";
 import { renderSnippet, valuesFor } from "../snippetrules.js";
-import { alertSupervisor, openBlockDialog, openIncidentDialog } from "../safetyactions.js";
+import { openBlockDialog, openIncidentDialog } from "../safetyactions.js";
+import { alertSupervisor } from "../supervise.js";
+import { CRISIS_CATEGORIES, renderContacts } from "./directory.js";
 import { displayName } from "../words.js";
 
 const FLAG_WORDS = { abuse: "abusive", threat: "threatening", crisis: "crisis" };
@@ -110,6 +112,24 @@ export function mountSafety(store, actions) {
     ];
   }
 
+  // The campus's counselling, security and emergency contacts and the national lines,
+  // from the directory (kept up to date by renderContacts while the panel is shown).
+  function contactsSection(id) {
+    const headingId = `safety-contacts-${id}`;
+    const list = el("div", { class: "safety-contact-list" });
+    const section = el(
+      "section",
+      { class: "safety-section safety-contacts", "data-slot": "contacts", "aria-labelledby": headingId },
+      el("h5", { id: headingId, text: "Contacts" }),
+      list
+    );
+    const campus = state.chats.get(id)?.summary?.campus || null;
+    if (!renderContacts(list, campus, CRISIS_CATEGORIES)) {
+      list.append(el("p", { class: "safety-empty", text: "No contacts in the directory for this campus yet." }));
+    }
+    return section;
+  }
+
   function draw(id) {
     const panel = panels.get(id);
     if (!panel) return;
@@ -124,7 +144,7 @@ export function mountSafety(store, actions) {
       ),
       ...guidanceList(kind),
       el("section", { class: "safety-section safety-snippets" }, el("h5", { text: kind === "escalation" ? "Warning snippets" : "Compassionate snippets" }), ...snippetButtons(id, kind)),
-      kind === "crisis" ? el("section", { class: "safety-section safety-contacts", "data-slot": "contacts", "aria-label": "Contacts" }) : null,
+      kind === "crisis" ? contactsSection(id) : null,
       el("div", { class: "safety-actions" }, ...buttons(id, kind, flag))
     );
     aside.setAttribute("aria-labelledby", titleId);
