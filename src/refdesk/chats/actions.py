@@ -425,10 +425,16 @@ def do_store_messages(batch: list[NewMessage]) -> list[Mapping[str, Any] | Actio
     # Resends are rare, so the batch is first written without looking for stored copies:
     # the unique index on (chat, sender, client_id) refuses a duplicate, and only then is
     # the batch written again with the lookup.
+    # Patron lines are screened before the transaction, so the write lock is not held
+    # for it (and a second attempt does not screen again).
+    findings = [
+        screen_patron_message(message.body) if message.sender == Sender.PATRON else None
+        for message in batch
+    ]
     for lookup in (False, True):
         try:
             with transaction.atomic():
-                return _store_batch(batch, lookup=lookup)
+                return _store_batch(batch, findings, lookup=lookup)
         except IntegrityError:
             continue
     if len(batch) == 1:
@@ -604,7 +610,9 @@ def _bump(
     return chat[0], chat[2], chat[1], chat[3]
 
 
-def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, Any] | ActionError]:
+def _store_batch(
+    batch: list[NewMessage], findings: list[Finding | None], *, lookup: bool
+) -> list[Mapping[str, Any] | ActionError]:
     results: list[Mapping[str, Any] | ActionError] = []
     known, owners = _stored_copies(batch) if lookup else ({}, {})
     rows: list[tuple[Any, ...]] = []
@@ -614,7 +622,7 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
         chats = _read_chats(cursor, batch)
-        for message in batch:
+        for message, finding in zip(batch, findings, strict=True):
             key = _dedupe_key(message)
             if message.client_id and key in known:
                 copy = known[key]
@@ -637,9 +645,6 @@ def _store_batch(batch: list[NewMessage], *, lookup: bool) -> list[Mapping[str, 
             seq, librarian_id, state, patron_name = bumped
             _move_timers(chats[message.chat_id], message.sender, stamp)
             sender_name = message.librarian_name if message.librarian_id else patron_name
-            finding = (
-                screen_patron_message(message.body) if message.sender == Sender.PATRON else None
-            )
             rows.append(
                 (
                     message.chat_id,
