@@ -369,6 +369,15 @@ export class Store {
     for (const message of messages) this.addMessage(chat.id, message, { history: isNew });
     if (fields.state === "ended") this.markEnded(chat.id, fields.end_reason);
     if (focus || state.current === null) this.selectChat(chat.id, { focus });
+    // Its flagged lines (staff get each line's flag): marked. A chat I just took (claimed,
+    // accepted, taken over) that had one flagged while it waited opens its panel as a
+    // fresh flag would.
+    const flagged = messages.filter((message) => message.flag);
+    for (const line of flagged) this.flagLine(chat.id, line.seq, line.flag);
+    if (isNew && focus && !chat.ended && flagged.length) {
+      const newest = flagged[flagged.length - 1];
+      this.emit("safety", { kind: "flagged", id: chat.id, seq: newest.seq, flag: newest.flag, fresh: true });
+    }
     return chat;
   }
 
@@ -636,10 +645,8 @@ export const handlers = {
     state.interviewQuestions = frame.interview_questions || [];
     store.emit("campus", {});
     store.setDirectory(frame.directory);
+    // Each chat's flagged lines were marked as it opened (openChat), the guidance after.
     store.setSafetyGuidance(frame.safety?.guidance);
-    for (const chat of [...frame.active, ...frame.ended]) {
-      for (const line of chat.messages || []) if (line.flag) store.flagLine(chat.id, line.seq, line.flag);
-    }
     store.setConnection("open");
   },
 
