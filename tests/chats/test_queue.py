@@ -187,7 +187,7 @@ def snapshot_queries(librarian: Librarian, assert_num_queries: Any, budget: int)
         staff_snapshot(librarian, 0)
 
 
-SNAPSHOT_BUDGET = 22
+SNAPSHOT_BUDGET = 19
 
 
 @pytest.mark.django_db
@@ -200,9 +200,10 @@ def test_the_snapshot_s_queries_and_size_do_not_grow_with_the_queue(
     (2), the transfers offered to me (1, and 1 more for their messages when there are any),
     presence with each librarian's active chats (1), the new tickets and their counts (2),
     the campus panel's facts (5: campuses, hours, closures, special hours, links), the
-    reference-interview card (1), the snippets I may use (1), each campus's name and
-    hours today for their placeholders (4: campuses, hours, closures, special hours), the
-    safety panels' guidance (1) and the directory (2: contacts, courses)."""
+    reference-interview card (1), the snippets I may use (1; their placeholders' campus
+    names and hours today come from the campus facts already read), the safety panels'
+    guidance (1), the internal notes of my chats (1) and the directory (2: contacts,
+    courses)."""
     chat, _ = new_chat()
     actions.do_claim_chat(chat.pk, acting_librarian=people["ana"])
     flood(3)

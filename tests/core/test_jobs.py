@@ -30,6 +30,9 @@ def test_every_app_registers_its_own_jobs() -> None:
         ("tickets.unanswered", 0),
         ("tickets.purge", 3600),
         ("tickets.send_replies", 0),
+        ("safety.purge_blocks", 3600),
+        ("safety.purge_incidents", 3600),
+        ("safety.reload_terms", 10),
         ("console.recheck-sessions", 0),
     ]
 

@@ -84,7 +84,7 @@ def claim(
         (
             [f"chat.{chat.pk}"],
             {"type": "chat.claimed", "chat_id": chat.pk, "by": "Ana"},
-            {"librarian_id": ana.pk},
+            {"librarian_id": ana.pk, "patron_only": True},
         ),
     ]
     # The claim's own two events; the claimer's presence (one more active chat) follows.

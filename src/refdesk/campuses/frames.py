@@ -11,13 +11,14 @@ from refdesk.campuses.events import CampusFacts
 from refdesk.campuses.models import Campus
 from refdesk.campuses.selectors import get_campus_facts, list_campus_facts
 from refdesk.core.errors import ActionError
-from refdesk.core.frames import Frame, snapshot_part, staff_frame
+from refdesk.core.frames import Frame, snapshot_part, snapshot_read, staff_frame
 
 
 @snapshot_part(order=40)
 def campus_panel(librarian: Any, after: int) -> dict[str, Any]:
-    """Every campus's facts, in display order."""
-    return {"campus_facts": list_campus_facts()}
+    """Every campus's facts, in display order (read once per snapshot: the snippets'
+    placeholders use them too)."""
+    return {"campus_facts": snapshot_read("campus_facts", list_campus_facts)}
 
 
 def _facts_of(frame: Frame) -> CampusFacts:

@@ -15,7 +15,8 @@ the handler that validates its fields and calls the app's actions:
 - ``@patron_frame("typing")`` on ``async def typing(patron, frame)``: the token already
   decided the chat;
 - ``@snapshot_part(order=…)`` on ``def part(librarian, after) -> dict``: the keys it adds
-  to the console's ``snapshot``, read in one database call with the other parts.
+  to the console's ``snapshot``, read in one database call with the other parts; parts
+  that need the same rows read them once, through :func:`snapshot_read`.
 
 The returned dict is the ``ack`` (``None``: no ack, as for ``typing``); an
 ``ActionError`` becomes an ``error`` frame.
@@ -24,8 +25,9 @@ The returned dict is the ``ack`` (``None``: no ack, as for ``typing``); an
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from django.utils import timezone
 
@@ -131,12 +133,34 @@ def patron_frames() -> dict[str, PatronHandler]:
     return dict(_patron)
 
 
+_T = TypeVar("_T")
+
+# What the parts of the snapshot being built have read, by key (None: no snapshot).
+_snapshot_reads: ContextVar[dict[str, Any] | None] = ContextVar("snapshot_reads", default=None)
+
+
+def snapshot_read(key: str, read: Callable[[], _T]) -> _T:
+    """``read()``, done once per snapshot: the first part that asks reads, the others get
+    the same result (outside a snapshot it simply reads)."""
+    reads = _snapshot_reads.get()
+    if reads is None:
+        return read()
+    if key not in reads:
+        reads[key] = read()
+    result: _T = reads[key]
+    return result
+
+
 def build_snapshot(librarian: Any, after: int) -> dict[str, Any]:
     """The console's ``snapshot`` frame: every registered part, in order, in the caller's
     one database call."""
     # The server's clock, so that a console whose clock is off still counts down to the
     # times the server set (the home-campus window).
     snapshot: dict[str, Any] = {"type": "snapshot", "server_time": timezone.now().isoformat()}
-    for _order, part in _snapshot:
-        snapshot.update(part(librarian, after))
+    token = _snapshot_reads.set({})
+    try:
+        for _order, part in _snapshot:
+            snapshot.update(part(librarian, after))
+    finally:
+        _snapshot_reads.reset(token)
     return snapshot

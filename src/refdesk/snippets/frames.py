@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from refdesk.accounts.models import Librarian
-from refdesk.core.frames import Frame, snapshot_part, staff_frame
+from refdesk.campuses.selectors import list_campus_facts
+from refdesk.core.frames import Frame, snapshot_part, snapshot_read, staff_frame
 from refdesk.snippets.actions import check_delete_personal_snippet, check_save_personal_snippet
-from refdesk.snippets.selectors import list_snippet_campuses, list_snippet_entries
+from refdesk.snippets.selectors import list_snippet_entries, snippet_campuses_of
 
 
 @snapshot_part(order=40)
@@ -16,7 +17,7 @@ def snippets_part(librarian: Librarian, after: int) -> dict[str, Any]:
     """``snippets`` and ``snippet_campuses`` of the console's snapshot."""
     return {
         "snippets": list_snippet_entries(librarian),
-        "snippet_campuses": list_snippet_campuses(),
+        "snippet_campuses": snippet_campuses_of(snapshot_read("campus_facts", list_campus_facts)),
     }
 
 

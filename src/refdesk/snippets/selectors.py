@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from refdesk.accounts.models import Librarian
-from refdesk.campuses.selectors import get_hours_today, list_campuses
 from refdesk.snippets.models import Scope, Snippet
 
 _SCOPE_ORDER = {Scope.PERSONAL: 0, Scope.CAMPUS: 1, Scope.GLOBAL: 2}
@@ -63,10 +62,8 @@ def list_shared_snippet_entries() -> list[dict[str, Any]]:
     return [snippet_entry(s, librarian_id=0) for s in _in_order(rows)]
 
 
-def list_snippet_campuses() -> dict[str, dict[str, str]]:
-    """Each campus's name and today's hours, by slug: what ``{campus}``,
-    ``{librarian_campus}`` and ``{hours_today}`` become."""
-    return {
-        campus.slug: {"name": campus.name, "hours_today": get_hours_today(campus)}
-        for campus in list_campuses()
-    }
+def snippet_campuses_of(facts: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """Each campus's name and today's hours, by slug, from the campuses' facts
+    (``campuses.selectors.list_campus_facts``): what ``{campus}``, ``{librarian_campus}``
+    and ``{hours_today}`` become."""
+    return {f["campus"]: {"name": f["name"], "hours_today": f["hours_today"]} for f in facts}
