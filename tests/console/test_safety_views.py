@@ -121,6 +121,29 @@ def test_a_supervisor_filters_follows_up_and_closes_incidents(
     assert "No incident matches." in dated
 
 
+def test_a_refused_close_or_follow_up_shows_the_error_beside_its_field_and_keeps_the_incident(
+    blocked: tuple[Chat, Block], online: Librarian, make_librarian: Callable[..., Librarian]
+) -> None:
+    chat, _block = blocked
+    incident = actions.check_report_incident(
+        online, chat_id=chat.pk, kind="abuse", what_happened="Insults"
+    )
+    boss = _as(make_librarian("bo", role="supervisor"))
+    page = f"/console/safety/incidents/{incident.pk}/"
+    empty_note = boss.post(f"{page}close/", {"note": "  "})
+    assert empty_note.status_code == 400
+    assert 'id="close-error"' in empty_note.content.decode()
+    assert 'id="follow-up-error"' not in empty_note.content.decode()
+    too_long = boss.post(f"{page}follow-up/", {"follow_up": "x" * 4001})
+    assert too_long.status_code == 400
+    assert 'id="follow-up-error"' in too_long.content.decode()
+    stored = Incident.objects.get(pk=incident.pk)
+    assert (stored.status, stored.follow_up, stored.close_note) == ("open", "", "")
+    assert not AuditEntry.objects.filter(
+        action__in=["incident.close", "incident.follow_up"]
+    ).exists()
+
+
 def test_the_ask_page_shows_a_blocked_address_a_neutral_notice_and_no_form(
     blocked: tuple[Chat, Block],
 ) -> None:

@@ -9,6 +9,7 @@ account is a supervisor's or an admin's (librarians get 403), and calls the safe
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -163,39 +164,49 @@ def incident_show(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _incident_page(request, incident_id)
 
 
-@login_required
-@require_POST
-def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """Close an incident with the form's note."""
+def _incident_form(
+    request: HttpRequest,
+    incident_id: int,
+    field: str,
+    save: Callable[[Librarian, str], object],
+    done: str,
+) -> HttpResponse:
+    """A supervisor's form on an incident's page: ``save`` its ``field``, then back to the
+    page with ``done``, or the page again with the refusal beside the field."""
     me = _supervisor(request)
     if isinstance(me, HttpResponse):
         return me
     try:
-        check_close_incident(me, incident_id, note=request.POST.get("note", ""))
+        save(me, request.POST.get(field, ""))
     except ActionError as exc:
         if exc.code in {"forbidden", "not_found"}:
             return _forbidden(request, exc.message, exc.status)
-        return _incident_page(
-            request, incident_id, errors={"close": exc.message}, status=exc.status
-        )
-    messages.success(request, "Incident closed.")
+        return _incident_page(request, incident_id, errors={field: exc.message}, status=exc.status)
+    messages.success(request, done)
     return redirect("console:incident-show", incident_id=incident_id)
+
+
+@login_required
+@require_POST
+def incident_close(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Close an incident with the form's note."""
+    return _incident_form(
+        request,
+        incident_id,
+        "note",
+        lambda me, note: check_close_incident(me, incident_id, note=note),
+        "Incident closed.",
+    )
 
 
 @login_required
 @require_POST
 def incident_follow_up(request: HttpRequest, incident_id: int) -> HttpResponse:
     """Change an incident's follow-up."""
-    me = _supervisor(request)
-    if isinstance(me, HttpResponse):
-        return me
-    try:
-        check_change_follow_up(me, incident_id, follow_up=request.POST.get("follow_up", ""))
-    except ActionError as exc:
-        if exc.code in {"forbidden", "not_found"}:
-            return _forbidden(request, exc.message, exc.status)
-        return _incident_page(
-            request, incident_id, errors={"follow_up": exc.message}, status=exc.status
-        )
-    messages.success(request, "Follow-up saved.")
-    return redirect("console:incident-show", incident_id=incident_id)
+    return _incident_form(
+        request,
+        incident_id,
+        "follow_up",
+        lambda me, text: check_change_follow_up(me, incident_id, follow_up=text),
+        "Follow-up saved.",
+    )

@@ -1,15 +1,17 @@
-"""The only writer of rate counters."""
+"""The core writes: rate counters, audit entries, and the changed-fields update that the
+apps' actions share."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from refdesk.core.models import AuditEntry, RateCounter
@@ -22,6 +24,9 @@ _HIT = (
     "ON CONFLICT (key, window_start) DO UPDATE SET count = core_ratecounter.count + 1, "
     "updated_at = excluded.updated_at RETURNING count"
 )
+
+
+_Row = TypeVar("_Row", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,26 @@ def do_record_audit(
         target_repr=target_repr[:200],
         changes=changes or {},
     )
+
+
+def do_change_fields(
+    current: _Row,
+    wanted: Mapping[str, Any],
+    *,
+    shown: Callable[[str, Any], Any] = lambda _key, value: value,
+) -> dict[str, list[Any]]:
+    """Give the row ``current`` (read in the caller's transaction) the ``wanted`` field
+    values: one UPDATE of every wanted field, and ``current`` itself updated, only when one
+    of them differs. Returns what changed, ``{field: [before, after]}`` (each as
+    ``shown(field, value)`` gives it), for the caller's audit entry; empty: nothing was
+    written."""
+    changes = {
+        key: [shown(key, getattr(current, key)), shown(key, value)]
+        for key, value in wanted.items()
+        if getattr(current, key) != value
+    }
+    if changes:
+        type(current)._default_manager.filter(pk=current.pk).update(**wanted)
+        for key, value in wanted.items():
+            setattr(current, key, value)
+    return changes

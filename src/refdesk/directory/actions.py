@@ -19,7 +19,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
 from refdesk.campuses.models import Campus
-from refdesk.core.actions import do_record_audit
+from refdesk.core.actions import do_change_fields, do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, send_event_on_commit
 from refdesk.core.text import clean_text
@@ -319,16 +319,9 @@ def do_change_contact(
     wanted = _values(fields)
     with transaction.atomic():
         current = Contact.objects.select_related("campus").get(pk=contact.pk)
-        changes = {
-            key: [_shown(key, getattr(current, key)), _shown(key, value)]
-            for key, value in wanted.items()
-            if getattr(current, key) != value
-        }
+        changes = do_change_fields(current, wanted, shown=_shown)
         if not changes:
             return current
-        Contact.objects.filter(pk=current.pk).update(**wanted)
-        for key, value in wanted.items():
-            setattr(current, key, value)
         do_record_audit(
             actor,
             "contact.change",
@@ -387,16 +380,9 @@ def do_change_course(
     wanted = _values(fields)
     with transaction.atomic():
         current = Course.objects.get(pk=course.pk)
-        changes = {
-            key: [getattr(current, key), value]
-            for key, value in wanted.items()
-            if getattr(current, key) != value
-        }
+        changes = do_change_fields(current, wanted)
         if not changes:
             return current
-        Course.objects.filter(pk=current.pk).update(**wanted)
-        for key, value in wanted.items():
-            setattr(current, key, value)
         do_record_audit(
             actor,
             "course.change",

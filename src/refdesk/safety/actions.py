@@ -28,7 +28,7 @@ from refdesk.accounts.models import Librarian
 from refdesk.chats.actions import do_end_chats_of_blocked_patron
 from refdesk.chats.models import Chat, ChatEvent, Message
 from refdesk.chats.selectors import get_chat_for_staff
-from refdesk.core.actions import do_record_audit
+from refdesk.core.actions import do_change_fields, do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, SUPERVISORS_GROUP, send_event_on_commit
 from refdesk.core.text import clean_text
@@ -584,16 +584,9 @@ def do_change_guidance(
     }
     with transaction.atomic():
         current = Guidance.objects.get(pk=step.pk)
-        changes = {
-            key: [getattr(current, key), value]
-            for key, value in wanted.items()
-            if getattr(current, key) != value
-        }
+        changes = do_change_fields(current, wanted)
         if not changes:
             return current
-        Guidance.objects.filter(pk=current.pk).update(**wanted)
-        for key, value in wanted.items():
-            setattr(current, key, value)
         _guidance_changed(actor, "guidance.change", current, changes)
     return current
 
