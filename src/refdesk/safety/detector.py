@@ -43,6 +43,7 @@ _APOSTROPHES = re.compile("['\u2019\u2018`\u00b4]")
 # A symbol standing for a letter, when a letter or digit follows ("$hit", "b!tch", "@ss"),
 # and "$" or "@" that end a word after a letter ("a$$", "cl@"): "!" there is punctuation.
 _LEET_SYMBOLS = re.compile(r"[@$!|+](?=[@$!|+]*[^\W_])|(?<=[^\W_])[@$]+(?![^\W_])")
+_HAS_SYMBOL = re.compile(r"[@$!|+]")
 _SYMBOL_LETTERS = {"@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
 _DIGIT_LETTERS = str.maketrans("01345789", "oieastbg")
 _DIGIT_LETTERS_L = str.maketrans("01345789", "oleastbg")
@@ -85,7 +86,8 @@ def normalise(text: str, *, one_as_l: bool = False) -> str:
     text = text.casefold()
     text = _APOSTROPHES.sub("", text)
     text = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), text)
-    text = _LEET_SYMBOLS.sub(lambda m: "".join(_SYMBOL_LETTERS[c] for c in m.group(0)), text)
+    if _HAS_SYMBOL.search(text):
+        text = _LEET_SYMBOLS.sub(lambda m: "".join(_SYMBOL_LETTERS[c] for c in m.group(0)), text)
     if _DIGIT.search(text):
         table = _DIGIT_LETTERS_L if one_as_l else _DIGIT_LETTERS
         text = _MIXED.sub(lambda m: _leet(m, table), text)
@@ -173,6 +175,7 @@ _MASKS = re.compile(r"[*#]")
 # Letters spelled out one by one run a whole sentence together ("y o u a r e a n i d i o t"):
 # inside such a run, a term may start anywhere, if what it matches is at least this long.
 _INNER_MIN = 4
+_NO_WORDS: frozenset[str] = frozenset()
 _RUNS = re.compile(r"(.)\1+")
 _MEMO_MAX = 50_000
 
@@ -286,7 +289,7 @@ class Detector:
         hits: dict[int, list[str]],
         *,
         glued: bool,
-        spelled: frozenset[str] = frozenset(),
+        spelled: frozenset[str] = _NO_WORDS,
     ) -> None:
         # Most messages hold no word that starts a term: one look per distinct word.
         words = set(_TOKEN.findall(text))
@@ -335,18 +338,20 @@ class Detector:
     def screen(self, body: str) -> Finding | None:
         hits: dict[int, list[str]] = {}
         variants = [False, True] if ("1" in body or "|" in body) else [False]
-        runs = [m.group(0) for m in _SPACED.finditer(body)]
+        runs: list[str] = _SPACED.findall(body)
         masked = "*" in body or "#" in body
         for one_as_l in variants:
             text = normalise(body, one_as_l=one_as_l)
             if masked:
                 text = self.unmask(text)
-            spelled = frozenset(
-                word
-                for run in runs
-                for word in _TOKEN.findall(normalise(run, one_as_l=one_as_l))
-                if len(word) > _INNER_MIN
-            )
+            spelled = _NO_WORDS
+            if runs:
+                spelled = frozenset(
+                    word
+                    for run in runs
+                    for word in _TOKEN.findall(normalise(run, one_as_l=one_as_l))
+                    if len(word) > _INNER_MIN
+                )
             self._read(text, hits, glued=bool(runs), spelled=spelled)
         for kind in GRAVITY:
             found = hits.get(KINDS.index(kind))
