@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from refdesk.chats.screening import Finding
 from refdesk.core.errors import ActionError
 from refdesk.core.models import AuditEntry
 from refdesk.core.realtime import STAFF_GROUP
@@ -47,6 +48,10 @@ from tests.support import ANY, assert_events_exactly, capture_events
         ("Hamlet's", "hamlets"),  # apostrophes go
         ("page 455", "page 455"),  # a number stays a number
         ("you!", "you!"),  # a "!" that ends a word is punctuation
+        ("a$$", "ass"),  # "$" that ends a word after a letter
+        ("cl@$", "clas"),  # "@" and "$" after a letter, anywhere in the word
+        ("f***", "f***"),  # masks keep their length: each is one hidden letter
+        ("*really*", "*really*"),  # emphasis stays as written
     ],
 )
 def test_each_normalisation_trick(written: str, read: str) -> None:
@@ -235,3 +240,48 @@ def test_a_guidance_step_added_is_audited_and_every_console_hears_of_it() -> Non
     with pytest.raises(ActionError):
         check_guidance(kind="crisis", section="elsewhere", text="Fine.")
     assert Guidance.objects.count() == ANY
+
+
+def test_letters_hidden_by_a_mask_read_as_the_abuse_word_they_fit() -> None:
+    found = Detector(
+        [
+            Term("abuse", "fuck*", True),
+            Term("abuse", "*fucker*", True),
+            Term("abuse", "shit", False),
+            Term("abuse", "ass", False),
+            Term("abuse", "go to hell", False),
+            Term("threat", "kill you", False),
+        ]
+    )
+    assert found.unmask("f*ck") == "fuck"
+    assert found.unmask("go f**k yourself") == "go fuck yourself"
+    assert found.unmask("f***") == "fuck"  # one letter, three masks
+    assert found.unmask("f*cking") == "fucking"  # a term's "*" still takes any letters
+    assert found.unmask("motherf#cker") == "motherfucker"  # "#" masks too
+    assert found.unmask("sh*t a**") == "shit ass"
+    # Only one-word abuse terms are unmasked: no guessing at "k*ll" or a short "h*ll".
+    assert found.unmask("k*ll h*ll") == "k*ll h*ll"
+    # Emphasis, a footnote mark, a language's name and arithmetic are no words hidden.
+    assert found.unmask("*really* educat* C# 5*3") == "*really* educat* C# 5*3"
+    assert found.screen("F*CK you") == Finding("abuse", ("fuck",))
+    assert found.screen("piece of $h*t") == Finding("abuse", ("shit",))
+    assert found.screen("kiss my a$$") == Finding("abuse", ("ass",))
+    assert found.screen("a @ss") == Finding("abuse", ("ass",))
+    assert found.screen("such a b!tch") is None  # no "bitch" in this list
+
+
+def test_a_term_is_found_inside_a_sentence_spelled_out_letter_by_letter() -> None:
+    found = Detector(
+        [
+            Term("abuse", "idiot*", True),
+            Term("abuse", "ass", False),
+            Term("threat", "kill you", False),
+        ]
+    )
+    assert found.screen("y o u a r e a n i d i o t") == Finding("abuse", ("idiot",))
+    assert found.screen("i w i l l k i l l y o u t o d a y") == Finding("threat", ("killyou",))
+    # Inside a run a match needs four letters: "ass" in "the classics" is no insult.
+    assert found.screen("t h e c l a s s i c s") is None
+    # Words written normally are still whole words.
+    assert found.screen("the idiotic plot, s o what") == Finding("abuse", ("idiotic",))
+    assert found.screen("my class, s e e") is None

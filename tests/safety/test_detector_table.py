@@ -20,9 +20,9 @@ RECALL_AT_LEAST = 0.85
 FLAGGED_RECALL_AT_LEAST = 0.9
 
 
-def rows() -> list[tuple[str, str]]:
+def rows(table: Path = TABLE) -> list[tuple[str, str]]:
     found = []
-    for line in TABLE.read_text(encoding="utf-8").splitlines():
+    for line in table.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         label, message = line.split("\t", 1)
@@ -35,8 +35,10 @@ def detector() -> Detector:
     return Detector(Term(kind, term, is_pattern) for _, kind, term, is_pattern in shipped_terms())
 
 
-def measure(detector: Detector) -> tuple[dict[str, tuple[float, float]], list[str], str]:
-    table = rows()
+def measure(
+    detector: Detector, table_path: Path = TABLE
+) -> tuple[dict[str, tuple[float, float]], list[str], str]:
+    table = rows(table_path)
     guesses = []
     for label, message in table:
         finding = detector.screen(message)

@@ -40,8 +40,10 @@ _INVISIBLE = re.compile(
     "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]"
 )
 _APOSTROPHES = re.compile("['\u2019\u2018`\u00b4]")
-# A symbol standing for a letter, when a letter or digit follows ("$hit", "b!tch", "@ss").
-_LEET_SYMBOLS = re.compile(r"[@$!|+](?=[@$!|+]*[^\W_])")
+# A symbol standing for a letter, when a letter or digit follows ("$hit", "b!tch", "@ss"),
+# and "$" or "@" that end a word after a letter ("a$$", "cl@"): "!" there is punctuation.
+_LEET_SYMBOLS = re.compile(r"[@$!|+](?=[@$!|+]*[^\W_])|(?<=[^\W_])[@$]+(?![^\W_])")
+_HAS_SYMBOL = re.compile(r"[@$!|+]")
 _SYMBOL_LETTERS = {"@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
 _DIGIT_LETTERS = str.maketrans("01345789", "oieastbg")
 _DIGIT_LETTERS_L = str.maketrans("01345789", "oleastbg")
@@ -54,7 +56,8 @@ _SPACED = re.compile(
 )
 _SEPARATORS = re.compile(r"[ .\-_*\u00b7,/]")
 # A letter held for three or more: "kiiiill" is "kiill", which a term's pattern accepts.
-_HELD = re.compile(r"(.)\1\1+")
+# Masks ("f***") keep their length: each stands for one hidden letter.
+_HELD = re.compile(r"([^*#])\1\1+")
 _DIGIT = re.compile(r"\d")
 
 
@@ -83,7 +86,8 @@ def normalise(text: str, *, one_as_l: bool = False) -> str:
     text = text.casefold()
     text = _APOSTROPHES.sub("", text)
     text = _SPACED.sub(lambda m: _SEPARATORS.sub("", m.group(0)), text)
-    text = _LEET_SYMBOLS.sub(lambda m: _SYMBOL_LETTERS[m.group(0)], text)
+    if _HAS_SYMBOL.search(text):
+        text = _LEET_SYMBOLS.sub(lambda m: "".join(_SYMBOL_LETTERS[c] for c in m.group(0)), text)
     if _DIGIT.search(text):
         table = _DIGIT_LETTERS_L if one_as_l else _DIGIT_LETTERS
         text = _MIXED.sub(lambda m: _leet(m, table), text)
@@ -149,7 +153,11 @@ def term_regex(term: str, *, is_pattern: bool) -> str:
             out.append(r"[\W_]*(?:[^\W_]+[\W_]+){0,3}?" if gap else r"[\W_]*")
         out.append(_word_regex(word))
         gap = False
-    return r"(?<![^\W_])" + "".join(out) + r"(?![^\W_])"
+    return _WORD_START + "".join(out) + _WORD_END
+
+
+_WORD_START = r"(?<![^\W_])"
+_WORD_END = r"(?![^\W_])"
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,14 @@ class Term:
 
 
 _TOKEN = re.compile(r"[^\W_]+")
+# A word with letters hidden by "*" or "#" after its first letter: "f*ck", "sh!t" (already
+# read "shit"), "a**", "motherf#cker". A word that starts with one ("*really*") is emphasis.
+_MASKED = re.compile(r"(?<![^\W_*#])[^\W_]+(?:[*#]+[^\W_]*)+(?![^\W_*#])")
+_MASKS = re.compile(r"[*#]")
+# Letters spelled out one by one run a whole sentence together ("y o u a r e a n i d i o t"):
+# inside such a run, a term may start anywhere, if what it matches is at least this long.
+_INNER_MIN = 4
+_NO_WORDS: frozenset[str] = frozenset()
 _RUNS = re.compile(r"(.)\1+")
 _MEMO_MAX = 50_000
 
@@ -182,7 +198,8 @@ class Detector:
     def __init__(self, terms: Iterable[Term]) -> None:
         rank = {kind: index for index, kind in enumerate(KINDS)}
         compiled: set[tuple[int, str, str, bool]] = set()
-        for term in terms:
+        terms_kept = list(terms)
+        for term in terms_kept:
             if term.kind not in rank:
                 continue
             try:
@@ -204,6 +221,20 @@ class Detector:
             else:
                 self.exact.setdefault(_key(first), []).append(candidate)
         self.prefix_lengths = sorted({len(key) for key in self.prefixes})
+        # The one-word abuse terms, which people hide letters of ("f*ck", "a**"): each
+        # letter of the word may be written or masked.
+        self.maskable: list[tuple[re.Pattern[str], str]] = []
+        for term in terms_kept:
+            if term.kind != "abuse":
+                continue
+            try:
+                words = term_words(term.term, is_pattern=term.is_pattern)
+            except TermError:
+                continue
+            if len(words) == 1 and len(words[0].strip("*")) >= 3:  # noqa: PLR2004
+                self.maskable.append((_mask_regex(words[0]), words[0].strip("*")))
+        self._unmasked: dict[str, str] = {}
+        self._inner: dict[re.Pattern[str], re.Pattern[str]] = {}
         self.anywhere = re.compile("|".join(anywhere)) if anywhere else None
         self._memo: dict[str, list[_Candidate]] = {}
         self._glued_memo: dict[str, list[_Candidate]] = {}
@@ -230,10 +261,43 @@ class Detector:
         memo[word] = found
         return found
 
-    def _read(self, text: str, hits: dict[int, list[str]], *, glued: bool) -> None:
+    def unmask(self, text: str) -> str:
+        """``text`` (normalised) with each word whose letters are hidden by ``*`` or ``#``
+        read as the first one-word abuse term it can be ("f*ck" → "fuck", "a**" → "ass");
+        a masked word that fits none stays as it is."""
+        return _MASKED.sub(self._unmask_word, text)
+
+    def _unmask_word(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        found = self._unmasked.get(word)
+        if found is None:
+            found = word
+            for pattern, stem in self.maskable:
+                fit = pattern.fullmatch(word)
+                if fit is not None:
+                    before, after = word[: fit.start("stem")], word[fit.end("stem") :]
+                    found = _MASKS.sub("", before) + stem + _MASKS.sub("", after)
+                    break
+            if len(self._unmasked) >= _MEMO_MAX:
+                self._unmasked.clear()
+            self._unmasked[word] = found
+        return found
+
+    def _read(
+        self,
+        text: str,
+        hits: dict[int, list[str]],
+        *,
+        glued: bool,
+        spelled: frozenset[str] = _NO_WORDS,
+    ) -> None:
         # Most messages hold no word that starts a term: one look per distinct word.
         words = set(_TOKEN.findall(text))
-        if self.anywhere is None and not any(self._candidates(w, glued=glued) for w in words):
+        if (
+            self.anywhere is None
+            and not spelled
+            and not any(self._candidates(w, glued=glued) for w in words)
+        ):
             return
         covered_to = 0
         for token in _TOKEN.finditer(text):
@@ -246,21 +310,63 @@ class Detector:
                     covered_to = match.end()
                     _note(hits, kind_rank, match.group(0))
                     break
+            else:
+                if token.group(0) in spelled:
+                    covered_to = self._read_inside(text, token, hits)
         if self.anywhere is not None:
             for match in self.anywhere.finditer(text):
                 _note(hits, _rank_of(match), match.group(0))
 
+    def _read_inside(self, text: str, token: re.Match[str], hits: dict[int, list[str]]) -> int:
+        # A run of spelled-out letters has lost its word breaks: try a term at every letter
+        # after the first, without the word-edge checks, for a long enough match.
+        for start in range(token.start() + 1, token.end() - _INNER_MIN + 1):
+            for kind_rank, pattern in self._candidates(text[start : token.end()], glued=True):
+                match = self._inner_pattern(pattern).match(text, start)
+                if match is not None and match.end() - start >= _INNER_MIN:
+                    _note(hits, kind_rank, match.group(0))
+                    return match.end()
+        return token.end()
+
+    def _inner_pattern(self, pattern: re.Pattern[str]) -> re.Pattern[str]:
+        inner = self._inner.get(pattern)
+        if inner is None:
+            source = pattern.pattern.removeprefix(_WORD_START).removesuffix(_WORD_END)
+            inner = self._inner[pattern] = re.compile(source)
+        return inner
+
     def screen(self, body: str) -> Finding | None:
         hits: dict[int, list[str]] = {}
         variants = [False, True] if ("1" in body or "|" in body) else [False]
-        glued = _SPACED.search(body) is not None
+        runs: list[str] = _SPACED.findall(body)
+        masked = "*" in body or "#" in body
         for one_as_l in variants:
-            self._read(normalise(body, one_as_l=one_as_l), hits, glued=glued)
+            text = normalise(body, one_as_l=one_as_l)
+            if masked:
+                text = self.unmask(text)
+            spelled = _NO_WORDS
+            if runs:
+                spelled = frozenset(
+                    word
+                    for run in runs
+                    for word in _TOKEN.findall(normalise(run, one_as_l=one_as_l))
+                    if len(word) > _INNER_MIN
+                )
+            self._read(text, hits, glued=bool(runs), spelled=spelled)
         for kind in GRAVITY:
             found = hits.get(KINDS.index(kind))
             if found:
                 return Finding(kind, tuple(found))
         return None
+
+
+def _mask_regex(word: str) -> re.Pattern[str]:
+    # Each letter of the term may be written or hidden by a mask; "*" at a term word's edge
+    # still means any letters there. The term's letters are the group "stem".
+    letters = "".join(f"[{re.escape(c)}*#]" for c in word.strip("*"))
+    start = r"[^\W_*#]*" if word.startswith("*") else ""
+    end = r"[^\W_*#]*" if word.endswith("*") else ""
+    return re.compile(f"{start}(?P<stem>{letters}){end}")
 
 
 def _key(word: str) -> str:
