@@ -118,3 +118,30 @@ def _forget_abandoned_consoles() -> Iterator[None]:
     from tests.support import console_registry
 
     console_registry().clear()
+
+
+@pytest.fixture
+def report_measure(record_property: Callable[[str, object], None]) -> Callable[[str], None]:
+    """``report_measure(text)``: a figure a test measured (a detector's precision, say),
+    printed in the run's summary under "measured", from every worker."""
+
+    def report(text: str) -> None:
+        record_property("measured", text)
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the tests measured (``report_measure``), whichever worker ran them."""
+    lines = [
+        f"{report.nodeid}:\n{value}"
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for key, value in getattr(report, "user_properties", ())
+        if key == "measured"
+    ]
+    if lines:
+        terminalreporter.section("measured")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -3,6 +3,8 @@ each asks for) and 30 near misses that must not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from refdesk.intake.hours_question import MAX_CHARS, HoursAsk, ask_about_hours
@@ -98,13 +100,12 @@ def test_a_near_miss_is_not_matched(text: str) -> None:
     assert ask_about_hours(text) is None
 
 
-def test_precision_and_recall_over_the_table(capsys: pytest.CaptureFixture[str]) -> None:
+def test_precision_and_recall_over_the_table(report_measure: Callable[[str], None]) -> None:
     found = sum(ask_about_hours(text) is not None for text, _ in MUST_MATCH)
     false = sum(ask_about_hours(text) is not None for text in MUST_NOT_MATCH)
     precision = found / (found + false) if found + false else 0.0
     recall = found / len(MUST_MATCH)
-    with capsys.disabled():
-        print(f"\nhours question matcher: precision {precision:.2f}, recall {recall:.2f}")  # noqa: T201
+    report_measure(f"hours question matcher: precision {precision:.2f}, recall {recall:.2f}")
     assert (precision, recall) == (1.0, 1.0)
 
 
