@@ -2438,18 +2438,54 @@ def do_leave_joined_chat(chat_id: int, *, acting_librarian: Librarian) -> Messag
             if chat.state == ChatState.ENDED:
                 raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
             raise ActionError("not_joined", "You have not joined that chat.", chat_id=chat_id)
-        chat, line = _system_line(chat_id, left_line(acting_librarian.display_name), now)
-        _record_event(
-            chat,
-            "chat.join_left",
-            {"chat_id": chat.pk, "by": acting_librarian.display_name, "by_id": acting_librarian.pk},
-            actor=acting_librarian,
-        )
-        groups = [chat_group(chat.pk)]
-        if chat.librarian_id is not None:
-            groups.append(librarian_group(chat.librarian_id))
-        send_event_on_commit(groups, line)
+        line = _left_join(chat_id, acting_librarian, now)
     return line
+
+
+def _left_join(
+    chat_id: int, librarian: Librarian, now: dt.datetime, *, reason: str = ""
+) -> MessageEvent:
+    """The chat's join by ``librarian`` was just cleared (in the caller's transaction):
+    the "<name> left" line to the chat's group and the holder's, and the
+    ``chat.join_left`` ``ChatEvent`` (with ``reason`` when the desk ended the join)."""
+    chat, line = _system_line(chat_id, left_line(librarian.display_name), now)
+    data: dict[str, Any] = {"chat_id": chat.pk, "by": librarian.display_name, "by_id": librarian.pk}
+    if reason:
+        data["reason"] = reason
+    _record_event(chat, "chat.join_left", data, actor=librarian)
+    groups = [chat_group(chat.pk)]
+    if chat.librarian_id is not None:
+        groups.append(librarian_group(chat.librarian_id))
+    send_event_on_commit(groups, line)
+    return line
+
+
+def do_end_joins_of(librarian_id: int) -> list[MessageEvent]:
+    """The librarian may no longer write beside a chat's holder (their role was lowered to
+    librarian, or their account deactivated): every chat they joined is left, each as
+    :func:`do_leave_joined_chat` leaves it ("<name> left" to the patron, the holder and the
+    watchers; a ``chat.join_left`` ``ChatEvent`` with ``reason: "role"``), in the caller's
+    transaction. Returns the lines. The message path needs no role check of its own: a
+    join ends with the role."""
+    now = timezone.now()
+    lines: list[MessageEvent] = []
+    with transaction.atomic():
+        joined = list(
+            Chat.objects.filter(joined_id=librarian_id, state=ChatState.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not joined:
+            return lines
+        librarian = Librarian.objects.get(pk=librarian_id)
+        lines.extend(
+            _left_join(chat_id, librarian, now, reason="role")
+            for chat_id in joined
+            if Chat.objects.filter(
+                pk=chat_id, state=ChatState.ACTIVE, joined_id=librarian_id
+            ).update(joined=None)
+        )
+    return lines
 
 
 def check_alert_supervisor(chat_id: int, *, acting_librarian: Librarian, note: object) -> int:
