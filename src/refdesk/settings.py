@@ -334,6 +334,10 @@ class DeskSettings(TypedDict):
     NEW_TICKETS_BROWSER_WINDOW: int
     NEW_TICKETS_PER_ADDRESS: int
     NEW_TICKETS_ADDRESS_WINDOW: int
+    STATUS_CHECKS_PER_BROWSER: int
+    STATUS_CHECKS_BROWSER_WINDOW: int
+    STATUS_CHECKS_PER_ADDRESS: int
+    STATUS_CHECKS_ADDRESS_WINDOW: int
     LOGIN_FAILURES_BEFORE_LOCKOUT: int
     LOGIN_LOCKOUT_SECONDS: int
     LOGIN_FAILURES_PER_ADDRESS: int
@@ -397,6 +401,13 @@ REFDESK: DeskSettings = {
     "NEW_TICKETS_BROWSER_WINDOW": _env_int("RATE_TICKETS_BROWSER_WINDOW", 3600),
     "NEW_TICKETS_PER_ADDRESS": _env_int("RATE_TICKETS_PER_ADDRESS", 60),
     "NEW_TICKETS_ADDRESS_WINDOW": _env_int("RATE_TICKETS_ADDRESS_WINDOW", 3600),
+    # The ask page's question on load, whether this browser may chat: once a page view,
+    # so a browser gets a page view every twenty seconds, and an address (a campus lab)
+    # many more.
+    "STATUS_CHECKS_PER_BROWSER": _env_int("RATE_STATUS_PER_BROWSER", 30),
+    "STATUS_CHECKS_BROWSER_WINDOW": _env_int("RATE_STATUS_BROWSER_WINDOW", 600),
+    "STATUS_CHECKS_PER_ADDRESS": _env_int("RATE_STATUS_PER_ADDRESS", 600),
+    "STATUS_CHECKS_ADDRESS_WINDOW": _env_int("RATE_STATUS_ADDRESS_WINDOW", 3600),
     # Log-ins (refdesk/accounts/throttle.py has the policy), failures counted in a sliding
     # six-hour window. After this many failures of one account from one address, that
     # account is locked at that address for LOGIN_LOCKOUT_SECONDS, doubling with each

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/campuses", widget_views.campus_list, name="api-campuses"),
     path("campuses.css", campus_colours, name="campus-colours"),
     path("api/chats", widget_views.chat_create, name="api-chat-create"),
+    path("api/chats/status", widget_views.chat_status, name="api-chat-status"),
     path("api/tickets", ticket_views.ticket_create, name="api-ticket-create"),
     path("api/tickets/<str:token>", ticket_views.ticket_detail, name="api-ticket-detail"),
     path(

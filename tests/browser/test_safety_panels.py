@@ -39,6 +39,12 @@ HEADINGS = [
 ]
 ABUSIVE = "Shut up and just give me the link, you moron"
 CRISIS = "I don't want to live anymore"
+THREAT = "I will kill you"
+
+
+def expect_true(page: Any, expression: str) -> None:
+    """Wait until ``expression`` is true in the page."""
+    page.wait_for_function(expression)
 
 
 def flagged_line(pane: Any, text: str) -> Any:
@@ -104,6 +110,16 @@ def test_an_abusive_line_opens_the_escalation_panel_and_the_librarian_blocks_fro
     ana.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
 
+    # The chat has ended: the panel keeps only what needs no live chat, the report.
+    expect(panel.locator('[data-action="report-incident"]')).to_be_visible()
+    for gone in ("end-chat", "block"):
+        expect(panel.locator(f'[data-action="{gone}"]')).to_have_count(0)
+    expect(panel.locator(".safety-snippet")).to_have_count(0)
+    expect(panel).to_contain_text("This chat has ended: you can still report what happened.")
+    panel.get_by_role("button", name="Report incident").click()
+    expect(ana.get_by_role("dialog", name="Report incident")).to_be_visible()
+    ana.keyboard.press("Escape")
+
     # The patron's chat ends neutrally; the ask page shows only the notice.
     expect(patron.locator("#status")).to_have_text("The chat has ended.")
     expect(patron.locator("body")).not_to_contain_text("block", ignore_case=True)
@@ -164,6 +180,19 @@ def test_a_crisis_line_opens_the_crisis_panel_with_contacts_and_alerts_a_supervi
     expect(panel).to_be_focused()
     expect(panel.get_by_role("heading", name="Patron in crisis")).to_be_visible()
 
+    # The patron leaves: Alert a supervisor and the snippets go, the report and the
+    # contacts stay, and the focus that was on a button that went is not lost.
+    panel.get_by_role("button", name="Alert a supervisor").focus()
+    patron.locator("#leave").click()
+    expect(pane.locator(".ended-note")).to_be_visible()
+    expect(panel.locator('[data-action="alert-supervisor"]')).to_have_count(0)
+    expect(panel.locator(".safety-snippet")).to_have_count(0)
+    expect(panel.locator(".safety-contacts")).to_contain_text("988 Suicide & Crisis Lifeline")
+    expect(panel.get_by_role("button", name="Report incident")).to_be_visible()
+    assert ben.evaluate(
+        "document.activeElement !== document.body && document.activeElement.isConnected"
+    )
+
 
 def test_a_line_flagged_while_the_chat_waits_opens_its_panel_on_claim(
     desk: Desk, contexts: Contexts
@@ -179,9 +208,25 @@ def test_a_line_flagged_while_the_chat_waits_opens_its_panel_on_claim(
         expect(console.locator("#announcer")).to_have_text(
             "A waiting chat has a message flagged as abusive."
         )
+        # The queue row says so in words, not colour alone.
+        expect(queue_item(console, chat_id).locator(".queue-flag")).to_have_text("Flagged: abusive")
+    # A graver line: the row shows the gravest so far.
+    send_from_patron(patron, THREAT)
+    expect(queue_item(ben, chat_id).locator(".queue-flag")).to_have_text("Flagged: threatening")
+    # A console that reconnects (a reload) has it from the snapshot.
+    cai.reload()
+    expect(cai.locator("#connection")).to_have_text("Connected")
+    expect(queue_item(cai, chat_id).locator(".queue-flag")).to_have_text("Flagged: threatening")
+    problems = audit(cai, "console-queue-flag", Axe())
+    assert problems == [], "\n".join(problems)
+    known = f"window.refdeskConsole.store.state.flags.has({chat_id})"
+    expect_true(ben, known)
 
     pane = claim(cai, chat_id)
+    # Someone else took it: Ben's console forgets its flagged lines.
+    expect_true(ben, f"!{known}")
     expect(flagged_line(pane, ABUSIVE).locator(".flag-badge")).to_have_text("Flagged: abusive")
+    expect(flagged_line(pane, THREAT).locator(".flag-badge")).to_have_text("Flagged: threatening")
     panel = pane.locator(".safety-panel")
     expect(panel.get_by_role("heading", name="Abusive or threatening patron")).to_be_visible()
     expect(pane.get_by_role("button", name="Safety guidance")).to_be_visible()

@@ -122,3 +122,44 @@ def test_a_call_for_a_supervisor_is_watched_and_noted_and_the_patron_sees_no_not
     problems = audit(dee, "console-watching", Axe())
     assert problems == [], "\n".join(problems)
     assert contexts.problems == []
+
+
+def test_a_supervisor_joins_writes_to_the_patron_and_leaves(desk: Desk, contexts: Contexts) -> None:
+    ana = log_in(contexts.new(), desk, "ana")
+    dee = log_in(contexts.new(), desk, "dee")
+    dee_name = dee.locator("#console").get_attribute("data-me-name")
+    patron = contexts.new(phone=True).new_page()
+    chat_id = start_chat(patron, desk, name="Jo", question="Can someone else help?")
+    expect(queue_item(dee, chat_id)).to_be_visible()
+    pane = claim(ana, chat_id)
+
+    dee.get_by_role("button", name="Watch the chat with Jo").click()
+    watched = dee.locator(f'#watched-chats .watched-chat[data-chat-id="{chat_id}"]')
+    expect(watched).to_be_visible()
+    watched.get_by_role("button", name="Join chat").click()
+    patron_lines = patron.locator("#messages .message")
+    expect(patron_lines.last).to_contain_text(f"{dee_name} joined")
+    expect(pane.locator(".messages .message").last).to_contain_text(f"{dee_name} joined")
+    leave = watched.get_by_role("button", name="Leave chat")
+    expect(leave).to_be_visible()
+
+    # The joined supervisor writes to the patron from the watch view.
+    box = watched.get_by_label(f"Message to the patron in chat {chat_id}")
+    box.fill("I'm the supervisor on duty; I'll stay with you both.")
+    box.press("Enter")
+    expect(patron.locator("#messages .message.from-librarian .body").last).to_have_text(
+        "I'm the supervisor on duty; I'll stay with you both."
+    )
+    expect(pane.locator(".messages .message").last).to_contain_text(
+        "I'm the supervisor on duty; I'll stay with you both."
+    )
+    expect(box).to_have_value("")
+    problems = audit(dee, "console-joined", Axe())
+    assert problems == [], "\n".join(problems)
+
+    leave.click()
+    expect(patron_lines.last).to_contain_text(f"{dee_name} left")
+    expect(pane.locator(".messages .message").last).to_contain_text(f"{dee_name} left")
+    expect(watched.get_by_role("button", name="Join chat")).to_be_visible()
+    expect(watched.get_by_label(f"Message to the patron in chat {chat_id}")).to_have_count(0)
+    assert contexts.problems == []

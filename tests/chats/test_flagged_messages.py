@@ -4,17 +4,24 @@ while the chat waits); the patron's side gets the same ``message`` as ever."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from refdesk.accounts.models import Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, Message
-from refdesk.chats.selectors import list_message_payloads, list_messages, list_messages_json
+from refdesk.chats.selectors import (
+    chat_summary,
+    list_message_payloads,
+    list_messages,
+    list_messages_json,
+)
 from refdesk.core.realtime import STAFF_GROUP, chat_group, librarian_group
 from refdesk.safety.actions import check_watch_term, do_add_watch_term
 from refdesk.safety.models import WatchTerm
@@ -147,3 +154,38 @@ def test_with_screening_off_nothing_is_flagged(new_chat: Callable[..., Any]) -> 
         actions.check_send_patron_message(chat, client_id="p1", body="I will kill you")
     assert [event["type"] for _, event in events] == ["message"]
     assert flagged_rows(chat) == [(1, ""), (2, "")]
+
+
+def test_the_chat_keeps_its_gravest_flag_in_the_summary_across_lines_and_the_purge(
+    new_chat: Callable[..., Any],
+) -> None:
+    chat, _ = new_chat(name="Sam")
+    assert "flag" not in chat_summary(Chat.objects.get(pk=chat.pk))
+    actions.check_send_patron_message(chat, client_id="p1", body="you idiot")
+    assert chat_summary(Chat.objects.get(pk=chat.pk))["flag"] == "abuse"
+    actions.check_send_patron_message(chat, client_id="p2", body="I will kill you")
+    assert Chat.objects.get(pk=chat.pk).flag == "threat"
+    # A milder line later leaves the gravest; an ordinary one too.
+    actions.check_send_patron_message(chat, client_id="p3", body="no quiero vivir")
+    actions.check_send_patron_message(chat, client_id="p4", body="Thanks")
+    fresh = Chat.objects.get(pk=chat.pk)
+    assert (fresh.flag, fresh.last_seq) == ("threat", 5)
+    assert chat_summary(fresh)["flag"] == "threat"
+    # Batched lines of several chats: each chat takes its own gravest.
+    other, _ = new_chat(name="Lee")
+    results = actions.do_store_messages(
+        [
+            actions.NewMessage(other.pk, "patron", "no quiero vivir", "b1"),
+            actions.NewMessage(other.pk, "patron", "idiot", "b2"),
+            actions.NewMessage(chat.pk, "patron", "idiot", "b3"),
+        ]
+    )
+    assert all(isinstance(result, dict) for result in results)
+    assert dict(Chat.objects.filter(pk__in=[chat.pk, other.pk]).values_list("pk", "flag")) == {
+        chat.pk: "threat",
+        other.pk: "crisis",
+    }
+    actions.do_end_chat(Chat.objects.get(pk=chat.pk), reason="closed")
+    Chat.objects.filter(pk=chat.pk).update(ended_at=timezone.now() - dt.timedelta(days=3650))
+    actions.do_purge_expired_chats()
+    assert Chat.objects.get(pk=chat.pk).flag == ""

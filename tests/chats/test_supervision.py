@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from refdesk.accounts.actions import do_update_librarian
 from refdesk.accounts.models import ConsoleConnection, Librarian
 from refdesk.chats import actions
 from refdesk.chats.models import Chat, ChatEvent, ChatNote, Message
@@ -222,6 +223,87 @@ def test_a_supervisor_joins_writes_to_the_patron_and_leaves(desk: dict[str, Any]
     )
     assert refusal(lambda: actions.do_leave_joined_chat(chat.pk, acting_librarian=dee)) == (
         "not_joined"
+    )
+
+
+def change_role(librarian: Librarian, role: str, *, active: bool = True) -> bool:
+    fresh = Librarian.objects.select_related("user", "home_campus").get(pk=librarian.pk)
+    return do_update_librarian(
+        fresh,
+        display_name=fresh.display_name,
+        email=fresh.user.email,
+        campus=fresh.home_campus,
+        role=role,
+        active=active,
+    )
+
+
+def test_a_joined_supervisor_made_a_librarian_leaves_the_chat_at_once(
+    desk: dict[str, Any], new_chat: NewChat
+) -> None:
+    chat, ana, ben, dee = desk["chat"], desk["ana"], desk["ben"], desk["dee"]
+    other, _ = new_chat(question="Second")
+    actions.do_claim_chat(other.pk, acting_librarian=ben)
+    actions.do_join_chat(chat.pk, acting_librarian=dee)
+    actions.do_join_chat(other.pk, acting_librarian=dee)
+    seqs = {c.pk: c.last_seq for c in Chat.objects.filter(pk__in=[chat.pk, other.pk])}
+
+    with capture_events() as events:
+        assert change_role(dee, "librarian")
+    assert_events_exactly(
+        events,
+        [
+            (
+                (f"chat.{chat.pk}", f"librarian.{ana.pk}"),
+                line(chat, seqs[chat.pk] + 1, "Dee Supervisor left"),
+            ),
+            (
+                (f"chat.{other.pk}", f"librarian.{ben.pk}"),
+                line(other, seqs[other.pk] + 1, "Dee Supervisor left"),
+            ),
+        ],
+    )
+    assert not Chat.objects.filter(joined__isnull=False).exists()
+    left = ChatEvent.objects.filter(type="chat.join_left").order_by("pk")
+    assert [(e.chat_id, e.actor_id, e.data) for e in left] == [
+        (c.pk, dee.pk, {"chat_id": c.pk, "by": "Dee Supervisor", "by_id": dee.pk, "reason": "role"})
+        for c in (chat, other)
+    ]
+    # The former supervisor's lines are refused from now on.
+    assert (
+        refusal(
+            lambda: actions.check_send_librarian_message(
+                chat.pk, acting_librarian=dee, client_id="d9", body="Still here?"
+            )
+        )
+        == "not_yours"
+    )
+    assert not Message.objects.filter(chat=chat, client_id="d9").exists()
+
+
+def test_a_supervisor_made_an_admin_or_a_librarian_who_joined_nothing_changes_no_chat(
+    desk: dict[str, Any], make_librarian: Callable[..., Librarian]
+) -> None:
+    chat, dee = desk["chat"], desk["dee"]
+    actions.do_join_chat(chat.pk, acting_librarian=dee)
+    with capture_events() as events:
+        assert change_role(dee, "admin")
+    assert_events_exactly(events, [])
+    assert Chat.objects.get(pk=chat.pk).joined_id == dee.pk
+    root = make_librarian("root", role="admin")
+    with capture_events() as events:
+        assert change_role(root, "librarian")
+    assert_events_exactly(events, [])
+    assert not ChatEvent.objects.filter(type="chat.join_left").exists()
+
+
+def test_a_joined_supervisor_deactivated_leaves_the_chat(desk: dict[str, Any]) -> None:
+    chat, dee = desk["chat"], desk["dee"]
+    actions.do_join_chat(chat.pk, acting_librarian=dee)
+    change_role(dee, "supervisor", active=False)
+    assert Chat.objects.get(pk=chat.pk).joined_id is None
+    assert list(Message.objects.filter(chat=chat).values_list("body", flat=True))[-1] == (
+        "Dee Supervisor left"
     )
 
 

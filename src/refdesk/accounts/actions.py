@@ -217,8 +217,10 @@ def do_update_librarian(
     Switching ``active`` off takes effect at once, in the same transaction
     (:func:`_take_effect_of_deactivation`): the account's sessions end, its consoles are
     closed, it goes offline, and the registered deactivation steps run (its chats go back
-    to their queues, its open tickets become unassigned). Switching it on again does
-    nothing more than the change and its audit entry.
+    to their queues, the chats it joined are left, its open tickets become unassigned).
+    Switching it on again does nothing more than the change and its audit entry. A
+    supervisor or admin who becomes a librarian runs the registered demotion steps in the
+    same transaction (the chats they joined are left, "<name> left").
 
     Raises ``ActionError("invalid")`` for an unknown role or an empty display name, and
     ``ActionError("invalid")`` when it would leave the desk without an active admin.
@@ -266,7 +268,29 @@ def do_update_librarian(
         _audit(actor, "librarian.change", profile, changes)
         if desk is not None and before["active"]:
             _take_effect_of_deactivation(profile, desk)
+        elif profile.is_supervisor and role not in SUPERVISING_ROLES:
+            # Supervision ends with the role, in the same transaction: a joined chat is
+            # left at once rather than when the former supervisor thinks of it.
+            for demotion_step in _demotion_steps:
+                demotion_step(profile.pk)
     return True
+
+
+# The roles that supervise (watch, note, join).
+SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+# What the apps above do when an active supervisor or admin becomes a librarian (the chats
+# app ends the chats they joined), registered at start-up; each step runs in the change's
+# transaction, after the role is stored.
+DemotionStep = Callable[[int], object]
+_demotion_steps: list[DemotionStep] = []
+
+
+def register_demotion_step(step: DemotionStep) -> None:
+    """Run ``step(librarian_id)`` whenever an active supervisor or admin becomes a
+    librarian."""
+    if step not in _demotion_steps:
+        _demotion_steps.append(step)
 
 
 # What the apps above do when an account is deactivated (the chats app gives its chats

@@ -70,7 +70,7 @@ from refdesk.chats.models import (
     PatronConnection,
     Sender,
 )
-from refdesk.chats.screening import Finding, screen_patron_message
+from refdesk.chats.screening import Finding, graver, screen_patron_message
 from refdesk.chats.selectors import (
     chat_summary,
     get_chat_for_staff,
@@ -507,7 +507,8 @@ def _as_datetime(value: object) -> dt.datetime:
 # step then waits for the event loop to give it back.
 _READ_CHATS_SQLITE = (
     "SELECT json_group_array(json_array(id, last_seq, state, librarian_id, patron_name, "
-    "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at, joined_id)) "
+    "patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at, joined_id, "
+    "flag)) "
     "FROM chats_chat WHERE id IN (SELECT value FROM json_each(%s))"
 )
 _SET_SEQS_SQLITE = (
@@ -515,7 +516,8 @@ _SET_SEQS_SQLITE = (
     "patron_waiting_since = json_extract(j.value, '$[2]'), "
     "patron_silent_since = json_extract(j.value, '$[3]'), "
     "silent_asked_at = json_extract(j.value, '$[4]'), "
-    "silent_end_at = json_extract(j.value, '$[5]') "
+    "silent_end_at = json_extract(j.value, '$[5]'), "
+    "flag = json_extract(j.value, '$[6]') "
     "FROM json_each(%s) AS j WHERE chats_chat.id = json_extract(j.value, '$[0]')"
 )
 _INSERT_ROWS_SQLITE = (
@@ -527,21 +529,22 @@ _INSERT_ROWS_SQLITE = (
 )
 _READ_CHATS_POSTGRES = (
     "SELECT id, last_seq, state, librarian_id, patron_name, patron_waiting_since, "
-    "patron_silent_since, silent_asked_at, silent_end_at, joined_id FROM chats_chat "
+    "patron_silent_since, silent_asked_at, silent_end_at, joined_id, flag FROM chats_chat "
     "WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 )
 _SET_SEQS_POSTGRES = (
     "UPDATE chats_chat SET last_seq = v.seq, patron_waiting_since = v.waiting, "
-    "patron_silent_since = v.silent, silent_asked_at = v.asked, silent_end_at = v.ended "
-    "FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], "
-    "%s::timestamptz[], %s::timestamptz[]) AS v(id, seq, waiting, silent, asked, ended) "
+    "patron_silent_since = v.silent, silent_asked_at = v.asked, silent_end_at = v.ended, "
+    "flag = v.flag FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], "
+    "%s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::text[]) "
+    "AS v(id, seq, waiting, silent, asked, ended, flag) "
     "WHERE chats_chat.id = v.id"
 )
 
 # A chat as the batch sees it: [last_seq, state, librarian_id, patron_name,
-# patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at, joined_id]
-# (the times as the database gives them, and as it takes them back; the joined
-# supervisor may write beside the holder).
+# patron_waiting_since, patron_silent_since, silent_asked_at, silent_end_at, joined_id,
+# flag] (the times as the database gives them, and as it takes them back; the joined
+# supervisor may write beside the holder; the flag is the gravest of its lines so far).
 _ChatRow = list[Any]
 
 
@@ -559,9 +562,9 @@ def _read_chats(cursor: Any, batch: list[NewMessage]) -> dict[int, _ChatRow]:
 
 def _write_batch(cursor: Any, rows: list[tuple[Any, ...]], chats: dict[int, _ChatRow]) -> None:
     """Move each chat's seq to its last new message, store its timers (see
-    :func:`_move_timers`) in the same UPDATE, and insert the rows."""
+    :func:`_move_timers`) and its flag in the same UPDATE, and insert the rows."""
     changed = [
-        [chat_id, chats[chat_id][0], *chats[chat_id][4:8]]
+        [chat_id, chats[chat_id][0], *chats[chat_id][4:8], chats[chat_id][9]]
         for chat_id in sorted({row[0] for row in rows})
     ]
     if connection.vendor == "sqlite":
@@ -660,6 +663,8 @@ def _store_batch(
             )
             if finding is not None:
                 flagged.append((message.chat_id, seq, finding, librarian_id, state))
+                chat_row = chats[message.chat_id]
+                chat_row[9] = graver(chat_row[9], finding.kind)
             payload = EncodedEvent.of(
                 message_event(
                     chat_id=message.chat_id,
@@ -1492,6 +1497,7 @@ def do_purge_expired_chats(
                 ip_hash="",
                 browser_hash="",
                 token_hash=Concat(Value("purged-"), Cast("id", CharField())),
+                flag="",
                 purged_at=moment,
             )
             messages += Message.objects.filter(chat_id__in=ids).update(
@@ -2438,18 +2444,54 @@ def do_leave_joined_chat(chat_id: int, *, acting_librarian: Librarian) -> Messag
             if chat.state == ChatState.ENDED:
                 raise ActionError("chat_ended", "That chat has ended.", chat_id=chat_id)
             raise ActionError("not_joined", "You have not joined that chat.", chat_id=chat_id)
-        chat, line = _system_line(chat_id, left_line(acting_librarian.display_name), now)
-        _record_event(
-            chat,
-            "chat.join_left",
-            {"chat_id": chat.pk, "by": acting_librarian.display_name, "by_id": acting_librarian.pk},
-            actor=acting_librarian,
-        )
-        groups = [chat_group(chat.pk)]
-        if chat.librarian_id is not None:
-            groups.append(librarian_group(chat.librarian_id))
-        send_event_on_commit(groups, line)
+        line = _left_join(chat_id, acting_librarian, now)
     return line
+
+
+def _left_join(
+    chat_id: int, librarian: Librarian, now: dt.datetime, *, reason: str = ""
+) -> MessageEvent:
+    """The chat's join by ``librarian`` was just cleared (in the caller's transaction):
+    the "<name> left" line to the chat's group and the holder's, and the
+    ``chat.join_left`` ``ChatEvent`` (with ``reason`` when the desk ended the join)."""
+    chat, line = _system_line(chat_id, left_line(librarian.display_name), now)
+    data: dict[str, Any] = {"chat_id": chat.pk, "by": librarian.display_name, "by_id": librarian.pk}
+    if reason:
+        data["reason"] = reason
+    _record_event(chat, "chat.join_left", data, actor=librarian)
+    groups = [chat_group(chat.pk)]
+    if chat.librarian_id is not None:
+        groups.append(librarian_group(chat.librarian_id))
+    send_event_on_commit(groups, line)
+    return line
+
+
+def do_end_joins_of(librarian_id: int) -> list[MessageEvent]:
+    """The librarian may no longer write beside a chat's holder (their role was lowered to
+    librarian, or their account deactivated): every chat they joined is left, each as
+    :func:`do_leave_joined_chat` leaves it ("<name> left" to the patron, the holder and the
+    watchers; a ``chat.join_left`` ``ChatEvent`` with ``reason: "role"``), in the caller's
+    transaction. Returns the lines. The message path needs no role check of its own: a
+    join ends with the role."""
+    now = timezone.now()
+    lines: list[MessageEvent] = []
+    with transaction.atomic():
+        joined = list(
+            Chat.objects.filter(joined_id=librarian_id, state=ChatState.ACTIVE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not joined:
+            return lines
+        librarian = Librarian.objects.get(pk=librarian_id)
+        lines.extend(
+            _left_join(chat_id, librarian, now, reason="role")
+            for chat_id in joined
+            if Chat.objects.filter(
+                pk=chat_id, state=ChatState.ACTIVE, joined_id=librarian_id
+            ).update(joined=None)
+        )
+    return lines
 
 
 def check_alert_supervisor(chat_id: int, *, acting_librarian: Librarian, note: object) -> int:

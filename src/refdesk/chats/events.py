@@ -106,6 +106,9 @@ class ChatSummary(TypedDict):
     patron_waiting_since: str | None
     patron_silent_since: str | None
     silent_asked_at: str | None
+    # Only on a chat one of whose patron lines was flagged: the gravest kind so far
+    # ("threat", then "crisis", then "abuse"); the queue row's badge.
+    flag: NotRequired[str]
 
 
 class ChatWithMessages(ChatSummary):

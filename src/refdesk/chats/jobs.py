@@ -7,12 +7,17 @@ several, and a restart, give one result."""
 
 from __future__ import annotations
 
-from refdesk.accounts.actions import register_deactivation_step, register_departure_step
+from refdesk.accounts.actions import (
+    register_deactivation_step,
+    register_demotion_step,
+    register_departure_step,
+)
 from refdesk.chats.actions import (
     do_alert_dead_air,
     do_alert_silent_patrons,
     do_close_home_windows,
     do_end_chats_patron_gone,
+    do_end_joins_of,
     do_expire_transfer_offers,
     do_offer_tickets,
     do_publish_queue_positions,
@@ -103,6 +108,9 @@ def register_jobs() -> None:
     register_departure_step(do_return_chats_of_departed)
     # A deactivated account's chats go back at once, saying so (reason "deactivated").
     register_deactivation_step(do_return_chats_of_departed)
+    # Whoever may no longer supervise leaves the chats they joined ("<name> left").
+    register_deactivation_step(do_end_joins_of)
+    register_demotion_step(do_end_joins_of)
     register_job("chats.queue_positions", every_seconds=0, step=publish_queue_positions)
     register_job("chats.dead_air", every_seconds=0, step=alert_dead_air)
     register_job("chats.silent_patrons", every_seconds=0, step=alert_silent_patrons)

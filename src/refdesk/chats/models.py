@@ -85,6 +85,11 @@ class Chat(models.Model):
         Librarian, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    # The gravest flag of the chat's patron lines so far ("threat", "crisis", "abuse"; ""
+    # for none), kept by the message path in the same UPDATE that moves ``last_seq``, so
+    # that a queue row shows it after a reconnect at no cost to the message.
+    flag = models.CharField(max_length=8, blank=True, default="", db_default="")
+
     # The patron's connection: when their last socket closed (null while one is open).
     patron_gone_at = models.DateTimeField(null=True, blank=True)
 

@@ -24,6 +24,16 @@ class Finding:
 
 Screen = Callable[[str], Finding | None]
 
+# The kinds from the gravest down, as the detector ranks them (safety/detector.py): a
+# chat's flag is the gravest of its lines'.
+GRAVITY = {"threat": 3, "crisis": 2, "abuse": 1}
+
+
+def graver(flag: str, kind: str) -> str:
+    """The graver of a chat's flag so far (``""`` for none) and a new line's kind."""
+    return kind if GRAVITY.get(kind, 0) > GRAVITY.get(flag, 0) else flag
+
+
 _screens: list[Screen] = []
 
 

@@ -66,7 +66,7 @@ def chat_summary(chat: Chat) -> ChatSummary:
     campus = chat.campus
     librarian = chat.librarian
     active = chat.state == ChatState.ACTIVE
-    return ChatSummary(
+    summary = ChatSummary(
         id=chat.pk,
         state=cast(ChatStateName, chat.state),
         end_reason=cast(EndReasonName, chat.end_reason) if chat.end_reason else None,
@@ -96,6 +96,9 @@ def chat_summary(chat: Chat) -> ChatSummary:
         patron_silent_since=_iso(chat.patron_silent_since) if active else None,
         silent_asked_at=_iso(chat.silent_asked_at) if active else None,
     )
+    if chat.flag:
+        summary["flag"] = chat.flag
+    return summary
 
 
 def patron_chat_view(chat: Chat) -> PatronChatView:

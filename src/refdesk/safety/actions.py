@@ -32,6 +32,7 @@ from refdesk.core.actions import do_change_fields, do_record_audit
 from refdesk.core.errors import ActionError
 from refdesk.core.realtime import STAFF_GROUP, SUPERVISORS_GROUP, send_event_on_commit
 from refdesk.core.text import clean_text
+from refdesk.intake.actions import do_limit_patron
 from refdesk.safety.detector import TermError, forget_terms, term_words
 from refdesk.safety.events import IncidentCreated
 from refdesk.safety.models import (
@@ -66,6 +67,25 @@ def check_patron_may_chat(*, address: str, browser_id: object) -> None:
     browser id or address has an active block."""
     if is_patron_blocked(address=address, browser_id=browser_id):
         raise ActionError("blocked", BLOCKED_MESSAGE)
+
+
+def check_patron_status(*, address: str, browser_id: object) -> bool:
+    """Whether the patron may start a chat, as far as blocks go: the ask page asks on load
+    with its browser id, which the page's address alone cannot tell. Counted against the
+    browser id and the address (``REFDESK_RATE_STATUS_*``; ``rate_limited`` past either);
+    ``invalid`` for a browser id that is not text. The answer never says why."""
+    if not isinstance(browser_id, str):
+        raise ActionError("invalid", "The browser id must be text.", field="browser")
+    limits = settings.REFDESK
+    do_limit_patron(
+        "status",
+        browser_id=browser_id,
+        address=address,
+        per_browser=(limits["STATUS_CHECKS_PER_BROWSER"], limits["STATUS_CHECKS_BROWSER_WINDOW"]),
+        per_address=(limits["STATUS_CHECKS_PER_ADDRESS"], limits["STATUS_CHECKS_ADDRESS_WINDOW"]),
+        refusal="Too many requests from here",
+    )
+    return not is_patron_blocked(address=address, browser_id=browser_id)
 
 
 # ---------------------------------------------------------------------------

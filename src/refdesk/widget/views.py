@@ -24,7 +24,7 @@ from refdesk.chats.actions import check_create_chat
 from refdesk.core.errors import ActionError
 from refdesk.core.http import client_address, error_response, parse_json_body
 from refdesk.core.text import strip_query
-from refdesk.safety.actions import BLOCKED_MESSAGE, check_patron_may_chat
+from refdesk.safety.actions import BLOCKED_MESSAGE, check_patron_may_chat, check_patron_status
 from refdesk.safety.selectors import is_patron_blocked
 
 
@@ -40,7 +40,8 @@ def ask_show(request: HttpRequest, campus: str) -> HttpResponse:
         raise Http404("No such campus")
     embedded = request.GET.get("embed") == "1"
     # A blocked address sees a neutral notice instead of the form (a blocked browser on
-    # another address is told when it tries to start: the page cannot know its id).
+    # another address is told by POST /api/chats/status, which the page's script asks on
+    # load with the browser's id: the page itself cannot know it).
     blocked = is_patron_blocked(address=client_address(request), browser_id="")
     response = render(
         request,
@@ -147,3 +148,21 @@ def chat_create(request: HttpRequest) -> JsonResponse:
         },
         status=201,
     )
+
+
+@csrf_exempt  # cookie-less; see parse_json_body for how forgery is refused
+@require_POST
+def chat_status(request: HttpRequest) -> JsonResponse:
+    """``POST /api/chats/status {browser}`` → ``200 {available: true}``, or ``200
+    {available: false, message}`` with the blocked patron's neutral message; a 4xx with
+    ``{code, message}`` for a bad request or too many (``rate_limited``)."""
+    try:
+        data = parse_json_body(request)
+        available = check_patron_status(
+            address=client_address(request), browser_id=data.get("browser", "")
+        )
+    except ActionError as exc:
+        return error_response(exc)
+    if available:
+        return JsonResponse({"available": True})
+    return JsonResponse({"available": False, "message": BLOCKED_MESSAGE})

@@ -700,5 +700,28 @@ if (state.unavailable) store()?.removeItem(storageKey);
 else if (saved?.token) openChat(saved.token);
 else checkAvailabilityOnLoad();
 
+// The page knows only the address: whether this browser's id is blocked (it may come from
+// another address) is asked once on load. The answer is neutral, like the page's own.
+async function checkBrowserOnLoad() {
+  if (state.unavailable) return;
+  try {
+    const response = await fetch("/api/chats/status", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ browser: browserId() }),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (response.ok && data.available === false) {
+      store()?.removeItem(storageKey);
+      state.socket?.stop();
+      state.socket = null;
+      showUnavailable(data.message);
+    }
+  } catch {
+    // Offline or refused: POST /api/chats answers the same question when the patron starts.
+  }
+}
+checkBrowserOnLoad();
+
 // For tests and for patrons' own debugging: drop the connection to see it resume.
 window.refdeskPatron = { drop: () => state.socket?.drop(), state };

@@ -43,7 +43,7 @@
 import { PagedList, age } from "./lists.js";
 import { TicketDesk } from "./ticketdesk.js";
 import { applyAlert, moveTimers } from "./timers.js";
-import { displayName, endNote, greeting, plural } from "./words.js";
+import { displayName, endNote, graverFlag, greeting, plural } from "./words.js";
 import { openingLine } from "./snippetrules.js";
 
 // A claimed chat stays in the queue, marked with who has it, for this long.
@@ -568,6 +568,20 @@ export class Store {
     this.emit("safety", { kind: "flagged", id: chatId, seq, flag, fresh });
   }
 
+  // A waiting chat's line was flagged: its queue row shows the gravest flag so far (the
+  // server keeps the same in the chat's summary, for the next snapshot).
+  flagQueued(chatId, kind) {
+    const item = this.state.queue.items.get(chatId);
+    if (!item || item.state !== "waiting") return;
+    const flag = graverFlag(item.flag || "", kind);
+    if (flag !== item.flag) this.put("queue", { ...item, flag });
+  }
+
+  // A chat that is not (or no longer) mine: its flagged lines are someone else's concern.
+  forgetFlags(chatId) {
+    if (!this.state.chats.has(chatId)) this.state.flags.delete(chatId);
+  }
+
   setSafetyGuidance(guidance) {
     this.state.safetyGuidance = guidance || { escalation: [], crisis: [] };
     this.emit("safety", { kind: "guidance" });
@@ -667,6 +681,8 @@ export const handlers = {
     // Claimed from another tab or window of mine: show it here too.
     if (frame.by_id === state.me.id && !state.chats.has(frame.chat_id)) {
       store.emit("needs", { what: "chat", id: frame.chat_id });
+    } else if (frame.by_id !== state.me.id) {
+      store.forgetFlags(frame.chat_id);
     }
   },
 
@@ -675,6 +691,7 @@ export const handlers = {
     if (!frame.chat.claimed_at) store.tallyQueue(frame, -1);
     store.dropFromQueue(frame.chat_id);
     store.markEnded(frame.chat_id, frame.reason);
+    store.forgetFlags(frame.chat_id);
     // A watched chat that ends is watched no more (the server left its groups).
     if (store.state.watched?.delete(frame.chat_id)) store.emit("watched", { id: frame.chat_id });
   },
@@ -759,7 +776,10 @@ export const handlers = {
   // (console/views/safety.js opens its panel); a librarian's call for a supervisor
   // (console/supervise.js).
   alert(store, frame) {
-    if (FLAGS.has(frame.kind)) store.flagLine(frame.chat_id, frame.seq, frame.kind, { fresh: true });
+    if (FLAGS.has(frame.kind)) {
+      store.flagQueued(frame.chat_id, frame.kind);
+      store.flagLine(frame.chat_id, frame.seq, frame.kind, { fresh: true });
+    }
     else if (frame.kind === "supervisor") store.emit("supervisor", { alert: frame });
     else store.timerAlert(frame);
   },

@@ -4,7 +4,8 @@
 // All text from people is set with textContent (text.js el).
 //
 // Exports: alertSupervisor(chatId, note?) sends chat.alert_supervisor and says how many
-// supervisors it reached; watchChat(chatId) / unwatchChat(chatId); watchButton(store,
+// supervisors it reached; sendAsJoined(chatId, body) a joined supervisor's line to the
+// patron (the watched chat shows a composer while joined); watchChat(chatId) / unwatchChat(chatId); watchButton(store,
 // chat) a "Watch" button for a list row (null for a librarian or one's own chat);
 // mountSupervise(store, socket, sound, {where}) draws the rest.
 import { el, formatClock } from "../text.js";
@@ -91,6 +92,47 @@ export function watchButton(store, chat, label = "") {
     "aria-label": `Watch the chat with ${label || chat.patron_name || "the patron"}`,
     onclick: () => watchChat(chat.id),
   });
+}
+
+let sentCount = 0;
+
+// A joined supervisor's line to the patron (message.send, as the holder's): its ack's
+// message joins the watched lines like the broadcast would (each seq once).
+export async function sendAsJoined(chatId, body) {
+  const ack = await live.socket.request({ type: "message.send", chat_id: chatId, client_id: `joined-${Date.now()}-${(sentCount += 1)}`, body });
+  if (ack.message) live.store.receive(ack.message);
+}
+
+function joinedComposer(id) {
+  const boxId = `watch-send-${id}`;
+  const field = el("textarea", { id: boxId, maxlength: "4000", rows: "2" });
+  const form = el(
+    "form",
+    {
+      class: "joined-form",
+      onsubmit: (event) => {
+        event.preventDefault();
+        const body = field.value;
+        if (!body.trim()) return;
+        field.value = "";
+        sendAsJoined(id, body).catch((error) => {
+          if (!field.value) field.value = body;
+          say(error?.message || "The message was not sent.");
+        });
+      },
+    },
+    el("label", { for: boxId, text: `Message to the patron in chat ${id}` }),
+    field,
+    el("button", { type: "submit", class: "button primary", text: "Send" })
+  );
+  // Enter sends, Shift+Enter starts a new line, as in the holder's composer.
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  return form;
 }
 
 function lineNode(message) {
@@ -257,7 +299,9 @@ export function mountSupervise(store, socket, sound, { where }) {
       onclick: () => setJoined(id, !watched.joined).catch((error) => say(error?.message || "Not possible now.")),
     });
     const stop = el("button", { type: "button", class: "button subtle", text: "Stop watching", onclick: () => unwatchChat(id) });
-    box.append(form, el("div", { class: "watched-tools" }, join, stop));
+    box.append(form);
+    if (watched.joined) box.append(joinedComposer(id));
+    box.append(el("div", { class: "watched-tools" }, join, stop));
     return box;
   }
 

@@ -50,3 +50,12 @@ export function closedAlready(messages, me) {
   }
   return false;
 }
+
+// How a flagged patron line (and a chat's gravest flag) is named: "Flagged: abusive".
+export const FLAG_WORDS = { abuse: "abusive", threat: "threatening", crisis: "crisis" };
+// The flags from the gravest down, as the server ranks them for a chat's `flag`.
+const GRAVITY = { threat: 3, crisis: 2, abuse: 1 };
+
+export function graverFlag(flag, kind) {
+  return (GRAVITY[kind] || 0) > (GRAVITY[flag] || 0) ? kind : flag;
+}

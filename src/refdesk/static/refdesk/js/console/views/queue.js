@@ -2,7 +2,7 @@
 // and admins, the selection of chats to dismiss as spam.
 import { el, formatWait } from "../../text.js";
 import { homeLeftMs, homeWindowOver } from "../ringing.js";
-import { displayName, firstLine, plural } from "../words.js";
+import { FLAG_WORDS, displayName, firstLine, plural } from "../words.js";
 import { $, badge } from "./common.js";
 import { ListView } from "./list.js";
 import { watchButton } from "../supervise.js";
@@ -10,7 +10,7 @@ import { watchButton } from "../supervise.js";
 // What a queue row shows; a change of any of it redraws the row.
 function rowChanged(before, after) {
   const shown = (c) =>
-    [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus, c.home_until, c.home_ended_at].join("\u0000");
+    [c.state, c.claimed_by, c.patron_name, c.question, c.name_was_question, c.campus, c.home_until, c.home_ended_at, c.flag].join("\u0000");
   return shown(before) !== shown(after);
 }
 
@@ -31,6 +31,12 @@ function drawWindow(node, row, now) {
     node.classList.add("over");
     row?.classList.add("rings-all");
   }
+}
+
+// A waiting chat with a flagged line: its gravest flag, in words (not colour alone).
+function flagBadge(chat) {
+  if (!chat.flag) return null;
+  return el("span", { class: `flag-badge flag-${chat.flag} queue-flag`, text: `Flagged: ${FLAG_WORDS[chat.flag] || chat.flag}` });
 }
 
 function homeWindow(chat, now) {
@@ -83,7 +89,7 @@ export function mountQueue(store, actions) {
     return el(
       "li",
       { class: `queue-item campus-${chat.campus}${claimed ? " claimed" : ""}${over ? " rings-all" : ""}`, "data-chat-id": chat.id },
-      el("div", { class: "queue-line" }, who, badge(chat)),
+      el("div", { class: "queue-line" }, who, badge(chat), flagBadge(chat)),
       claimed ? null : homeWindow(chat, now),
       chat.patron_name ? el("p", { class: "excerpt", text: firstLine(chat.question) }) : null,
       chat.name_was_question ? el("p", { class: "marker", text: "Question was typed in the name box" }) : null,

@@ -13,9 +13,8 @@ import { renderSnippet, valuesFor } from "../snippetrules.js";
 import { openBlockDialog, openIncidentDialog } from "../safetyactions.js";
 import { alertSupervisor } from "../supervise.js";
 import { CRISIS_CATEGORIES, renderContacts } from "./directory.js";
-import { displayName } from "../words.js";
+import { FLAG_WORDS, displayName } from "../words.js";
 
-const FLAG_WORDS = { abuse: "abusive", threat: "threatening", crisis: "crisis" };
 const PANEL_OF = { abuse: "escalation", threat: "escalation", crisis: "crisis" };
 const PANEL_TITLES = { escalation: "Abusive or threatening patron", crisis: "Patron in crisis" };
 const SNIPPET_PURPOSE = { escalation: "warning", crisis: "compassion" };
@@ -98,7 +97,17 @@ export function mountSafety(store, actions) {
     );
   }
 
+  // Once the chat ended (closed, blocked, the patron left, transferred away), only what
+  // needs no live chat is offered: the report.
+  const isOver = (id) => {
+    const chat = state.chats.get(id);
+    return !chat || chat.ended;
+  };
+
   function buttons(id, kind, flag) {
+    if (isOver(id)) {
+      return [el("button", { type: "button", class: "button", "data-action": "report-incident", text: "Report incident", onclick: () => openIncidentDialog(id, flag) })];
+    }
     if (kind === "escalation") {
       return [
         el("button", { type: "button", class: "button danger", "data-action": "end-chat", text: "End chat", onclick: () => store.confirmEnd(id, true) }),
@@ -143,7 +152,9 @@ export function mountSafety(store, actions) {
         el("button", { type: "button", class: "button subtle", "data-action": "close-safety", text: "Close", "aria-label": `Close ${PANEL_TITLES[kind]} guidance`, onclick: () => closePanel(id) })
       ),
       ...guidanceList(kind),
-      el("section", { class: "safety-section safety-snippets" }, el("h5", { text: kind === "escalation" ? "Warning snippets" : "Compassionate snippets" }), ...snippetButtons(id, kind)),
+      isOver(id)
+        ? el("p", { class: "safety-over", text: "This chat has ended: you can still report what happened." })
+        : el("section", { class: "safety-section safety-snippets" }, el("h5", { text: kind === "escalation" ? "Warning snippets" : "Compassionate snippets" }), ...snippetButtons(id, kind)),
       kind === "crisis" ? contactsSection(id) : null,
       el("div", { class: "safety-actions" }, ...buttons(id, kind, flag))
     );
@@ -209,6 +220,14 @@ export function mountSafety(store, actions) {
       panels.delete(change.id);
       reopeners.delete(change.id);
       return;
+    }
+    if ((change.kind === "ended" || change.kind === "reopened") && panels.has(change.id)) {
+      // The buttons change under the keyboard: focus left on one that went (the chat's
+      // view has usually taken it to "Close tab" already) goes to the report.
+      const { aside } = panels.get(change.id);
+      draw(change.id);
+      const active = document.activeElement;
+      if (!active || active === document.body || !active.isConnected) aside.querySelector('[data-action="report-incident"]')?.focus();
     }
     if (state.flags.has(change.id)) markLines(change.id);
   });
