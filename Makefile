@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes: one per core (pytest-xdist; each has its own databases and desk, and a
+# test file stays in one process); WORKERS=0 runs the suite in this one.
+WORKERS ?= auto
+PARALLEL := -n $(WORKERS) --dist loadfile
 DATA_DIR := $(or $(REFDESK_DATA_DIR),data)
 export REFDESK_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export REFDESK_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -67,8 +71,8 @@ demo-reset: $(STAMP)
 # lines say which and why. CI's REFDESK_REQUIRE_BROWSER / _SERVICES make both failures.
 test: $(STAMP)
 	@status=0; \
-	if $(PY) tests/services.py browser; then $(PY) -m pytest || status=$$?; \
-	else $(PY) -m pytest -m "not browser" || status=$$?; fi; \
+	if $(PY) tests/services.py browser; then $(PY) -m pytest $(PARALLEL) || status=$$?; \
+	else $(PY) -m pytest $(PARALLEL) -m "not browser" || status=$$?; fi; \
 	$(MAKE) --no-print-directory test-engines || status=$$?; \
 	echo; $(PY) tests/services.py summary; \
 	exit $$status
@@ -82,7 +86,7 @@ test-engines: $(STAMP)
 	elif [ $$status = 2 ]; then true; else exit 1; fi
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest $(PARALLEL) -m "not browser"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +23,11 @@ from tests.browser.support import (
     TIMEOUT_MS,
     Contexts,
     Desk,
+    copy_desk,
     expect,
     missing_browser,
+    prepare_desk,
+    serve_desk,
     start_desk,
     stop_desk,
 )
@@ -42,9 +46,19 @@ def _browser_available() -> None:
 # Package scope: Playwright's sync API keeps an event loop running in this thread while
 # it is open, which the asyncio tests in other folders cannot share.
 @pytest.fixture(scope="package")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
-    """The desk most browser tests share, with the demo campuses and librarians."""
-    served = start_desk(tmp_path_factory.mktemp("desk"))
+def demo_desk_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo desk, migrated and loaded once per test process, never served itself."""
+    folder = tmp_path_factory.mktemp("demo-desk")
+    prepare_desk(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def desk(demo_desk_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    """The desk the tests of one file share, with the demo campuses and librarians: a
+    fresh copy of the demo desk for each file, so that no file sees what another left
+    (chats still open, blocks), whatever order or process the files run in."""
+    served = serve_desk(copy_desk(demo_desk_folder, tmp_path_factory.mktemp("desk") / "data"))
     yield served
     stop_desk(served)
 
