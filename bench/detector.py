@@ -39,6 +39,23 @@ MIX = [
 ]
 
 
+# The load generator's own lines: a unique id and a long word, each a word never seen.
+BENCH_LINES = [f"bench m{n} {'x' * 60}" for n in range(100_000, 102_000)]
+
+# Hostile lines at the 4,000-character limit: long runs of symbols, digits and letters,
+# spelled-out letters, masks, a watched word over and over. Each must stay cheap.
+HOSTILE = {
+    "symbols": "@" * 4000,
+    "symbols then a letter": "!" * 3999 + "a",
+    "a word with a digit": "a" * 3999 + "1",
+    "spelled out": "a " * 2000,
+    "masked": "a**" * 1333,
+    "leet pairs": "1a" * 2000,
+    "a watched word repeated": "kill " * 800,
+    "pipes and letters": "|a" * 2000,
+}
+
+
 def measure(rounds: int = 200) -> dict[str, float]:
     """Microseconds per message over ``rounds`` passes of the mix, and the compile time."""
     started = time.perf_counter()
@@ -51,8 +68,19 @@ def measure(rounds: int = 200) -> dict[str, float]:
         for line in MIX:
             detector.screen(line)
     elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    for line in BENCH_LINES:
+        detector.screen(line)
+    bench_lines = time.perf_counter() - started
+    worst = 0.0
+    for line in HOSTILE.values():
+        started = time.perf_counter()
+        detector.screen(line)
+        worst = max(worst, time.perf_counter() - started)
     return {
         "us_per_message": round(elapsed / (rounds * len(MIX)) * 1e6, 1),
+        "us_per_bench_line": round(bench_lines / len(BENCH_LINES) * 1e6, 1),
+        "worst_hostile_ms": round(worst * 1000, 2),
         "compile_ms": round(compiled * 1000, 1),
         "terms": float(len(shipped_terms())),
         "messages": float(rounds * len(MIX)),
@@ -63,5 +91,7 @@ if __name__ == "__main__":
     result = measure()
     print(
         f"detector: {result['us_per_message']} µs/message over {int(result['messages'])} "
-        f"messages; {int(result['terms'])} terms compiled in {result['compile_ms']} ms"
+        f"messages; {result['us_per_bench_line']} µs per load-generator line; slowest "
+        f"hostile 4,000-character line {result['worst_hostile_ms']} ms; "
+        f"{int(result['terms'])} terms compiled in {result['compile_ms']} ms"
     )

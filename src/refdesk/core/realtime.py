@@ -27,12 +27,10 @@ from channels.layers import get_channel_layer  # noqa: TID251
 from django.db import transaction
 
 STAFF_GROUP = "staff"
-# Every console of a supervisor or an admin, for what only they are told (incidents).
-SUPERVISORS_GROUP = "supervisors"
 # Every patron socket, for what concerns every patron at once (whether anyone is online).
 PATRONS_GROUP = "patrons"
-# Every console of a supervisor or an admin, for what only they are told (a librarian's
-# call for a supervisor).
+# Every console of a supervisor or an admin, for what only they are told (incidents, a
+# librarian's call for a supervisor).
 SUPERVISORS_GROUP = "supervisors"
 # The layer message type that consumers forward to their socket as-is.
 RELAY_TYPE = "relay.event"

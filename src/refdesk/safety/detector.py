@@ -42,14 +42,18 @@ _INVISIBLE = re.compile(
 _APOSTROPHES = re.compile("['\u2019\u2018`\u00b4]")
 # A symbol standing for a letter, when a letter or digit follows ("$hit", "b!tch", "@ss"),
 # and "$" or "@" that end a word after a letter ("a$$", "cl@"): "!" there is punctuation.
-_LEET_SYMBOLS = re.compile(r"[@$!|+](?=[@$!|+]*[^\W_])|(?<=[^\W_])[@$]+(?![^\W_])")
+# Each run of symbols is tried once, from its start (not again from each of its symbols,
+# which made a long run cost its length squared).
+_LEET_SYMBOLS = re.compile(r"(?<![@$!|+])[@$!|+]+(?=[^\W_])|(?<=[^\W_])[@$]+(?![^\W_])")
 _HAS_SYMBOL = re.compile(r"[@$!|+]")
 _SYMBOL_LETTERS = {"@": "a", "$": "s", "!": "i", "|": "l", "+": "t"}
 _DIGIT_LETTERS = str.maketrans("01345789", "oieastbg")
 _DIGIT_LETTERS_L = str.maketrans("01345789", "oleastbg")
 # A word with a digit in it: digits become letters only where a letter keeps them company
 # ("k1ll", "1d10t"), never in a number ("page 455").
-_MIXED = re.compile(r"[^\W_]*\d[^\W_]*")
+# Anchored at a word's start, so that a long word without a digit is read once, not once
+# from each of its letters.
+_MIXED = re.compile(r"(?<![^\W_])[^\W_]*\d[^\W_]*")
 # Single letters with one or two separators between them: "k i l l", "k.i.l.l", "k-1-l-l".
 _SPACED = re.compile(
     r"(?<![^\W_])(?:(?:[^\W_]|[@$])[ .\-_*\u00b7,/]{1,2}){2,}(?:[^\W_]|[@$])(?![^\W_])"
