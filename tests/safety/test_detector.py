@@ -209,6 +209,25 @@ def test_another_process_rebuilds_when_the_terms_version_changes() -> None:
     assert detector_module.screen("you nincompoop") is not None
 
 
+@pytest.mark.django_db
+def test_the_sweep_job_builds_the_detector_before_the_first_message_and_then_follows_changes() -> (
+    None
+):
+    detector_module.forget_terms()
+    assert detector_module._state.detector is None
+    assert detector_module.build_or_reload() is True  # the first sweep of a new process
+    built = detector_module._state.detector
+    assert built is not None and built.screen("you idiot") is not None
+    assert detector_module.build_or_reload() is False  # nothing changed since
+    assert detector_module._state.detector is built
+    do_add_watch_term(
+        check_watch_term(language="en", kind="abuse", term="nincompoop", is_pattern=False)
+    )
+    detector_module._state.detector = built  # as in a process that did not save it
+    assert detector_module.build_or_reload() is True
+    assert detector_module.screen("you nincompoop") is not None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_guidance_step_added_is_audited_and_every_console_hears_of_it() -> None:
     Guidance.objects.all().delete()

@@ -451,3 +451,16 @@ def reload_if_changed() -> bool:
     with _lock:
         _state.detector, _state.version = detector, version
     return True
+
+
+def build_or_reload() -> bool:
+    """Build the detector if this process has none yet (a new process builds it at its
+    first sweep, not at its first patron message, which would wait for the compile), or
+    rebuild it if the stored terms changed; returns whether it built one."""
+    if _state.detector is None:
+        with _lock:
+            if _state.detector is None:
+                _state.detector, _state.version = _load()
+                return True
+        return False
+    return reload_if_changed()

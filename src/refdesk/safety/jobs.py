@@ -1,13 +1,14 @@
 """The safety app's jobs: the retention purge of old blocks and of closed incidents' text,
-one bounded batch at a time, and every process rebuilding its detector soon after another
-process changed the watched terms.
+one bounded batch at a time; and every process building its detector at its first sweep
+(before patron messages wait on it) and rebuilding it soon after another process changed
+the watched terms.
 """
 
 from __future__ import annotations
 
 from refdesk.core.jobs import register_job
 from refdesk.safety.actions import do_purge_closed_incidents, do_purge_old_blocks
-from refdesk.safety.detector import RELOAD_SECONDS, reload_if_changed
+from refdesk.safety.detector import RELOAD_SECONDS, build_or_reload
 
 HOURLY = 3600
 BATCH = 500
@@ -22,7 +23,7 @@ def purge_closed_incidents() -> bool:
 
 
 def reload_terms() -> None:
-    reload_if_changed()
+    build_or_reload()
 
 
 def register_jobs() -> None:
