@@ -116,6 +116,8 @@ def test_an_abusive_line_opens_the_escalation_panel_and_the_librarian_blocks_fro
         expect(panel.locator(f'[data-action="{gone}"]')).to_have_count(0)
     expect(panel.locator(".safety-snippet")).to_have_count(0)
     expect(panel).to_contain_text("This chat has ended: you can still report what happened.")
+    # Nor does the chat's own toolbar offer to call a supervisor to a chat that is over.
+    expect(pane.locator(".alert-supervisor")).to_have_count(0)
     panel.get_by_role("button", name="Report incident").click()
     expect(ana.get_by_role("dialog", name="Report incident")).to_be_visible()
     ana.keyboard.press("Escape")

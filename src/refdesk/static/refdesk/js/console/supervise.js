@@ -175,6 +175,14 @@ export function mountSupervise(store, socket, sound, { where }) {
     list.hidden = list.childElementCount === 0;
   }
 
+  // A chat that is over needs no supervisor called to it: its call button goes (the notes
+  // stay, for the record).
+  function dropCall(id) {
+    const tools = document.querySelector(`#pane-${id} .pane-tools`);
+    tools?.querySelector(".alert-supervisor")?.remove();
+    if (tools && !tools.childElementCount) tools.remove();
+  }
+
   store.subscribe("chats", ({ id, kind }) => {
     if (kind === "open") {
       const pane = document.getElementById(`pane-${id}`);
@@ -187,11 +195,14 @@ export function mountSupervise(store, socket, sound, { where }) {
       });
       const tools = el("div", { class: "pane-tools", role: "group", "aria-label": "Help with this chat" }, call);
       pane.querySelector(".pane-head")?.after(tools);
+      if (state.chats.get(id)?.ended) dropCall(id);
       const list = notesList([], "Internal notes on this chat");
       list.hidden = true;
       pane.querySelector(".messages")?.after(list);
       inPane.set(id, list);
       drawPaneNotes(id);
+    } else if (kind === "ended") {
+      dropCall(id);
     } else if (kind === "close") {
       inPane.delete(id);
     }
