@@ -11,7 +11,8 @@ the desk's audit entries are the record of it, so the admin's own change log
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -23,6 +24,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from refdesk.core.errors import ActionError
 from refdesk.core.models import AuditEntry
 from refdesk.core.text import clean_text
+
+_T = TypeVar("_T")
 
 admin.site.site_header = "refdesk administration"
 admin.site.site_title = "refdesk administration"
@@ -62,6 +65,17 @@ def actor_of(request: HttpRequest) -> AbstractBaseUser:
 def as_validation_error(error: ActionError) -> ValidationError:
     """An action's refusal as a form error, with its sentence."""
     return ValidationError(error.message, code=error.code)
+
+
+def checked(form: Any, check: Callable[..., _T], /, **values: Any) -> _T | None:
+    """``check(**values)``, an action's check run on a form's values: its result, or None
+    with its refusal shown beside the field it names (above the form for another)."""
+    try:
+        return check(**values)
+    except ActionError as error:
+        field = error.extra.get("field")
+        form.add_error(field if field in form.fields else None, as_validation_error(error))
+        return None
 
 
 def check_plain_text(value: str, *, field: str, max_chars: int, required: bool = True) -> str:

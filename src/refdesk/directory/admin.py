@@ -12,8 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from refdesk.core.admin import SetupAdmin, actor_of, as_validation_error, is_staff
-from refdesk.core.errors import ActionError
+from refdesk.core.admin import SetupAdmin, actor_of, checked, is_staff
 from refdesk.directory import actions
 from refdesk.directory.models import Contact, Course
 
@@ -32,17 +31,6 @@ class _DirectoryAdmin(SetupAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_staff(request)
-
-
-def _checked(form: forms.ModelForm, check: Any, names: tuple[str, ...]) -> Any:  # type: ignore[type-arg]
-    """The action's check run on the form's values; its refusal shown beside its field."""
-    cleaned = form.cleaned_data
-    try:
-        return check(**{name: cleaned.get(name) for name in names})
-    except ActionError as error:
-        field = error.extra.get("field")
-        form.add_error(field if field in form.fields else None, as_validation_error(error))
-        return None
 
 
 class ContactForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -77,7 +65,11 @@ class ContactForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # noqa: S101
-        self.fields_checked = _checked(self, actions.check_contact_fields, ContactForm.Meta.fields)
+        self.fields_checked = checked(
+            self,
+            actions.check_contact_fields,
+            **{name: self.cleaned_data.get(name) for name in ContactForm.Meta.fields},
+        )
         return cleaned
 
 
@@ -97,7 +89,11 @@ class CourseForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # noqa: S101
-        self.fields_checked = _checked(self, actions.check_course_fields, CourseForm.Meta.fields)
+        self.fields_checked = checked(
+            self,
+            actions.check_course_fields,
+            **{name: self.cleaned_data.get(name) for name in CourseForm.Meta.fields},
+        )
         return cleaned
 
 

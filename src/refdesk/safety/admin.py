@@ -10,8 +10,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from refdesk.core.admin import SetupAdmin, actor_of, as_validation_error
-from refdesk.core.errors import ActionError
+from refdesk.core.admin import SetupAdmin, actor_of, checked
 from refdesk.safety import actions
 from refdesk.safety.models import Guidance, WatchTerm
 
@@ -36,16 +35,15 @@ class WatchTermForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # noqa: S101
-        try:
-            self.text = actions.check_watch_term(
-                language=cleaned.get("language", ""),
-                kind=cleaned.get("kind", ""),
-                term=cleaned.get("term", ""),
-                is_pattern=cleaned.get("is_pattern", False),
-                note=cleaned.get("note", ""),
-            )
-        except ActionError as error:
-            self.add_error(error.extra.get("field"), as_validation_error(error))
+        self.text = checked(
+            self,
+            actions.check_watch_term,
+            language=cleaned.get("language", ""),
+            kind=cleaned.get("kind", ""),
+            term=cleaned.get("term", ""),
+            is_pattern=cleaned.get("is_pattern", False),
+            note=cleaned.get("note", ""),
+        )
         return cleaned
 
     def validate_unique(self) -> None:
@@ -90,14 +88,13 @@ class GuidanceForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # noqa: S101
-        try:
-            self.text = actions.check_guidance(
-                kind=cleaned.get("kind", ""),
-                section=cleaned.get("section", ""),
-                text=cleaned.get("text", ""),
-            )
-        except ActionError as error:
-            self.add_error(error.extra.get("field"), as_validation_error(error))
+        self.text = checked(
+            self,
+            actions.check_guidance,
+            kind=cleaned.get("kind", ""),
+            section=cleaned.get("section", ""),
+            text=cleaned.get("text", ""),
+        )
         return cleaned
 
 

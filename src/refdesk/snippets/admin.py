@@ -11,8 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from refdesk.core.admin import SetupAdmin, actor_of, as_validation_error
-from refdesk.core.errors import ActionError
+from refdesk.core.admin import SetupAdmin, actor_of, checked
 from refdesk.snippets import actions
 from refdesk.snippets.models import Scope, Snippet
 from refdesk.snippets.placeholders import PLACEHOLDERS
@@ -48,14 +47,13 @@ class SnippetForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # noqa: S101
-        try:
-            self.text = actions.check_snippet_text(
-                title=cleaned.get("title", ""),
-                body=cleaned.get("body", ""),
-                shortcut=cleaned.get("shortcut", ""),
-            )
-        except ActionError as error:
-            self.add_error(error.extra.get("field"), as_validation_error(error))
+        self.text = checked(
+            self,
+            actions.check_snippet_text,
+            title=cleaned.get("title", ""),
+            body=cleaned.get("body", ""),
+            shortcut=cleaned.get("shortcut", ""),
+        )
         scope, campus = cleaned.get("scope"), cleaned.get("campus")
         if scope == Scope.CAMPUS and campus is None:
             self.add_error("campus", "A campus snippet needs its campus.")
